@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite, in the dev profile. The target dir lives outside the clone so
+# CI and later runs reuse the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/minqing-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+cargo test --locked "$@"

@@ -1,0 +1,188 @@
+//! The command line: clap types turned into stage calls. No analysis here.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use crate::generate::{Formats, GenerateConfig};
+use crate::ingest::{IngestOptions, IngestReport};
+use crate::normalize::{KeySource, PersonKey};
+use crate::warehouse::{OutputFormat, Warehouse};
+
+#[derive(Debug, Parser)]
+#[command(name = "minqing", version, about = "民情 — petition, hotline, message-board and public-opinion analytics", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Warehouse folder (Parquet tables) [default: ./warehouse; for `demo`, OUT/warehouse]
+    #[arg(long, global = true, value_name = "DIR")]
+    warehouse: Option<PathBuf>,
+    /// Models folder (lexicons, weights, trained models)
+    #[arg(long, global = true, value_name = "DIR", default_value = "models")]
+    models: PathBuf,
+    /// More log lines on stderr (-v info, -vv debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sample data → ingest → summary of the warehouse
+    Demo(DemoArgs),
+    /// Write realistic sample exports for all four sources, with a truth file
+    Generate(GenerateArgs),
+    /// Read exports (xlsx, csv in UTF-8/GBK/GB18030, jsonl) into the warehouse
+    Ingest(IngestArgs),
+    /// Run SQL (DataFusion) over the warehouse tables
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Generate this many records instead of using the bundled sample
+    #[arg(long)]
+    records: Option<usize>,
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Output folder (sample data and warehouse go inside)
+    #[arg(long, default_value = "demo")]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Records over all four sources
+    #[arg(long, default_value_t = 20_000)]
+    records: usize,
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    #[arg(long, default_value = "notebooks-data/generated")]
+    out: PathBuf,
+    /// First day (YYYY-MM-DD)
+    #[arg(long, default_value = "2025-11-01")]
+    start: NaiveDate,
+    /// Last day (YYYY-MM-DD)
+    #[arg(long, default_value = "2026-10-31")]
+    end: NaiveDate,
+    /// `native`: each source in the format its system exports; `all`: every source in
+    /// xlsx, UTF-8 csv, GBK csv and jsonl
+    #[arg(long, value_enum, default_value_t = Formats::Native)]
+    formats: Formats,
+}
+
+#[derive(Debug, Args)]
+struct IngestArgs {
+    /// petition, hotline, message or opinion [default: detected from the headers]
+    #[arg(long)]
+    source: Option<String>,
+    /// Export files or folders of them
+    #[arg(long, num_args = 1.., required = true)]
+    input: Vec<PathBuf>,
+    /// Header mapping file (see pipelines/mappings/)
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// Keep no personal data: do not write the `persons` table
+    #[arg(long)]
+    no_pii: bool,
+}
+
+#[derive(Debug, Args)]
+struct SqlArgs {
+    /// One SQL statement; tables: cases, rejects, persons, …
+    query: String,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+/// What a finished command reports: all well, or done but something needs a look.
+enum Status {
+    Ok,
+    Attention,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::Attention) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MINQING_LOG").unwrap_or_else(|_| format!("minqing={level}").into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<Status> {
+    let warehouse = |default: &Path| cli.warehouse.clone().unwrap_or_else(|| default.to_path_buf());
+    match cli.command {
+        Command::Generate(a) => {
+            let cfg = GenerateConfig { records: a.records, seed: a.seed, start: a.start, end: a.end, formats: a.formats };
+            let rep = crate::generate::generate(&cfg, &a.out).context("generating sample data")?;
+            println!("{rep}");
+            Ok(Status::Ok)
+        }
+        Command::Ingest(a) => {
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            let opts = IngestOptions { source: a.source, mapping: a.mapping, no_pii: a.no_pii, ..Default::default() };
+            let rep = ingest(&wh, &a.input, &opts)?;
+            println!("{rep}");
+            Ok(if rep.rejected() > 0 { Status::Attention } else { Status::Ok })
+        }
+        Command::Sql(a) => {
+            let wh = Warehouse::open_read(&warehouse(Path::new("warehouse")))?;
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let batches = rt.block_on(crate::warehouse::query(&wh, &a.query))?;
+            print!("{}", crate::warehouse::render(&batches, a.format)?);
+            if a.format == OutputFormat::Table {
+                println!();
+            }
+            Ok(Status::Ok)
+        }
+        Command::Demo(a) => {
+            let bundled = Path::new("notebooks-data/sample");
+            let sample = match a.records {
+                None if bundled.is_dir() => bundled.to_path_buf(),
+                records => {
+                    let dir = a.out.join("sample");
+                    if !dir.join("truth.csv").exists() || records.is_some() {
+                        let cfg = GenerateConfig { records: records.unwrap_or(2_000), seed: a.seed, ..GenerateConfig::default() };
+                        println!("{}", crate::generate::generate(&cfg, &dir)?);
+                    }
+                    dir
+                }
+            };
+            let wh = Warehouse::open(&warehouse(&a.out.join("warehouse")))?;
+            println!("== ingest {} ==", sample.display());
+            let rep = ingest(&wh, &[sample.join("exports")], &IngestOptions::default())?;
+            println!("{rep}");
+            println!("\n== warehouse {} ==", wh.root().display());
+            println!("{}", crate::report::summarize(&wh)?);
+            println!("\nquery it: minqing sql --warehouse {} \"SELECT source, count(*) FROM cases GROUP BY source\"", wh.root().display());
+            Ok(Status::Ok)
+        }
+    }
+}
+
+fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions) -> anyhow::Result<IngestReport> {
+    let (key, from) = PersonKey::load()?;
+    match from {
+        KeySource::Created(p) => eprintln!("note: created a new person key at {} (keep it: person_key links repeat petitioners across runs)", p.display()),
+        KeySource::File(p) => tracing::info!("person key from {}", p.display()),
+        KeySource::Env => tracing::info!("person key from MINQING_KEY"),
+    }
+    Ok(crate::ingest::ingest(wh, inputs, opts, &key)?)
+}

@@ -1,0 +1,64 @@
+//! The library's error type, split by the phase a problem belongs to.
+
+use std::path::PathBuf;
+
+/// Everything that can stop a minqing command. Bad *records* are not errors: they become
+/// rows in `rejects`. These are problems with whole inputs, settings or the warehouse.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input file that cannot be read at all (unknown format, garbage, too large).
+    #[error("cannot read {path}: {reason}")]
+    Input { path: PathBuf, reason: String },
+
+    /// A mapping, pipeline or model settings file that is wrong; every problem listed.
+    #[error("{path}: {}", problems.join("; "))]
+    Config { path: PathBuf, problems: Vec<String> },
+
+    /// A column or table that does not exist.
+    #[error("schema: {0}")]
+    Schema(String),
+
+    /// The warehouse on disk is not in the state a command needs.
+    #[error("warehouse {path}: {reason}")]
+    Warehouse { path: PathBuf, reason: String },
+
+    /// Bad command-line usage that clap cannot catch (conflicting values, bad dates).
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("I/O on {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    #[error(transparent)]
+    Parquet(#[from] parquet::errors::ParquetError),
+
+    #[error(transparent)]
+    Polars(#[from] polars::error::PolarsError),
+
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+
+    #[error("xlsx: {0}")]
+    Xlsx(String),
+}
+
+impl Error {
+    /// An I/O error that names the file it is about.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    pub fn input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Error::Input { path: path.into(), reason: reason.into() }
+    }
+
+    /// True when the problem is with what the user gave (exit code 2), not a failure inside.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, Error::Input { .. } | Error::Config { .. } | Error::Usage(_) | Error::Schema(_))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

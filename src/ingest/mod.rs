@@ -1,0 +1,401 @@
+//! Ingest: exports (xlsx, csv, jsonl) → `cases`, `persons`, `rejects`.
+//!
+//! Input: files in any of the four source layouts; headers matched through a mapping.
+//! Output: one committed warehouse batch. Invariants: every non-blank data row ends in
+//! exactly one place — a new case, a reject with file, row and reason, or skipped as
+//! already stored (same source and case_id, or a row already rejected from the same
+//! file content) — so `rows read = added + rejected + skipped` for every file, and
+//! re-ingesting a file adds nothing. Raw names, ID numbers and phones go only to `persons`.
+
+mod batch;
+mod csv;
+mod jsonl;
+pub mod mapping;
+pub mod record;
+pub mod sheet;
+mod xlsx;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, AsArray};
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use mapping::{Mapping, SOURCES};
+use record::{CaseRow, PersonRow, RejectRow, RowParser};
+use sheet::{Cell, Sheet};
+
+use crate::normalize::PersonKey;
+use crate::schema::{cases, rejects, table};
+use crate::warehouse::Warehouse;
+use crate::{Error, Result};
+
+/// Rows searched for the header (title rows and merged header rows come first).
+const HEADER_SEARCH_ROWS: usize = 20;
+/// Largest export read in one piece.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// What `minqing ingest` was asked to do.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// The source of every input; detected per file from its headers when `None`.
+    pub source: Option<String>,
+    /// A mapping file replacing the built-in mapping of its source.
+    pub mapping: Option<PathBuf>,
+    /// Keep no personal data at all: `persons` is not written.
+    pub no_pii: bool,
+    pub max_file_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions { source: None, mapping: None, no_pii: false, max_file_bytes: DEFAULT_MAX_FILE_BYTES }
+    }
+}
+
+/// The reconciliation of one input file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileReport {
+    pub file: String,
+    pub file_hash: String,
+    pub format: String,
+    pub encoding: Option<String>,
+    pub sheet: Option<String>,
+    pub source: String,
+    pub header_row: u64,
+    /// Header → canonical column, for the headers that matched.
+    pub matched: BTreeMap<String, String>,
+    /// Headers no mapping alias matched (their data is not kept).
+    pub unmatched: Vec<String>,
+    pub rows_read: u64,
+    pub blank_rows: u64,
+    pub added: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    pub previously_rejected: u64,
+    pub rejects_by_reason: BTreeMap<String, u64>,
+}
+
+impl FileReport {
+    /// rows read = added + rejected + skipped (duplicates and rows rejected before).
+    pub fn reconciles(&self) -> bool {
+        self.rows_read == self.added + self.rejected + self.duplicates + self.previously_rejected
+    }
+}
+
+/// The reconciliation of one `minqing ingest`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestReport {
+    pub files: Vec<FileReport>,
+    pub commit: Option<u64>,
+}
+
+impl IngestReport {
+    pub fn total(&self, f: impl Fn(&FileReport) -> u64) -> u64 {
+        self.files.iter().map(f).sum()
+    }
+    pub fn rejected(&self) -> u64 {
+        self.total(|f| f.rejected)
+    }
+}
+
+impl fmt::Display for IngestReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in &self.files {
+            let sheet = r.sheet.as_ref().map(|s| format!(" [{s}]")).unwrap_or_default();
+            let enc = r.encoding.as_ref().map(|e| format!(", {e}")).unwrap_or_default();
+            writeln!(f, "{}{sheet} ({}{enc}, {}; header on row {})", r.file, r.format, r.source, r.header_row)?;
+            writeln!(
+                f,
+                "  rows read {:>8} = added {} + rejected {} + duplicates skipped {} + rejected before {}{}",
+                r.rows_read,
+                r.added,
+                r.rejected,
+                r.duplicates,
+                r.previously_rejected,
+                if r.reconciles() { "" } else { "  ← DOES NOT RECONCILE" }
+            )?;
+            if r.blank_rows > 0 {
+                writeln!(f, "  blank rows ignored {}", r.blank_rows)?;
+            }
+            for (reason, n) in &r.rejects_by_reason {
+                writeln!(f, "  rejected: {reason:<24} {n}")?;
+            }
+            if !r.unmatched.is_empty() {
+                writeln!(f, "  headers not mapped (not kept): {}", r.unmatched.join(", "))?;
+            }
+        }
+        let t = |g: fn(&FileReport) -> u64| self.total(g);
+        write!(
+            f,
+            "total: rows read {} = added {} + rejected {} + skipped {}",
+            t(|r| r.rows_read),
+            t(|r| r.added),
+            t(|r| r.rejected),
+            t(|r| r.duplicates + r.previously_rejected)
+        )
+    }
+}
+
+/// Ingest files into the warehouse in one commit.
+pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &PersonKey) -> Result<IngestReport> {
+    let files = expand_inputs(inputs)?;
+    let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
+    if let (Some(m), Some(s)) = (&custom, &opts.source) {
+        if &m.source != s {
+            return Err(Error::Usage(format!("--mapping is for source `{}` but --source is `{s}`", m.source)));
+        }
+    }
+    let candidates: Vec<Mapping> = match (&custom, &opts.source) {
+        (Some(m), _) => vec![m.clone()],
+        (None, Some(s)) => vec![Mapping::builtin(s)?],
+        (None, None) => Mapping::builtins(),
+    };
+
+    let mut seen_cases = existing_case_keys(wh)?;
+    let mut seen_rejects = existing_reject_keys(wh)?;
+    let (mut all_cases, mut all_persons, mut all_rejects) = (vec![], vec![], vec![]);
+    let mut report = IngestReport::default();
+
+    for path in &files {
+        let bytes = read_limited(path, opts.max_file_bytes)?;
+        let file_hash = blake3::hash(&bytes).to_hex()[..32].to_string();
+        let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let (format, sheets) = read_any(path, &bytes)?;
+        let (sheet, mapping, header_idx) = pick_sheet(path, &sheets, &candidates)?;
+        let ingest_file =
+            if format == "xlsx" && sheets.len() > 1 { format!("{file_name}#{}", sheet.name) } else { file_name.clone() };
+        let (headers, cols) = header_of(sheet, header_idx, mapping);
+        let mut rep = FileReport {
+            file: ingest_file.clone(),
+            file_hash: file_hash.clone(),
+            format: format.into(),
+            encoding: sheet.encoding.clone(),
+            sheet: (format == "xlsx").then(|| sheet.name.clone()),
+            source: mapping.source.clone(),
+            header_row: sheet.rows[header_idx].0,
+            matched: cols.iter().map(|(f, &i)| (headers[i].clone(), (*f).to_string())).collect(),
+            unmatched: headers
+                .iter()
+                .enumerate()
+                .filter(|(i, h)| !h.trim().is_empty() && !cols.values().any(|v| v == i))
+                .map(|(_, h)| h.clone())
+                .collect(),
+            ..Default::default()
+        };
+        let parser = RowParser { mapping, headers: &headers, cols: &cols, key, file: &ingest_file, file_hash: &file_hash };
+        let data = &sheet.rows[header_idx + 1..];
+        let parsed: Vec<Option<Result<(CaseRow, Option<PersonRow>), RejectRow>>> = data
+            .par_iter()
+            .map(|(row, cells)| (!cells.iter().all(Cell::is_empty)).then(|| parser.parse(*row, cells)))
+            .collect();
+        let reader_rejects = sheet.bad_rows.iter().map(|b| RejectRow {
+            source: mapping.source.clone(),
+            file: ingest_file.clone(),
+            file_hash: file_hash.clone(),
+            row: b.row as i64,
+            case_id: None,
+            reason: b.reason.clone(),
+            detail: b.detail.clone(),
+            raw: crate::normalize::mask_identifiers(&b.raw).into_owned(),
+        });
+        let mut outcomes: Vec<Result<(CaseRow, Option<PersonRow>), RejectRow>> = reader_rejects.map(Err).collect();
+        for p in parsed {
+            match p {
+                None => rep.blank_rows += 1,
+                Some(o) => outcomes.push(o),
+            }
+        }
+        for outcome in outcomes {
+            rep.rows_read += 1;
+            match outcome {
+                Ok((case, person)) => {
+                    if seen_cases.insert((case.source.clone(), case.case_id.clone())) {
+                        rep.added += 1;
+                        all_persons.extend(person);
+                        all_cases.push(case);
+                    } else {
+                        rep.duplicates += 1;
+                    }
+                }
+                Err(rej) => {
+                    if seen_rejects.insert((rej.file_hash.clone(), rej.row)) {
+                        rep.rejected += 1;
+                        *rep.rejects_by_reason.entry(rej.reason.clone()).or_default() += 1;
+                        all_rejects.push(rej);
+                    } else {
+                        rep.previously_rejected += 1;
+                    }
+                }
+            }
+        }
+        tracing::info!("{}: {} rows, {} added", rep.file, rep.rows_read, rep.added);
+        report.files.push(rep);
+    }
+
+    let mut tx = wh.begin()?;
+    if !all_cases.is_empty() {
+        tx.append(table::CASES, &[batch::cases_batch(&all_cases)?])?;
+    }
+    if !opts.no_pii && !all_persons.is_empty() {
+        tx.append(table::PERSONS, &[batch::persons_batch(&all_persons)?])?;
+    }
+    if !all_rejects.is_empty() {
+        tx.append(table::REJECTS, &[batch::rejects_batch(&all_rejects)?])?;
+    }
+    let info = serde_json::json!({ "files": report.files.iter().map(|f| serde_json::json!({
+        "file": f.file, "hash": f.file_hash, "source": f.source, "rows_read": f.rows_read,
+        "added": f.added, "rejected": f.rejected, "skipped": f.duplicates + f.previously_rejected,
+    })).collect::<Vec<_>>() });
+    let commit = tx.commit("ingest", info)?;
+    report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
+    Ok(report)
+}
+
+/// Files named directly, and the export files inside named folders (sorted).
+fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = vec![];
+    for p in inputs {
+        if p.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| Error::io(p, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                        matches!(x.to_lowercase().as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" | "csv" | "tsv" | "jsonl" | "ndjson")
+                    })
+                })
+                .collect();
+            inside.sort();
+            out.extend(inside);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(Error::input(p, "no such file or folder"));
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Usage("no export files to ingest (xlsx, xls, csv, tsv, jsonl)".into()));
+    }
+    Ok(out)
+}
+
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    if len > max {
+        return Err(Error::input(
+            path,
+            format!("{len} bytes is over the {max}-byte limit for one export; split it into smaller files"),
+        ));
+    }
+    if len == 0 {
+        return Err(Error::input(path, "the file is empty"));
+    }
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// Read by extension, falling back to the first bytes.
+fn read_any(path: &Path, bytes: &[u8]) -> Result<(&'static str, Vec<Sheet>)> {
+    let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("").to_lowercase();
+    let format = match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => "xlsx",
+        "jsonl" | "ndjson" => "jsonl",
+        "csv" | "tsv" | "txt" => "csv",
+        _ if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => "xlsx",
+        _ if bytes.trim_ascii_start().starts_with(b"{") => "jsonl",
+        _ => "csv",
+    };
+    let sheets = match format {
+        "xlsx" => xlsx::read(path, bytes)?,
+        "jsonl" => vec![jsonl::read(path, bytes)?],
+        _ => vec![csv::read(path, bytes)?],
+    };
+    Ok((format, sheets))
+}
+
+/// The first sheet with a header row any candidate mapping recognizes, with the best
+/// mapping for it.
+fn pick_sheet<'s, 'm>(path: &Path, sheets: &'s [Sheet], candidates: &'m [Mapping]) -> Result<(&'s Sheet, &'m Mapping, usize)> {
+    for sheet in sheets {
+        let best = candidates
+            .iter()
+            .filter_map(|m| find_header(sheet, m).map(|(idx, score)| (score, idx, m)))
+            .max_by_key(|(score, _, _)| *score);
+        if let Some((_, idx, m)) = best {
+            return Ok((sheet, m, idx));
+        }
+    }
+    let seen: Vec<String> = sheets
+        .iter()
+        .flat_map(|s| s.rows.iter().take(3))
+        .flat_map(|(_, cells)| cells.iter().map(Cell::to_text))
+        .filter(|t| !t.trim().is_empty())
+        .take(12)
+        .collect();
+    let which = if candidates.len() == 1 { format!("the {} mapping", candidates[0].source) } else { "any built-in mapping".into() };
+    Err(Error::input(
+        path,
+        format!(
+            "no header row matching {which} in its first {HEADER_SEARCH_ROWS} rows (seen: {}); name the source with --source or give --mapping FILE",
+            if seen.is_empty() { "nothing".into() } else { seen.join(", ") }
+        ),
+    ))
+}
+
+/// The header row index and its score (matched columns), if the sheet has one that maps
+/// a time and some text.
+fn find_header(sheet: &Sheet, mapping: &Mapping) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for idx in 0..sheet.rows.len().min(HEADER_SEARCH_ROWS) {
+        let (_, cols) = header_of(sheet, idx, mapping);
+        let has = |f: &str| cols.contains_key(f) || mapping.defaults.contains_key(f);
+        if cols.len() >= 2 && has("received_at") && (has("content") || has("title")) && best.is_none_or(|(_, s)| cols.len() > s) {
+            best = Some((idx, cols.len()));
+        }
+    }
+    best
+}
+
+/// Header names of row `idx`; an empty header takes the text of the row above (a
+/// header cell merged downward from a two-row header).
+fn header_of(sheet: &Sheet, idx: usize, mapping: &Mapping) -> (Vec<String>, BTreeMap<&'static str, usize>) {
+    let row = &sheet.rows[idx].1;
+    let above = idx.checked_sub(1).map(|i| &sheet.rows[i].1);
+    let headers: Vec<String> = row
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let t = c.to_text();
+            if t.trim().is_empty() { above.and_then(|a| a.get(i)).map(Cell::to_text).unwrap_or_default() } else { t }
+        })
+        .collect();
+    let cols = mapping.match_headers(&headers);
+    (headers, cols)
+}
+
+fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<(String, String)>> {
+    let mut out = HashSet::new();
+    for b in crate::warehouse::read_table_columns(wh, table::CASES, Some(&[cases::SOURCE, cases::CASE_ID]))? {
+        let (s, id) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
+        for i in 0..b.num_rows() {
+            out.insert((s.value(i).to_string(), id.value(i).to_string()));
+        }
+    }
+    Ok(out)
+}
+
+fn existing_reject_keys(wh: &Warehouse) -> Result<HashSet<(String, i64)>> {
+    let mut out = HashSet::new();
+    for b in crate::warehouse::read_table_columns(wh, table::REJECTS, Some(&[rejects::FILE_HASH, rejects::ROW]))? {
+        let h = b.column(0).as_string::<i32>();
+        let r = b.column(1).as_primitive::<arrow::datatypes::Int64Type>();
+        for i in 0..b.num_rows() {
+            if !r.is_null(i) {
+                out.insert((h.value(i).to_string(), r.value(i)));
+            }
+        }
+    }
+    Ok(out)
+}

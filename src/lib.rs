@@ -1,0 +1,17 @@
+//! minqing (民情): a batch analytics and stability-risk pipeline for petition (信访),
+//! 12345 hotline, message-board and public-opinion records.
+//!
+//! The folders read like the pipeline: `ingest` → `normalize` → (text, classify, risk,
+//! cluster, metrics) → `report`, over the Parquet `warehouse`; `generate` makes sample
+//! exports with known truth; `cli` turns the command line into calls of these stages.
+
+pub mod cli;
+pub mod error;
+pub mod generate;
+pub mod ingest;
+pub mod normalize;
+pub mod report;
+pub mod schema;
+pub mod warehouse;
+
+pub use error::{Error, Result};

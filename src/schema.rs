@@ -1,0 +1,170 @@
+//! Column names and Arrow schemas of the warehouse tables, in one place.
+//!
+//! Stages refer to columns only through these constants; the schemas here are the
+//! contract between ingest, the later stages, `minqing sql` and notebook users.
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// Names of the warehouse tables.
+pub mod table {
+    pub const CASES: &str = "cases";
+    pub const REJECTS: &str = "rejects";
+    pub const PERSONS: &str = "persons";
+    /// Every table `minqing sql` may register, in a stable order.
+    pub const ALL: &[&str] = &[CASES, REJECTS, PERSONS];
+}
+
+/// Columns of the canonical `cases` table (see DESIGN.md).
+pub mod cases {
+    pub const CASE_ID: &str = "case_id";
+    pub const SOURCE: &str = "source";
+    pub const CHANNEL: &str = "channel";
+    pub const RECEIVED_AT: &str = "received_at";
+    pub const TITLE: &str = "title";
+    pub const CONTENT: &str = "content";
+    pub const PERSON_KEY: &str = "person_key";
+    pub const HEADCOUNT: &str = "headcount";
+    pub const REGION_COUNTY: &str = "region_county";
+    pub const REGION_TOWN: &str = "region_town";
+    pub const CATEGORY_GIVEN: &str = "category_given";
+    pub const PURPOSE: &str = "purpose";
+    pub const CROSS_LEVEL: &str = "cross_level";
+    pub const TO_BEIJING: &str = "to_beijing";
+    pub const TO_PROVINCE: &str = "to_province";
+    pub const COLLECTIVE: &str = "collective";
+    pub const REPEAT_FLAG: &str = "repeat_flag";
+    pub const JOINT: &str = "joint";
+    pub const THREAT_FLAG: &str = "threat_flag";
+    pub const LEVEL: &str = "reg_level";
+    pub const DEPT: &str = "dept";
+    pub const ACCEPTED_AT: &str = "accepted_at";
+    pub const DUE_AT: &str = "due_at";
+    pub const CLOSED_AT: &str = "closed_at";
+    pub const REPLIED_AT: &str = "replied_at";
+    pub const SATISFACTION: &str = "satisfaction";
+    pub const REPLY: &str = "reply";
+    pub const LIKES: &str = "likes";
+    pub const DISLIKES: &str = "dislikes";
+    pub const SHARES: &str = "shares";
+    pub const COMMENTS: &str = "comments";
+    pub const PLATFORM: &str = "platform";
+    pub const INGEST_FILE: &str = "ingest_file";
+    pub const INGEST_ROW: &str = "ingest_row";
+}
+
+/// Columns of `rejects`: one row per input row that could not be used.
+pub mod rejects {
+    pub const SOURCE: &str = "source";
+    pub const FILE: &str = "file";
+    pub const FILE_HASH: &str = "file_hash";
+    pub const ROW: &str = "row";
+    pub const CASE_ID: &str = "case_id";
+    pub const REASON: &str = "reason";
+    pub const DETAIL: &str = "detail";
+    pub const RAW: &str = "raw";
+}
+
+/// Columns of `persons`: the only place raw personal data is kept. Reports never read it.
+pub mod persons {
+    pub const PERSON_KEY: &str = "person_key";
+    pub const SOURCE: &str = "source";
+    pub const CASE_ID: &str = "case_id";
+    pub const NAME: &str = "name";
+    pub const ID_NUMBER: &str = "id_number";
+    pub const PHONE: &str = "phone";
+}
+
+fn ts() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, None)
+}
+
+fn f(name: &str, dt: DataType, nullable: bool) -> Field {
+    Field::new(name, dt, nullable)
+}
+
+/// Schema of `cases`. Timestamps are local wall-clock time (no zone), as exports give them.
+pub fn cases_schema() -> SchemaRef {
+    use DataType::{Boolean as B, Int32, Int64, Utf8 as S};
+    use cases::*;
+    Arc::new(Schema::new(vec![
+        f(CASE_ID, S, false),
+        f(SOURCE, S, false),
+        f(CHANNEL, S, true),
+        f(RECEIVED_AT, ts(), false),
+        f(TITLE, S, true),
+        f(CONTENT, S, false),
+        f(PERSON_KEY, S, true),
+        f(HEADCOUNT, Int32, true),
+        f(REGION_COUNTY, S, true),
+        f(REGION_TOWN, S, true),
+        f(CATEGORY_GIVEN, S, true),
+        f(PURPOSE, S, true),
+        f(CROSS_LEVEL, B, true),
+        f(TO_BEIJING, B, true),
+        f(TO_PROVINCE, B, true),
+        f(COLLECTIVE, B, true),
+        f(REPEAT_FLAG, B, true),
+        f(JOINT, B, true),
+        f(THREAT_FLAG, B, true),
+        f(LEVEL, S, true),
+        f(DEPT, S, true),
+        f(ACCEPTED_AT, ts(), true),
+        f(DUE_AT, ts(), true),
+        f(CLOSED_AT, ts(), true),
+        f(REPLIED_AT, ts(), true),
+        f(SATISFACTION, S, true),
+        f(REPLY, S, true),
+        f(LIKES, Int64, true),
+        f(DISLIKES, Int64, true),
+        f(SHARES, Int64, true),
+        f(COMMENTS, Int64, true),
+        f(PLATFORM, S, true),
+        f(INGEST_FILE, S, false),
+        f(INGEST_ROW, Int64, false),
+    ]))
+}
+
+/// Schema of `rejects`.
+pub fn rejects_schema() -> SchemaRef {
+    use DataType::{Int64, Utf8 as S};
+    use rejects::*;
+    Arc::new(Schema::new(vec![
+        f(SOURCE, S, false),
+        f(FILE, S, false),
+        f(FILE_HASH, S, false),
+        f(ROW, Int64, false),
+        f(CASE_ID, S, true),
+        f(REASON, S, false),
+        f(DETAIL, S, false),
+        f(RAW, S, false),
+    ]))
+}
+
+/// Schema of `persons`.
+pub fn persons_schema() -> SchemaRef {
+    use DataType::Utf8 as S;
+    use persons::*;
+    Arc::new(Schema::new(vec![
+        f(PERSON_KEY, S, false),
+        f(SOURCE, S, false),
+        f(CASE_ID, S, false),
+        f(NAME, S, true),
+        f(ID_NUMBER, S, true),
+        f(PHONE, S, true),
+    ]))
+}
+
+/// The schema a table is written with, or an error that lists the known tables.
+pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
+    match table_name {
+        table::CASES => Ok(cases_schema()),
+        table::REJECTS => Ok(rejects_schema()),
+        table::PERSONS => Ok(persons_schema()),
+        other => Err(crate::Error::Schema(format!(
+            "unknown table `{other}`; known tables: {}",
+            table::ALL.join(", ")
+        ))),
+    }
+}
