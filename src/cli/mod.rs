@@ -122,29 +122,55 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MINQING_LOG").unwrap_or_else(|_| format!("minqing={level}").into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MINQING_LOG")
+        .unwrap_or_else(|_| format!("minqing={level}").into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<Status> {
-    let warehouse = |default: &Path| cli.warehouse.clone().unwrap_or_else(|| default.to_path_buf());
+    let warehouse = |default: &Path| {
+        cli.warehouse
+            .clone()
+            .unwrap_or_else(|| default.to_path_buf())
+    };
     match cli.command {
         Command::Generate(a) => {
-            let cfg = GenerateConfig { records: a.records, seed: a.seed, start: a.start, end: a.end, formats: a.formats };
+            let cfg = GenerateConfig {
+                records: a.records,
+                seed: a.seed,
+                start: a.start,
+                end: a.end,
+                formats: a.formats,
+            };
             let rep = crate::generate::generate(&cfg, &a.out).context("generating sample data")?;
             println!("{rep}");
             Ok(Status::Ok)
         }
         Command::Ingest(a) => {
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
-            let opts = IngestOptions { source: a.source, mapping: a.mapping, no_pii: a.no_pii, ..Default::default() };
+            let opts = IngestOptions {
+                source: a.source,
+                mapping: a.mapping,
+                no_pii: a.no_pii,
+                ..Default::default()
+            };
             let rep = ingest(&wh, &a.input, &opts)?;
             println!("{rep}");
-            Ok(if rep.rejected() > 0 { Status::Attention } else { Status::Ok })
+            Ok(if rep.rejected() > 0 {
+                Status::Attention
+            } else {
+                Status::Ok
+            })
         }
         Command::Sql(a) => {
             let wh = Warehouse::open_read(&warehouse(Path::new("warehouse")))?;
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             let batches = rt.block_on(crate::warehouse::query(&wh, &a.query))?;
             print!("{}", crate::warehouse::render(&batches, a.format)?);
             if a.format == OutputFormat::Table {
@@ -159,7 +185,11 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                 records => {
                     let dir = a.out.join("sample");
                     if !dir.join("truth.csv").exists() || records.is_some() {
-                        let cfg = GenerateConfig { records: records.unwrap_or(2_000), seed: a.seed, ..GenerateConfig::default() };
+                        let cfg = GenerateConfig {
+                            records: records.unwrap_or(2_000),
+                            seed: a.seed,
+                            ..GenerateConfig::default()
+                        };
                         println!("{}", crate::generate::generate(&cfg, &dir)?);
                     }
                     dir
@@ -171,16 +201,26 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             println!("{rep}");
             println!("\n== warehouse {} ==", wh.root().display());
             println!("{}", crate::report::summarize(&wh)?);
-            println!("\nquery it: minqing sql --warehouse {} \"SELECT source, count(*) FROM cases GROUP BY source\"", wh.root().display());
+            println!(
+                "\nquery it: minqing sql --warehouse {} \"SELECT source, count(*) FROM cases GROUP BY source\"",
+                wh.root().display()
+            );
             Ok(Status::Ok)
         }
     }
 }
 
-fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions) -> anyhow::Result<IngestReport> {
+fn ingest(
+    wh: &Warehouse,
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+) -> anyhow::Result<IngestReport> {
     let (key, from) = PersonKey::load()?;
     match from {
-        KeySource::Created(p) => eprintln!("note: created a new person key at {} (keep it: person_key links repeat petitioners across runs)", p.display()),
+        KeySource::Created(p) => eprintln!(
+            "note: created a new person key at {} (keep it: person_key links repeat petitioners across runs)",
+            p.display()
+        ),
         KeySource::File(p) => tracing::info!("person key from {}", p.display()),
         KeySource::Env => tracing::info!("person key from MINQING_KEY"),
     }

@@ -6,7 +6,9 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::phrases::{self, BACKGROUND_TOPICS, DEMANDS, NOT_THREATS, OPENINGS_RESIDENT, THREATS, Topic};
+use super::phrases::{
+    self, BACKGROUND_TOPICS, DEMANDS, NOT_THREATS, OPENINGS_RESIDENT, THREATS, Topic,
+};
 use super::world::{self, COUNTY, TOWNS};
 use super::{DEFECT_RATE, GenerateConfig, Incident, Rec, weekday};
 
@@ -95,7 +97,11 @@ fn slot(name: &str, ctx: &Ctx, rng: &mut ChaCha8Rng) -> String {
         "n" => ctx.n.to_string(),
         "amount" => {
             let v: f64 = rng.random_range(1.5..95.0);
-            if v < 10.0 { format!("{v:.1}") } else { format!("{}", v as u32) }
+            if v < 10.0 {
+                format!("{v:.1}")
+            } else {
+                format!("{}", v as u32)
+            }
         }
         "months" => rng.random_range(3..16).to_string(),
         "year" => rng.random_range(2018..2025).to_string(),
@@ -107,7 +113,11 @@ fn slot(name: &str, ctx: &Ctx, rng: &mut ChaCha8Rng) -> String {
 /// Where in its life cycle an incident record falls: 0 at the start, 1 at the end.
 fn lifecycle(rng: &mut ChaCha8Rng, inc: &Incident) -> f64 {
     let u: f64 = rng.random();
-    if inc.topic().sub == "农民工工资" { u.sqrt() } else { u.powf(0.8) }
+    if inc.topic().sub == "农民工工资" {
+        u.sqrt()
+    } else {
+        u.powf(0.8)
+    }
 }
 
 pub fn make_record(
@@ -156,8 +166,20 @@ pub fn make_record(
     let level = match inc {
         Some(i) if source == 0 => {
             let cap = if i.escalates { 3 } else { 1 };
-            let l = if frac < 0.35 { 0 } else if frac < 0.65 { 1 } else if frac < 0.88 { 2 } else { 3 };
-            let l = if rng.random_bool(0.25) { l.saturating_sub(1) } else { l };
+            let l: u8 = if frac < 0.35 {
+                0
+            } else if frac < 0.65 {
+                1
+            } else if frac < 0.88 {
+                2
+            } else {
+                3
+            };
+            let l = if rng.random_bool(0.25) {
+                l.saturating_sub(1)
+            } else {
+                l
+            };
             l.min(cap)
         }
         None if source == 0 && rng.random_bool(0.08) => rng.random_range(1..3),
@@ -165,11 +187,22 @@ pub fn make_record(
     };
     let collective = source == 0 && inc.is_some() && rng.random_bool(0.15 + 0.35 * frac);
     let n: u32 = match (inc, collective) {
-        (_, true) => rng.random_range(5..(if inc.is_some_and(|i| i.escalates) { 260 } else { 60 })),
+        (_, true) => rng.random_range(
+            5..(if inc.is_some_and(|i| i.escalates) {
+                260
+            } else {
+                60
+            }),
+        ),
         (Some(_), false) => rng.random_range(10..300),
         (None, _) => rng.random_range(2..40),
     };
-    let ctx = Ctx { incident: inc, town, village, n };
+    let ctx = Ctx {
+        incident: inc,
+        town,
+        village,
+        n,
+    };
     let title = fill(pick(rng, topic.titles), &ctx, rng);
     let mut content = String::new();
     if inc.is_none() || rng.random_bool(0.4) {
@@ -193,7 +226,11 @@ pub fn make_record(
     let p = person.map(|i| super::People::get_static(cfg.seed, i));
     if source == 0 && rng.random_bool(0.06) {
         if let Some(p) = &p {
-            content.push_str(&if rng.random_bool(0.5) { format!("联系电话：{}", p.phone) } else { format!("本人身份证号{}。", p.id_number) });
+            content.push_str(&if rng.random_bool(0.5) {
+                format!("联系电话：{}", p.phone)
+            } else {
+                format!("本人身份证号{}。", p.id_number)
+            });
         }
     }
     add_noise(rng, &mut content);
@@ -257,7 +294,11 @@ pub fn make_record(
 
 fn working_hours(rng: &mut ChaCha8Rng, t: NaiveDateTime) -> NaiveDateTime {
     let date = t.date();
-    let (h, m, s) = (rng.random_range(8..18), rng.random_range(0..60), rng.random_range(0..60));
+    let (h, m, s) = (
+        rng.random_range(8..18),
+        rng.random_range(0..60),
+        rng.random_range(0..60),
+    );
     date.and_hms_opt(h, m, s).expect("valid")
 }
 
@@ -267,10 +308,27 @@ fn add_noise(rng: &mut ChaCha8Rng, s: &mut String) {
         *s = s.replacen(right, wrong, 1);
     }
     if rng.random_bool(0.02) {
-        *s = s.chars().map(|c| phrases::TRADITIONAL.iter().find(|(a, _)| *a == c).map_or(c, |(_, b)| *b)).collect();
+        *s = s
+            .chars()
+            .map(|c| {
+                phrases::TRADITIONAL
+                    .iter()
+                    .find(|(a, _)| *a == c)
+                    .map_or(c, |(_, b)| *b)
+            })
+            .collect();
     }
     if rng.random_bool(0.06) {
-        *s = s.chars().map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 + 0xFEE0).unwrap_or(c) } else { c }).collect();
+        *s = s
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    char::from_u32(c as u32 + 0xFEE0).unwrap_or(c)
+                } else {
+                    c
+                }
+            })
+            .collect();
     }
     if rng.random_bool(0.08) {
         s.insert_str(0, "\n\t\t\t\u{3000}\u{3000}");
@@ -278,7 +336,14 @@ fn add_noise(rng: &mut ChaCha8Rng, s: &mut String) {
     }
 }
 
-fn petition_fields(rng: &mut ChaCha8Rng, r: &mut Rec, collective: bool, threat: bool, n: u32, end: NaiveDateTime) {
+fn petition_fields(
+    rng: &mut ChaCha8Rng,
+    r: &mut Rec,
+    collective: bool,
+    threat: bool,
+    n: u32,
+    end: NaiveDateTime,
+) {
     r.channel = match rng.random_range(0..20) {
         0..=5 => "来信",
         6..=12 => "来访",
@@ -295,13 +360,36 @@ fn petition_fields(rng: &mut ChaCha8Rng, r: &mut Rec, collective: bool, threat: 
         r.channel = "来访";
     }
     // 信访人数: 1 for a single writer, the crowd for a collective visit; sometimes left empty
-    r.headcount = if rng.random_bool(0.12) { None } else if collective { Some(n as i32) } else { Some(1) };
+    r.headcount = if rng.random_bool(0.12) {
+        None
+    } else if collective {
+        Some(n as i32)
+    } else {
+        Some(1)
+    };
     let (to_b, to_p) = (r.level >= 3, r.level == 2);
-    r.flags = [r.level >= 2 && rng.random_bool(0.7), to_b, to_p, collective, rng.random_bool(0.2), collective && rng.random_bool(0.3), threat];
-    let accept_days = if rng.random_bool(0.06) { rng.random_range(16..30) } else { rng.random_range(0..12) };
-    let accepted = r.received_at + Duration::days(accept_days) + Duration::hours(rng.random_range(0..6));
+    r.flags = [
+        r.level >= 2 && rng.random_bool(0.7),
+        to_b,
+        to_p,
+        collective,
+        rng.random_bool(0.2),
+        collective && rng.random_bool(0.3),
+        threat,
+    ];
+    let accept_days = if rng.random_bool(0.06) {
+        rng.random_range(16..30)
+    } else {
+        rng.random_range(0..12)
+    };
+    let accepted =
+        r.received_at + Duration::days(accept_days) + Duration::hours(rng.random_range(0..6));
     let due = accepted + Duration::days(60);
-    let handle_days = if rng.random_bool(0.1) { rng.random_range(61..110) } else { rng.random_range(8..60) };
+    let handle_days = if rng.random_bool(0.1) {
+        rng.random_range(61..110)
+    } else {
+        rng.random_range(8..60)
+    };
     let closed = accepted + Duration::days(handle_days);
     if accepted <= end {
         r.accepted_at = Some(accepted);
@@ -328,7 +416,11 @@ fn hotline_fields(rng: &mut ChaCha8Rng, r: &mut Rec, end: NaiveDateTime) {
         17 => "建议",
         _ => "举报",
     };
-    let days = if rng.random_bool(0.08) { rng.random_range(6..20) } else { rng.random_range(0..5) };
+    let days = if rng.random_bool(0.08) {
+        rng.random_range(6..20)
+    } else {
+        rng.random_range(0..5)
+    };
     let closed = r.received_at + Duration::days(days) + Duration::hours(rng.random_range(1..10));
     r.due_at = Some(r.received_at + Duration::days(5));
     if closed <= end {
@@ -345,7 +437,11 @@ fn hotline_fields(rng: &mut ChaCha8Rng, r: &mut Rec, end: NaiveDateTime) {
 fn message_fields(rng: &mut ChaCha8Rng, r: &mut Rec, end: NaiveDateTime) {
     r.channel = "留言板";
     let hot = r.incident.is_some();
-    r.likes = if hot { rng.random_range(5..800) } else { rng.random_range(0..30) };
+    r.likes = if hot {
+        rng.random_range(5..800)
+    } else {
+        rng.random_range(0..30)
+    };
     r.dislikes = rng.random_range(0..5);
     let replied = r.received_at + Duration::days(rng.random_range(3..30));
     if rng.random_bool(0.8) && replied <= end {
@@ -353,16 +449,25 @@ fn message_fields(rng: &mut ChaCha8Rng, r: &mut Rec, end: NaiveDateTime) {
         r.reply = Some(format!(
             "网友您好！您反映的问题已转{}调查处理，{}。感谢您对我们工作的关心和支持！",
             r.dept,
-            ["相关情况正在核实", "已责成相关单位限期整改", "后续进展将及时公开"][rng.random_range(0..3)]
+            [
+                "相关情况正在核实",
+                "已责成相关单位限期整改",
+                "后续进展将及时公开"
+            ][rng.random_range(0..3)]
         ));
     }
 }
 
 fn opinion_fields(rng: &mut ChaCha8Rng, r: &mut Rec) {
-    r.platform = ["微博", "抖音", "微信公众号", "今日头条", "本地论坛", "快手"][rng.random_range(0..6)];
+    r.platform =
+        ["微博", "抖音", "微信公众号", "今日头条", "本地论坛", "快手"][rng.random_range(0..6)];
     r.channel = r.platform;
     let hot = r.incident.is_some();
-    let scale = if hot { rng.random::<f64>().powf(3.0) * 30_000.0 } else { rng.random::<f64>().powf(4.0) * 800.0 };
+    let scale = if hot {
+        rng.random::<f64>().powf(3.0) * 30_000.0
+    } else {
+        rng.random::<f64>().powf(4.0) * 800.0
+    };
     r.shares = scale as i64;
     r.comments = (scale * rng.random_range(0.2..1.5)) as i64;
     r.likes = (scale * rng.random_range(1.0..6.0)) as i64;

@@ -33,13 +33,69 @@ fn yn(b: bool) -> Out {
 }
 
 const PETITION: &[&str] = &[
-    "信访件编号", "登记时间", "信访形式", "信访目的", "信访人", "证件号码", "联系电话", "信访人数", "问题属地", "标题", "主要诉求",
-    "内容分类", "是否越级", "是否进京", "是否赴省", "是否集体访", "是否重复", "是否联名", "是否扬言", "登记机构级别", "责任单位",
-    "受理时间", "限办日期", "办结时间", "答复时间", "满意度评价",
+    "信访件编号",
+    "登记时间",
+    "信访形式",
+    "信访目的",
+    "信访人",
+    "证件号码",
+    "联系电话",
+    "信访人数",
+    "问题属地",
+    "标题",
+    "主要诉求",
+    "内容分类",
+    "是否越级",
+    "是否进京",
+    "是否赴省",
+    "是否集体访",
+    "是否重复",
+    "是否联名",
+    "是否扬言",
+    "登记机构级别",
+    "责任单位",
+    "受理时间",
+    "限办日期",
+    "办结时间",
+    "答复时间",
+    "满意度评价",
 ];
-const HOTLINE: &[&str] = &["工单编号", "来电时间", "来电号码", "诉求类型", "标题", "诉求内容", "所属区域", "承办单位", "办结时间", "回访结果"];
-const MESSAGE: &[&str] = &["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "点赞数", "反对数", "答复意见", "答复时间", "一级分类"];
-const OPINION: &[&str] = &["信息编号", "发布时间", "平台", "作者", "标题", "正文", "转发数", "评论数", "点赞数", "地域"];
+const HOTLINE: &[&str] = &[
+    "工单编号",
+    "来电时间",
+    "来电号码",
+    "诉求类型",
+    "标题",
+    "诉求内容",
+    "所属区域",
+    "承办单位",
+    "办结时间",
+    "回访结果",
+];
+const MESSAGE: &[&str] = &[
+    "留言编号",
+    "留言用户",
+    "留言主题",
+    "留言时间",
+    "留言详情",
+    "点赞数",
+    "反对数",
+    "答复意见",
+    "答复时间",
+    "一级分类",
+];
+const OPINION: &[&str] = &[
+    "信息编号",
+    "发布时间",
+    "平台",
+    "作者",
+    "标题",
+    "正文",
+    "转发数",
+    "评论数",
+    "点赞数",
+    "地域",
+];
 
 fn headers(source: usize) -> &'static [&'static str] {
     [PETITION, HOTLINE, MESSAGE, OPINION][source]
@@ -50,12 +106,24 @@ const LEVELS: [&str; 4] = ["县级", "市级", "省级", "国家级"];
 fn row(r: &Rec, people: &People) -> Vec<Out> {
     let p = r.person.map(|i| people.get(i));
     let f = r.date_form;
-    let id = if r.defect == Some("missing id") { Out::E } else { s(&r.case_id) };
+    let id = if r.defect == Some("missing id") {
+        Out::E
+    } else {
+        s(&r.case_id)
+    };
     let received = match r.defect {
-        Some("bad date") => s(if r.case_id.len() % 2 == 0 { format!("{}/2/30 10:15:00", r.received_at.format("%Y")) } else { "待补录".into() }),
+        Some("bad date") => s(if r.case_id.len() % 2 == 0 {
+            format!("{}/2/30 10:15:00", r.received_at.format("%Y"))
+        } else {
+            "待补录".into()
+        }),
         _ => Out::T(r.received_at, f),
     };
-    let (title, content) = if r.defect == Some("empty text") { (Out::E, Out::E) } else { (s(&r.title), s(&r.content)) };
+    let (title, content) = if r.defect == Some("empty text") {
+        (Out::E, Out::E)
+    } else {
+        (s(&r.title), s(&r.content))
+    };
     match r.source {
         0 => {
             let headcount = match (r.defect, r.headcount) {
@@ -103,7 +171,10 @@ fn row(r: &Rec, people: &People) -> Vec<Out> {
         ],
         2 => vec![
             id,
-            opt_s(r.person.map(|i| format!("A{:08}", (i as u64 * 7919 + 13) % 100_000_000))),
+            opt_s(
+                r.person
+                    .map(|i| format!("A{:08}", (i as u64 * 7919 + 13) % 100_000_000)),
+            ),
             title,
             received,
             content,
@@ -130,7 +201,11 @@ fn row(r: &Rec, people: &People) -> Vec<Out> {
 
 /// Large counts as monitoring tools print them ("1.2万").
 fn count(n: i64) -> Out {
-    if n >= 10_000 { s(format!("{:.1}万", n as f64 / 10_000.0)) } else { Out::I(n) }
+    if n >= 10_000 {
+        s(format!("{:.1}万", n as f64 / 10_000.0))
+    } else {
+        Out::I(n)
+    }
 }
 
 /// Text forms of a timestamp: most like real exports, some 年月日, some Excel serials.
@@ -177,7 +252,10 @@ pub fn write_source(
         (Formats::Native, 2) => vec!["utf8.csv"],
         (Formats::Native, _) => vec!["jsonl"],
     };
-    let rows: Vec<(Vec<Out>, bool)> = recs.iter().map(|r| (row(r, people), blank_after(r))).collect();
+    let rows: Vec<(Vec<Out>, bool)> = recs
+        .iter()
+        .map(|r| (row(r, people), blank_after(r)))
+        .collect();
     let blanks = rows.iter().filter(|(_, b)| *b).count();
     let mut out = vec![];
     for kind in kinds {
@@ -185,9 +263,12 @@ pub fn write_source(
         let tmp = crate::warehouse::tmp_sibling(&path);
         match kind {
             "xlsx" => write_xlsx(&tmp, source, &rows)?,
-            "jsonl" => std::fs::write(&tmp, jsonl(source, &rows)).map_err(|e| Error::io(&tmp, e))?,
+            "jsonl" => {
+                std::fs::write(&tmp, jsonl(source, &rows)).map_err(|e| Error::io(&tmp, e))?
+            }
             "gbk.csv" => {
-                let (bytes, _, _) = encoding_rs::GBK.encode(&csv_text(source, &rows)?);
+                let text = csv_text(source, &rows)?;
+                let (bytes, _, _) = encoding_rs::GBK.encode(&text);
                 std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?
             }
             _ => {
@@ -213,7 +294,9 @@ fn csv_text(source: usize, rows: &[(Vec<Out>, bool)]) -> Result<String> {
             w.write_record(&empty).map_err(err)?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| Error::Usage(format!("writing csv: {e}")))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Usage(format!("writing csv: {e}")))?;
     Ok(String::from_utf8(bytes).expect("csv of strings is UTF-8"))
 }
 
@@ -242,15 +325,21 @@ fn write_xlsx(path: &Path, source: usize, rows: &[(Vec<Out>, bool)]) -> Result<(
     let x = |e: rust_xlsxwriter::XlsxError| Error::Xlsx(format!("{}: {e}", path.display()));
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name(["信访事项", "工单", "留言", "舆情"][source]).map_err(x)?;
+    ws.set_name(["信访事项", "工单", "留言", "舆情"][source])
+        .map_err(x)?;
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let bold = Format::new().set_bold();
     let h = headers(source);
     // a merged title row above the header, as registers printed from the system have
-    let title = format!("{COUNTY}{}台账", ["信访事项登记", "12345工单", "网民留言", "网络舆情监测"][source]);
-    ws.merge_range(0, 0, 0, (h.len() - 1) as u16, &title, &bold).map_err(x)?;
+    let title = format!(
+        "{COUNTY}{}台账",
+        ["信访事项登记", "12345工单", "网民留言", "网络舆情监测"][source]
+    );
+    ws.merge_range(0, 0, 0, (h.len() - 1) as u16, &title, &bold)
+        .map_err(x)?;
     for (c, name) in h.iter().enumerate() {
-        ws.write_string_with_format(1, c as u16, *name, &bold).map_err(x)?;
+        ws.write_string_with_format(1, c as u16, *name, &bold)
+            .map_err(x)?;
     }
     let mut r = 2u32;
     for (cells, blank) in rows {
@@ -263,7 +352,8 @@ fn write_xlsx(path: &Path, source: usize, rows: &[(Vec<Out>, bool)]) -> Result<(
                 }
                 // most dates are real date cells; some were typed as text
                 Out::T(t, f) if *f <= 6 => {
-                    ws.write_number_with_format(r, c, to_excel_serial(*t), &date_fmt).map_err(x)?;
+                    ws.write_number_with_format(r, c, to_excel_serial(*t), &date_fmt)
+                        .map_err(x)?;
                 }
                 other => {
                     ws.write_string(r, c, text_of(other)).map_err(x)?;
@@ -280,20 +370,34 @@ fn write_xlsx(path: &Path, source: usize, rows: &[(Vec<Out>, bool)]) -> Result<(
 pub fn write_truth(path: &Path, recs: &[Vec<Rec>]) -> Result<()> {
     let mut w = csv::Writer::from_writer(vec![]);
     let err = |e: csv::Error| Error::Usage(format!("writing truth: {e}"));
-    w.write_record(["source", "case_id", "focus_topic", "sub_topic", "incident_id", "entity", "escalated_30d", "defect"]).map_err(err)?;
+    w.write_record([
+        "source",
+        "case_id",
+        "focus_topic",
+        "sub_topic",
+        "incident_id",
+        "entity",
+        "escalated_30d",
+        "defect",
+    ])
+    .map_err(err)?;
     for r in recs.iter().flatten() {
         w.write_record([
             SOURCES[r.source].0,
             &r.case_id,
             r.topic.focus,
             r.topic.sub,
-            &r.incident.map(|k| format!("INC{:03}", k + 1)).unwrap_or_default(),
+            &r.incident
+                .map(|k| format!("INC{:03}", k + 1))
+                .unwrap_or_default(),
             &r.entity,
             if r.escalated_30d { "1" } else { "0" },
             r.defect.unwrap_or(""),
         ])
         .map_err(err)?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Usage(format!("writing truth: {e}")))?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Usage(format!("writing truth: {e}")))?;
     crate::warehouse::atomic_write(path, &bytes)
 }

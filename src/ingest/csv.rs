@@ -14,7 +14,10 @@ const MAX_UNDECODABLE: f64 = 0.005;
 /// (GBK is read as its superset GB18030). Returns the text and the encoding's name.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<(String, String)> {
     if bytes.iter().take(8192).any(|&b| b == 0) && encoding_rs::Encoding::for_bom(bytes).is_none() {
-        return Err(Error::input(path, "this is a binary file, not a CSV text export (it holds NUL bytes)"));
+        return Err(Error::input(
+            path,
+            "this is a binary file, not a CSV text export (it holds NUL bytes)",
+        ));
     }
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
@@ -23,9 +26,9 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<(String, String)> {
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok((s.to_string(), "UTF-8".into()));
     }
-    let mut det = EncodingDetector::new();
+    let mut det = EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     det.feed(bytes, true);
-    let mut enc = det.guess(Some(b"cn"), true);
+    let mut enc = det.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
     if enc == encoding_rs::GBK {
         enc = encoding_rs::GB18030;
     }
@@ -66,7 +69,10 @@ pub fn read(path: &Path, bytes: &[u8]) -> Result<Sheet> {
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut sheet = Sheet { encoding: Some(encoding), ..Default::default() };
+    let mut sheet = Sheet {
+        encoding: Some(encoding),
+        ..Default::default()
+    };
     let mut record = csv::StringRecord::new();
     let mut row = 0u64;
     loop {
@@ -76,7 +82,13 @@ pub fn read(path: &Path, bytes: &[u8]) -> Result<Sheet> {
                 row += 1;
                 let cells = record
                     .iter()
-                    .map(|f| if f.trim().is_empty() { Cell::Empty } else { Cell::Text(f.to_string()) })
+                    .map(|f| {
+                        if f.trim().is_empty() {
+                            Cell::Empty
+                        } else {
+                            Cell::Text(f.to_string())
+                        }
+                    })
                     .collect();
                 sheet.rows.push((row, cells));
             }
@@ -106,18 +118,29 @@ mod tests {
         assert!(text.starts_with("信访件编号"));
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice("编号,时间\n".as_bytes());
-        assert_eq!(decode(Path::new("x.csv"), &bom).unwrap(), ("编号,时间\n".to_string(), "UTF-8".to_string()));
+        assert_eq!(
+            decode(Path::new("x.csv"), &bom).unwrap(),
+            ("编号,时间\n".to_string(), "UTF-8".to_string())
+        );
     }
 
     #[test]
     fn binary_is_a_clear_error() {
-        let err = decode(Path::new("x.csv"), &[0x50, 0x4B, 0x03, 0x04, 0, 0, 0xFF, 0xFE, 0x00]).unwrap_err();
+        let err = decode(
+            Path::new("x.csv"),
+            &[0x50, 0x4B, 0x03, 0x04, 0, 0, 0xFF, 0xFE, 0x00],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("binary"), "{err}");
     }
 
     #[test]
     fn tabs_and_quoted_newlines() {
-        let s = read(Path::new("x.tsv"), "编号\t内容\nA1\t\"第一行\n第二行\"\n\nA2\tx\n".as_bytes()).unwrap();
+        let s = read(
+            Path::new("x.tsv"),
+            "编号\t内容\nA1\t\"第一行\n第二行\"\n\nA2\tx\n".as_bytes(),
+        )
+        .unwrap();
         assert_eq!(s.rows.len(), 3);
         assert_eq!(s.rows[1].1[1], Cell::Text("第一行\n第二行".into()));
     }

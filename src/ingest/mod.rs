@@ -51,7 +51,12 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { source: None, mapping: None, no_pii: false, max_file_bytes: DEFAULT_MAX_FILE_BYTES }
+        IngestOptions {
+            source: None,
+            mapping: None,
+            no_pii: false,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
     }
 }
 
@@ -104,9 +109,21 @@ impl IngestReport {
 impl fmt::Display for IngestReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for r in &self.files {
-            let sheet = r.sheet.as_ref().map(|s| format!(" [{s}]")).unwrap_or_default();
-            let enc = r.encoding.as_ref().map(|e| format!(", {e}")).unwrap_or_default();
-            writeln!(f, "{}{sheet} ({}{enc}, {}; header on row {})", r.file, r.format, r.source, r.header_row)?;
+            let sheet = r
+                .sheet
+                .as_ref()
+                .map(|s| format!(" [{s}]"))
+                .unwrap_or_default();
+            let enc = r
+                .encoding
+                .as_ref()
+                .map(|e| format!(", {e}"))
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "{}{sheet} ({}{enc}, {}; header on row {})",
+                r.file, r.format, r.source, r.header_row
+            )?;
             writeln!(
                 f,
                 "  rows read {:>8} = added {} + rejected {} + duplicates skipped {} + rejected before {}{}",
@@ -115,7 +132,11 @@ impl fmt::Display for IngestReport {
                 r.rejected,
                 r.duplicates,
                 r.previously_rejected,
-                if r.reconciles() { "" } else { "  ← DOES NOT RECONCILE" }
+                if r.reconciles() {
+                    ""
+                } else {
+                    "  ← DOES NOT RECONCILE"
+                }
             )?;
             if r.blank_rows > 0 {
                 writeln!(f, "  blank rows ignored {}", r.blank_rows)?;
@@ -124,7 +145,11 @@ impl fmt::Display for IngestReport {
                 writeln!(f, "  rejected: {reason:<24} {n}")?;
             }
             if !r.unmatched.is_empty() {
-                writeln!(f, "  headers not mapped (not kept): {}", r.unmatched.join(", "))?;
+                writeln!(
+                    f,
+                    "  headers not mapped (not kept): {}",
+                    r.unmatched.join(", ")
+                )?;
             }
         }
         let t = |g: fn(&FileReport) -> u64| self.total(g);
@@ -140,12 +165,20 @@ impl fmt::Display for IngestReport {
 }
 
 /// Ingest files into the warehouse in one commit.
-pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &PersonKey) -> Result<IngestReport> {
+pub fn ingest(
+    wh: &Warehouse,
+    inputs: &[PathBuf],
+    opts: &IngestOptions,
+    key: &PersonKey,
+) -> Result<IngestReport> {
     let files = expand_inputs(inputs)?;
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
     if let (Some(m), Some(s)) = (&custom, &opts.source) {
         if &m.source != s {
-            return Err(Error::Usage(format!("--mapping is for source `{}` but --source is `{s}`", m.source)));
+            return Err(Error::Usage(format!(
+                "--mapping is for source `{}` but --source is `{s}`",
+                m.source
+            )));
         }
     }
     let candidates: Vec<Mapping> = match (&custom, &opts.source) {
@@ -162,11 +195,17 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     for path in &files {
         let bytes = read_limited(path, opts.max_file_bytes)?;
         let file_hash = blake3::hash(&bytes).to_hex()[..32].to_string();
-        let file_name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let file_name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let (format, sheets) = read_any(path, &bytes)?;
         let (sheet, mapping, header_idx) = pick_sheet(path, &sheets, &candidates)?;
-        let ingest_file =
-            if format == "xlsx" && sheets.len() > 1 { format!("{file_name}#{}", sheet.name) } else { file_name.clone() };
+        let ingest_file = if format == "xlsx" && sheets.len() > 1 {
+            format!("{file_name}#{}", sheet.name)
+        } else {
+            file_name.clone()
+        };
         let (headers, cols) = header_of(sheet, header_idx, mapping);
         let mut rep = FileReport {
             file: ingest_file.clone(),
@@ -176,7 +215,10 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
             sheet: (format == "xlsx").then(|| sheet.name.clone()),
             source: mapping.source.clone(),
             header_row: sheet.rows[header_idx].0,
-            matched: cols.iter().map(|(f, &i)| (headers[i].clone(), (*f).to_string())).collect(),
+            matched: cols
+                .iter()
+                .map(|(f, &i)| (headers[i].clone(), (*f).to_string()))
+                .collect(),
             unmatched: headers
                 .iter()
                 .enumerate()
@@ -185,11 +227,20 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                 .collect(),
             ..Default::default()
         };
-        let parser = RowParser { mapping, headers: &headers, cols: &cols, key, file: &ingest_file, file_hash: &file_hash };
+        let parser = RowParser {
+            mapping,
+            headers: &headers,
+            cols: &cols,
+            key,
+            file: &ingest_file,
+            file_hash: &file_hash,
+        };
         let data = &sheet.rows[header_idx + 1..];
         let parsed: Vec<Option<Result<(CaseRow, Option<PersonRow>), RejectRow>>> = data
             .par_iter()
-            .map(|(row, cells)| (!cells.iter().all(Cell::is_empty)).then(|| parser.parse(*row, cells)))
+            .map(|(row, cells)| {
+                (!cells.iter().all(Cell::is_empty)).then(|| parser.parse(*row, cells))
+            })
             .collect();
         let reader_rejects = sheet.bad_rows.iter().map(|b| RejectRow {
             source: mapping.source.clone(),
@@ -201,7 +252,8 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
             detail: b.detail.clone(),
             raw: crate::normalize::mask_identifiers(&b.raw).into_owned(),
         });
-        let mut outcomes: Vec<Result<(CaseRow, Option<PersonRow>), RejectRow>> = reader_rejects.map(Err).collect();
+        let mut outcomes: Vec<Result<(CaseRow, Option<PersonRow>), RejectRow>> =
+            reader_rejects.map(Err).collect();
         for p in parsed {
             match p {
                 None => rep.blank_rows += 1,
@@ -264,7 +316,18 @@ fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| {
                     f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                        matches!(x.to_lowercase().as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" | "csv" | "tsv" | "jsonl" | "ndjson")
+                        matches!(
+                            x.to_lowercase().as_str(),
+                            "xlsx"
+                                | "xlsm"
+                                | "xls"
+                                | "xlsb"
+                                | "ods"
+                                | "csv"
+                                | "tsv"
+                                | "jsonl"
+                                | "ndjson"
+                        )
                     })
                 })
                 .collect();
@@ -277,17 +340,23 @@ fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     if out.is_empty() {
-        return Err(Error::Usage("no export files to ingest (xlsx, xls, csv, tsv, jsonl)".into()));
+        return Err(Error::Usage(
+            "no export files to ingest (xlsx, xls, csv, tsv, jsonl)".into(),
+        ));
     }
     Ok(out)
 }
 
 fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
     if len > max {
         return Err(Error::input(
             path,
-            format!("{len} bytes is over the {max}-byte limit for one export; split it into smaller files"),
+            format!(
+                "{len} bytes is over the {max}-byte limit for one export; split it into smaller files"
+            ),
         ));
     }
     if len == 0 {
@@ -298,12 +367,18 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
 
 /// Read by extension, falling back to the first bytes.
 fn read_any(path: &Path, bytes: &[u8]) -> Result<(&'static str, Vec<Sheet>)> {
-    let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("").to_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|x| x.to_str())
+        .unwrap_or("")
+        .to_lowercase();
     let format = match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => "xlsx",
         "jsonl" | "ndjson" => "jsonl",
         "csv" | "tsv" | "txt" => "csv",
-        _ if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => "xlsx",
+        _ if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => {
+            "xlsx"
+        }
         _ if bytes.trim_ascii_start().starts_with(b"{") => "jsonl",
         _ => "csv",
     };
@@ -317,7 +392,11 @@ fn read_any(path: &Path, bytes: &[u8]) -> Result<(&'static str, Vec<Sheet>)> {
 
 /// The first sheet with a header row any candidate mapping recognizes, with the best
 /// mapping for it.
-fn pick_sheet<'s, 'm>(path: &Path, sheets: &'s [Sheet], candidates: &'m [Mapping]) -> Result<(&'s Sheet, &'m Mapping, usize)> {
+fn pick_sheet<'s, 'm>(
+    path: &Path,
+    sheets: &'s [Sheet],
+    candidates: &'m [Mapping],
+) -> Result<(&'s Sheet, &'m Mapping, usize)> {
     for sheet in sheets {
         let best = candidates
             .iter()
@@ -334,12 +413,20 @@ fn pick_sheet<'s, 'm>(path: &Path, sheets: &'s [Sheet], candidates: &'m [Mapping
         .filter(|t| !t.trim().is_empty())
         .take(12)
         .collect();
-    let which = if candidates.len() == 1 { format!("the {} mapping", candidates[0].source) } else { "any built-in mapping".into() };
+    let which = if candidates.len() == 1 {
+        format!("the {} mapping", candidates[0].source)
+    } else {
+        "any built-in mapping".into()
+    };
     Err(Error::input(
         path,
         format!(
             "no header row matching {which} in its first {HEADER_SEARCH_ROWS} rows (seen: {}); name the source with --source or give --mapping FILE",
-            if seen.is_empty() { "nothing".into() } else { seen.join(", ") }
+            if seen.is_empty() {
+                "nothing".into()
+            } else {
+                seen.join(", ")
+            }
         ),
     ))
 }
@@ -351,7 +438,11 @@ fn find_header(sheet: &Sheet, mapping: &Mapping) -> Option<(usize, usize)> {
     for idx in 0..sheet.rows.len().min(HEADER_SEARCH_ROWS) {
         let (_, cols) = header_of(sheet, idx, mapping);
         let has = |f: &str| cols.contains_key(f) || mapping.defaults.contains_key(f);
-        if cols.len() >= 2 && has("received_at") && (has("content") || has("title")) && best.is_none_or(|(_, s)| cols.len() > s) {
+        if cols.len() >= 2
+            && has("received_at")
+            && (has("content") || has("title"))
+            && best.is_none_or(|(_, s)| cols.len() > s)
+        {
             best = Some((idx, cols.len()));
         }
     }
@@ -360,7 +451,11 @@ fn find_header(sheet: &Sheet, mapping: &Mapping) -> Option<(usize, usize)> {
 
 /// Header names of row `idx`; an empty header takes the text of the row above (a
 /// header cell merged downward from a two-row header).
-fn header_of(sheet: &Sheet, idx: usize, mapping: &Mapping) -> (Vec<String>, BTreeMap<&'static str, usize>) {
+fn header_of(
+    sheet: &Sheet,
+    idx: usize,
+    mapping: &Mapping,
+) -> (Vec<String>, BTreeMap<&'static str, usize>) {
     let row = &sheet.rows[idx].1;
     let above = idx.checked_sub(1).map(|i| &sheet.rows[i].1);
     let headers: Vec<String> = row
@@ -368,7 +463,14 @@ fn header_of(sheet: &Sheet, idx: usize, mapping: &Mapping) -> (Vec<String>, BTre
         .enumerate()
         .map(|(i, c)| {
             let t = c.to_text();
-            if t.trim().is_empty() { above.and_then(|a| a.get(i)).map(Cell::to_text).unwrap_or_default() } else { t }
+            if t.trim().is_empty() {
+                above
+                    .and_then(|a| a.get(i))
+                    .map(Cell::to_text)
+                    .unwrap_or_default()
+            } else {
+                t
+            }
         })
         .collect();
     let cols = mapping.match_headers(&headers);
@@ -377,8 +479,20 @@ fn header_of(sheet: &Sheet, idx: usize, mapping: &Mapping) -> (Vec<String>, BTre
 
 fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<(String, String)>> {
     let mut out = HashSet::new();
-    for b in crate::warehouse::read_table_columns(wh, table::CASES, Some(&[cases::SOURCE, cases::CASE_ID]))? {
-        let (s, id) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
+    for b in crate::warehouse::read_table_columns(
+        wh,
+        table::CASES,
+        Some(&[cases::SOURCE, cases::CASE_ID]),
+    )? {
+        // a projection keeps the file's column order: look columns up by name
+        let s = b
+            .column_by_name(cases::SOURCE)
+            .expect("projected")
+            .as_string::<i32>();
+        let id = b
+            .column_by_name(cases::CASE_ID)
+            .expect("projected")
+            .as_string::<i32>();
         for i in 0..b.num_rows() {
             out.insert((s.value(i).to_string(), id.value(i).to_string()));
         }
@@ -388,9 +502,19 @@ fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<(String, String)>> {
 
 fn existing_reject_keys(wh: &Warehouse) -> Result<HashSet<(String, i64)>> {
     let mut out = HashSet::new();
-    for b in crate::warehouse::read_table_columns(wh, table::REJECTS, Some(&[rejects::FILE_HASH, rejects::ROW]))? {
-        let h = b.column(0).as_string::<i32>();
-        let r = b.column(1).as_primitive::<arrow::datatypes::Int64Type>();
+    for b in crate::warehouse::read_table_columns(
+        wh,
+        table::REJECTS,
+        Some(&[rejects::FILE_HASH, rejects::ROW]),
+    )? {
+        let h = b
+            .column_by_name(rejects::FILE_HASH)
+            .expect("projected")
+            .as_string::<i32>();
+        let r = b
+            .column_by_name(rejects::ROW)
+            .expect("projected")
+            .as_primitive::<arrow::datatypes::Int64Type>();
         for i in 0..b.num_rows() {
             if !r.is_null(i) {
                 out.insert((h.value(i).to_string(), r.value(i)));

@@ -27,12 +27,23 @@ fn number(s: &str) -> Option<i32> {
     }
     match s {
         "几十" | "数十" => return Some(20),
-        "上百" | "近百" | "数百" | "几百" => return Some(if s.starts_with('数') || s.starts_with('几') { 200 } else { 100 }),
+        "上百" | "近百" | "数百" | "几百" => {
+            return Some(if s.starts_with('数') || s.starts_with('几') {
+                200
+            } else {
+                100
+            });
+        }
         "上千" | "近千" => return Some(1000),
         "数千" | "几千" => return Some(2000),
         _ => {}
     }
-    let digit = |c: char| "零一二三四五六七八九".find(c).map(|i| (i / 3) as i32).or((c == '两').then_some(2));
+    let digit = |c: char| {
+        "零一二三四五六七八九"
+            .find(c)
+            .map(|i| (i / 3) as i32)
+            .or((c == '两').then_some(2))
+    };
     let (mut total, mut cur) = (0i32, 0i32);
     for c in s.chars() {
         match c {
@@ -65,7 +76,10 @@ mod tests {
         assert_eq!(headcount_from_text("二十余人聚集在镇政府门口"), Some(20));
         assert_eq!(headcount_from_text("一百二十三名职工"), Some(123));
         assert_eq!(headcount_from_text("几十名投资人"), Some(20));
-        assert_eq!(headcount_from_text("38人到县信访局集体上访，其中5人情绪激动"), Some(38));
+        assert_eq!(
+            headcount_from_text("38人到县信访局集体上访，其中5人情绪激动"),
+            Some(38)
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::path::Path;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
@@ -22,7 +22,7 @@ pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) ->
     let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_size(ROW_GROUP)
+        .set_max_row_group_row_count(Some(ROW_GROUP))
         .set_created_by(format!("minqing {}", env!("CARGO_PKG_VERSION")))
         .build();
     let mut w = ArrowWriter::try_new(file, schema, Some(props))?;
@@ -42,7 +42,11 @@ pub fn read_table(wh: &Warehouse, table: &str) -> Result<Vec<RecordBatch>> {
 }
 
 /// The named columns (all when `None`) of every committed row of a table.
-pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+pub fn read_table_columns(
+    wh: &Warehouse,
+    table: &str,
+    columns: Option<&[&str]>,
+) -> Result<Vec<RecordBatch>> {
     let mut out = vec![];
     for part in wh.parts(table)? {
         let file = fs::File::open(&part).map_err(|e| Error::io(&part, e))?;
@@ -56,7 +60,12 @@ pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>)
                         Error::Schema(format!(
                             "column `{c}` is not in {}; it has: {}",
                             part.display(),
-                            schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
+                            schema
+                                .fields()
+                                .iter()
+                                .map(|f| f.name().as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ))
                     })?);
                 }
