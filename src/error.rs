@@ -12,10 +12,7 @@ pub enum Error {
 
     /// A mapping, pipeline or model settings file that is wrong; every problem listed.
     #[error("{path}: {}", problems.join("; "))]
-    Config {
-        path: PathBuf,
-        problems: Vec<String>,
-    },
+    Config { path: PathBuf, problems: Vec<String> },
 
     /// A column or table that does not exist.
     #[error("schema: {0}")]
@@ -30,10 +27,7 @@ pub enum Error {
     Usage(String),
 
     #[error("I/O on {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 
     #[error(transparent)]
     Arrow(#[from] arrow::error::ArrowError),
@@ -54,25 +48,16 @@ pub enum Error {
 impl Error {
     /// An I/O error that names the file it is about.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     pub fn input(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
-        Error::Input {
-            path: path.into(),
-            reason: reason.into(),
-        }
+        Error::Input { path: path.into(), reason: reason.into() }
     }
 
     /// True when the problem is with what the user gave (exit code 2), not a failure inside.
     pub fn is_bad_input(&self) -> bool {
-        matches!(
-            self,
-            Error::Input { .. } | Error::Config { .. } | Error::Usage(_) | Error::Schema(_)
-        )
+        matches!(self, Error::Input { .. } | Error::Config { .. } | Error::Usage(_) | Error::Schema(_))
     }
 }
 

@@ -162,9 +162,6 @@ pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
         table::CASES => Ok(cases_schema()),
         table::REJECTS => Ok(rejects_schema()),
         table::PERSONS => Ok(persons_schema()),
-        other => Err(crate::Error::Schema(format!(
-            "unknown table `{other}`; known tables: {}",
-            table::ALL.join(", ")
-        ))),
+        other => Err(crate::Error::Schema(format!("unknown table `{other}`; known tables: {}", table::ALL.join(", ")))),
     }
 }

@@ -27,52 +27,30 @@ fn ok(out: &Output) -> String {
 
 fn sql(dir: &Path, q: &str) -> String {
     let out = minqing(dir, &["sql", "--format", "csv", q]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The single number a `SELECT count(*) …` returns.
 fn count(dir: &Path, q: &str) -> u64 {
-    sql(dir, q)
-        .lines()
-        .nth(1)
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no count from {q}"))
+    sql(dir, q).lines().nth(1).and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("no count from {q}"))
 }
 
 /// `rows read N = added A + rejected R + … skipped S` from the total line.
 fn totals(report: &str) -> (u64, u64, u64, u64) {
-    let line = report
-        .lines()
-        .find(|l| l.starts_with("total:"))
-        .expect("total line");
-    let nums: Vec<u64> = line
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let line = report.lines().find(|l| l.starts_with("total:")).expect("total line");
+    let nums: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect();
     (nums[0], nums[1], nums[2], nums[3])
 }
 
 fn truth(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
-    r.records()
-        .map(|x| x.unwrap().iter().map(String::from).collect())
-        .collect()
+    r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect()
 }
 
 fn shared_data() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/message-board-labelled-495.xlsx");
-    assert!(
-        p.exists(),
-        "the real message-board export is expected at {}",
-        p.display()
-    );
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/message-board-labelled-495.xlsx");
+    assert!(p.exists(), "the real message-board export is expected at {}", p.display());
     p
 }
 
@@ -80,20 +58,7 @@ fn shared_data() -> PathBuf {
 fn every_layout_in_every_format_reconciles_and_reingest_adds_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    ok(&minqing(
-        d,
-        &[
-            "generate",
-            "--records",
-            "800",
-            "--seed",
-            "7",
-            "--out",
-            "gen",
-            "--formats",
-            "all",
-        ],
-    ));
+    ok(&minqing(d, &["generate", "--records", "800", "--seed", "7", "--out", "gen", "--formats", "all"]));
     let exports = d.join("gen/exports");
     for s in ["petition", "hotline", "message", "opinion"] {
         for f in ["xlsx", "utf8.csv", "gbk.csv", "jsonl"] {
@@ -109,16 +74,10 @@ fn every_layout_in_every_format_reconciles_and_reingest_adds_nothing() {
 
     // the truth file says which rows are malformed: each shows up as a reject in every format
     let t = truth(&d.join("gen/truth.csv"));
-    let defects = t
-        .iter()
-        .filter(|r| !r[7].is_empty() && r[7] != "duplicate")
-        .count() as u64;
+    let defects = t.iter().filter(|r| !r[7].is_empty() && r[7] != "duplicate").count() as u64;
     let dups = t.iter().filter(|r| r[7] == "duplicate").count() as u64;
     let good = t.len() as u64 - defects - dups;
-    assert_eq!(
-        added, good,
-        "each good record stored once across the four formats\n{report}"
-    );
+    assert_eq!(added, good, "each good record stored once across the four formats\n{report}");
     assert_eq!(
         rejected,
         4 * defects,
@@ -130,13 +89,7 @@ fn every_layout_in_every_format_reconciles_and_reingest_adds_nothing() {
 
     // every source present, every header mapped
     for s in ["petition", "hotline", "message", "opinion"] {
-        assert!(
-            count(
-                d,
-                &format!("SELECT count(*) FROM cases WHERE source = '{s}'")
-            ) > 50,
-            "{s}"
-        );
+        assert!(count(d, &format!("SELECT count(*) FROM cases WHERE source = '{s}'")) > 50, "{s}");
     }
     assert!(!report.contains("headers not mapped"), "{report}");
 
@@ -152,28 +105,10 @@ fn every_layout_in_every_format_reconciles_and_reingest_adds_nothing() {
 fn no_raw_phone_or_id_number_in_cases_or_rejects() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    ok(&minqing(
-        d,
-        &[
-            "generate",
-            "--records",
-            "1500",
-            "--seed",
-            "3",
-            "--out",
-            "gen",
-        ],
-    ));
+    ok(&minqing(d, &["generate", "--records", "1500", "--seed", "3", "--out", "gen"]));
     ok(&minqing(d, &["ingest", "--input", "gen/exports"]));
-    let persons = sql(
-        d,
-        "SELECT id_number, phone FROM persons WHERE id_number IS NOT NULL LIMIT 50",
-    );
-    let ids: Vec<String> = persons
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split(',').next().map(String::from))
-        .collect();
+    let persons = sql(d, "SELECT id_number, phone FROM persons WHERE id_number IS NOT NULL LIMIT 50");
+    let ids: Vec<String> = persons.lines().skip(1).filter_map(|l| l.split(',').next().map(String::from)).collect();
     assert!(ids.len() >= 10, "persons keeps the raw identifiers apart");
     let cases = sql(d, "SELECT title, content, reply FROM cases");
     let rejects = sql(d, "SELECT raw, detail FROM rejects");
@@ -184,19 +119,10 @@ fn no_raw_phone_or_id_number_in_cases_or_rejects() {
         }
     }
     // the text did carry identifiers: they were masked, not lost
-    assert!(
-        cases.contains("****"),
-        "masked phones and ID numbers stay readable as masks"
-    );
-    let keys = count(
-        d,
-        "SELECT count(DISTINCT person_key) FROM cases WHERE source = 'petition'",
-    );
+    assert!(cases.contains("****"), "masked phones and ID numbers stay readable as masks");
+    let keys = count(d, "SELECT count(DISTINCT person_key) FROM cases WHERE source = 'petition'");
     let rows = count(d, "SELECT count(*) FROM cases WHERE source = 'petition'");
-    assert!(
-        keys < rows,
-        "repeat petitioners share a person_key ({keys} keys, {rows} rows)"
-    );
+    assert!(keys < rows, "repeat petitioners share a person_key ({keys} keys, {rows} rows)");
 }
 
 #[test]
@@ -204,48 +130,21 @@ fn real_message_board_export_is_fully_accounted_for() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let file = shared_data();
-    let report = ok(&minqing(
-        d,
-        &[
-            "ingest",
-            "--source",
-            "message",
-            "--input",
-            file.to_str().unwrap(),
-        ],
-    ));
+    let report = ok(&minqing(d, &["ingest", "--source", "message", "--input", file.to_str().unwrap()]));
     // 495 posts; one post (37042) appears twice with two different labels
-    assert!(
-        report.contains("rows read      495 = added 494 + rejected 0 + duplicates skipped 1"),
-        "{report}"
-    );
+    assert!(report.contains("rows read      495 = added 494 + rejected 0 + duplicates skipped 1"), "{report}");
     assert_eq!(count(d, "SELECT count(*) FROM cases"), 494);
-    let row = sql(
-        d,
-        "SELECT case_id, received_at, title, category_given FROM cases WHERE case_id = '24'",
-    );
-    assert!(
-        row.contains("24,2020-01-06T12:09:38,A市西湖建筑集团占道施工有安全隐患,城乡建设"),
-        "{row}"
-    );
+    let row = sql(d, "SELECT case_id, received_at, title, category_given FROM cases WHERE case_id = '24'");
+    assert!(row.contains("24,2020-01-06T12:09:38,A市西湖建筑集团占道施工有安全隐患,城乡建设"), "{row}");
     // text cleaned: no tabs or newlines left from the export
-    assert_eq!(
-        count(
-            d,
-            "SELECT count(*) FROM cases WHERE content LIKE '%\t%' OR content LIKE '%\n%'"
-        ),
-        0
-    );
+    assert_eq!(count(d, "SELECT count(*) FROM cases WHERE content LIKE '%\t%' OR content LIKE '%\n%'"), 0);
     let span = sql(d, "SELECT min(received_at), max(received_at) FROM cases");
     assert!(span.contains("2011") || span.contains("2012"), "{span}");
     let labels = count(d, "SELECT count(DISTINCT category_given) FROM cases");
     assert_eq!(labels, 7);
     // source detection from headers alone gives the same
     let tmp2 = tempfile::tempdir().unwrap();
-    let auto = ok(&minqing(
-        tmp2.path(),
-        &["ingest", "--input", file.to_str().unwrap()],
-    ));
+    let auto = ok(&minqing(tmp2.path(), &["ingest", "--input", file.to_str().unwrap()]));
     assert!(auto.contains("message"), "{auto}");
 }
 
@@ -254,22 +153,10 @@ fn unreadable_inputs_are_clear_errors_not_panics() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let cases: [(&str, Vec<u8>, &str); 5] = [
-        (
-            "garbage.csv",
-            (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect(),
-            "cannot read",
-        ),
-        (
-            "truncated.xlsx",
-            b"PK\x03\x04\x14\x00\x06\x00truncated".to_vec(),
-            "not a readable Excel workbook",
-        ),
+        ("garbage.csv", (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect(), "cannot read"),
+        ("truncated.xlsx", b"PK\x03\x04\x14\x00\x06\x00truncated".to_vec(), "not a readable Excel workbook"),
         ("empty.csv", vec![], "empty"),
-        (
-            "noheader.csv",
-            "a,b,c\n1,2,3\n".as_bytes().to_vec(),
-            "no header row",
-        ),
+        ("noheader.csv", "a,b,c\n1,2,3\n".as_bytes().to_vec(), "no header row"),
         ("binary.jsonl", vec![0u8, 1, 2, 3, 0, 0, 255], "binary"),
     ];
     for (name, bytes, expect) in cases {
@@ -281,13 +168,7 @@ fn unreadable_inputs_are_clear_errors_not_panics() {
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
     // nothing half-written after the failures
-    assert!(
-        !d.join("warehouse/cases").exists()
-            || std::fs::read_dir(d.join("warehouse/cases"))
-                .unwrap()
-                .count()
-                == 0
-    );
+    assert!(!d.join("warehouse/cases").exists() || std::fs::read_dir(d.join("warehouse/cases")).unwrap().count() == 0);
 }
 
 #[test]
@@ -304,42 +185,19 @@ fn title_rows_blank_rows_serial_dates_and_bad_rows() {
                X5,2019-03-03 08:00,,,,\n\
                X6,2019-03-04 09:00,孙七,,多了一列,1,extra\n";
     std::fs::write(d.join("p.csv"), csv).unwrap();
-    let report = ok(&minqing(
-        d,
-        &["ingest", "--source", "petition", "--input", "p.csv"],
-    ));
+    let report = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "p.csv"]));
     assert!(report.contains("header on row 3"), "{report}");
-    assert!(
-        report.contains("rows read        7 = added 2 + rejected 4 + duplicates skipped 1"),
-        "{report}"
-    );
+    assert!(report.contains("rows read        7 = added 2 + rejected 4 + duplicates skipped 1"), "{report}");
     assert!(report.contains("blank rows ignored 1"), "{report}");
-    let rows = sql(
-        d,
-        "SELECT case_id, received_at, headcount, content FROM cases ORDER BY case_id",
-    );
-    assert!(
-        rows.contains("X1,2019-02-28T12:00:00,,拖欠工资，电话138****5678"),
-        "{rows}"
-    );
-    assert!(
-        rows.contains("X2,2019-02-28T00:00:00,30,30多名农民工讨薪"),
-        "{rows}"
-    );
+    let rows = sql(d, "SELECT case_id, received_at, headcount, content FROM cases ORDER BY case_id");
+    assert!(rows.contains("X1,2019-02-28T12:00:00,,拖欠工资，电话138****5678"), "{rows}");
+    assert!(rows.contains("X2,2019-02-28T00:00:00,30,30多名农民工讨薪"), "{rows}");
     let rejects = sql(d, "SELECT row, reason FROM rejects ORDER BY row");
-    for expect in [
-        "7,bad received_at",
-        "8,bad headcount",
-        "10,empty text",
-        "11,extra fields",
-    ] {
+    for expect in ["7,bad received_at", "8,bad headcount", "10,empty text", "11,extra fields"] {
         assert!(rejects.contains(expect), "{expect}\n{rejects}");
     }
     let detail = sql(d, "SELECT detail FROM rejects WHERE row = 7");
-    assert!(
-        detail.contains("`登记时间`") && detail.contains("not a real calendar date"),
-        "{detail}"
-    );
+    assert!(detail.contains("`登记时间`") && detail.contains("not a real calendar date"), "{detail}");
 }
 
 #[test]
@@ -365,20 +223,8 @@ fn demo_runs_end_to_end_and_sql_speaks_csv_and_json() {
     );
     let text = String::from_utf8_lossy(&json.stdout);
     assert_eq!(text.lines().count(), 4, "{text}");
-    assert!(
-        text.lines()
-            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
-        "{text}"
-    );
-    let bad = minqing(
-        d,
-        &[
-            "--warehouse",
-            "demo/warehouse",
-            "sql",
-            "SELECT nope FROM cases",
-        ],
-    );
+    assert!(text.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "{text}");
+    let bad = minqing(d, &["--warehouse", "demo/warehouse", "sql", "SELECT nope FROM cases"]);
     assert_eq!(bad.status.code(), Some(2));
 }
 
@@ -386,45 +232,17 @@ fn demo_runs_end_to_end_and_sql_speaks_csv_and_json() {
 fn generator_is_deterministic_for_a_seed() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    ok(&minqing(
-        d,
-        &["generate", "--records", "500", "--seed", "11", "--out", "a"],
-    ));
-    ok(&minqing(
-        d,
-        &["generate", "--records", "500", "--seed", "11", "--out", "b"],
-    ));
-    ok(&minqing(
-        d,
-        &["generate", "--records", "500", "--seed", "12", "--out", "c"],
-    ));
-    for f in [
-        "truth.csv",
-        "exports/hotline.gbk.csv",
-        "exports/opinion.jsonl",
-        "exports/message.utf8.csv",
-    ] {
-        assert_eq!(
-            std::fs::read(d.join("a").join(f)).unwrap(),
-            std::fs::read(d.join("b").join(f)).unwrap(),
-            "{f}"
-        );
+    ok(&minqing(d, &["generate", "--records", "500", "--seed", "11", "--out", "a"]));
+    ok(&minqing(d, &["generate", "--records", "500", "--seed", "11", "--out", "b"]));
+    ok(&minqing(d, &["generate", "--records", "500", "--seed", "12", "--out", "c"]));
+    for f in ["truth.csv", "exports/hotline.gbk.csv", "exports/opinion.jsonl", "exports/message.utf8.csv"] {
+        assert_eq!(std::fs::read(d.join("a").join(f)).unwrap(), std::fs::read(d.join("b").join(f)).unwrap(), "{f}");
     }
-    assert_ne!(
-        std::fs::read(d.join("a/truth.csv")).unwrap(),
-        std::fs::read(d.join("c/truth.csv")).unwrap()
-    );
+    assert_ne!(std::fs::read(d.join("a/truth.csv")).unwrap(), std::fs::read(d.join("c/truth.csv")).unwrap());
     let t = truth(&d.join("a/truth.csv"));
-    let incidents: std::collections::BTreeSet<&str> = t
-        .iter()
-        .map(|r| r[4].as_str())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let incidents: std::collections::BTreeSet<&str> =
+        t.iter().map(|r| r[4].as_str()).filter(|s| !s.is_empty()).collect();
     assert!(incidents.len() >= 6, "{incidents:?}");
     let escalated = t.iter().filter(|r| r[6] == "1").count();
-    assert!(
-        escalated > 0 && escalated < t.len() / 2,
-        "{escalated} of {}",
-        t.len()
-    );
+    assert!(escalated > 0 && escalated < t.len() / 2, "{escalated} of {}", t.len());
 }

@@ -124,53 +124,29 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MINQING_LOG")
         .unwrap_or_else(|_| format!("minqing={level}").into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<Status> {
-    let warehouse = |default: &Path| {
-        cli.warehouse
-            .clone()
-            .unwrap_or_else(|| default.to_path_buf())
-    };
+    let warehouse = |default: &Path| cli.warehouse.clone().unwrap_or_else(|| default.to_path_buf());
     match cli.command {
         Command::Generate(a) => {
-            let cfg = GenerateConfig {
-                records: a.records,
-                seed: a.seed,
-                start: a.start,
-                end: a.end,
-                formats: a.formats,
-            };
+            let cfg =
+                GenerateConfig { records: a.records, seed: a.seed, start: a.start, end: a.end, formats: a.formats };
             let rep = crate::generate::generate(&cfg, &a.out).context("generating sample data")?;
             println!("{rep}");
             Ok(Status::Ok)
         }
         Command::Ingest(a) => {
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
-            let opts = IngestOptions {
-                source: a.source,
-                mapping: a.mapping,
-                no_pii: a.no_pii,
-                ..Default::default()
-            };
+            let opts = IngestOptions { source: a.source, mapping: a.mapping, no_pii: a.no_pii, ..Default::default() };
             let rep = ingest(&wh, &a.input, &opts)?;
             println!("{rep}");
-            Ok(if rep.rejected() > 0 {
-                Status::Attention
-            } else {
-                Status::Ok
-            })
+            Ok(if rep.rejected() > 0 { Status::Attention } else { Status::Ok })
         }
         Command::Sql(a) => {
             let wh = Warehouse::open_read(&warehouse(Path::new("warehouse")))?;
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let batches = rt.block_on(crate::warehouse::query(&wh, &a.query))?;
             print!("{}", crate::warehouse::render(&batches, a.format)?);
             if a.format == OutputFormat::Table {
@@ -210,11 +186,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
     }
 }
 
-fn ingest(
-    wh: &Warehouse,
-    inputs: &[PathBuf],
-    opts: &IngestOptions,
-) -> anyhow::Result<IngestReport> {
+fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions) -> anyhow::Result<IngestReport> {
     let (key, from) = PersonKey::load()?;
     match from {
         KeySource::Created(p) => eprintln!(

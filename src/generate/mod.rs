@@ -62,12 +62,7 @@ impl Default for GenerateConfig {
 }
 
 /// The sources in a fixed order, with their share of records.
-pub const SOURCES: [(&str, f64); 4] = [
-    ("petition", 0.35),
-    ("hotline", 0.35),
-    ("message", 0.15),
-    ("opinion", 0.15),
-];
+pub const SOURCES: [(&str, f64); 4] = [("petition", 0.35), ("hotline", 0.35), ("message", 0.15), ("opinion", 0.15)];
 /// Share of records that belong to an incident.
 const INCIDENT_SHARE: f64 = 0.28;
 /// Share of rows made malformed on purpose (each kind), and of extra duplicate and blank rows.
@@ -180,17 +175,8 @@ impl fmt::Display for GenerateReport {
         for (s, n) in &self.per_source {
             writeln!(f, "  {s:<9} {n:>9}")?;
         }
-        let d: Vec<String> = self
-            .defects
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        writeln!(
-            f,
-            "  malformed on purpose: {}; blank rows {}",
-            d.join(", "),
-            self.blank_rows
-        )?;
+        let d: Vec<String> = self.defects.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(f, "  malformed on purpose: {}; blank rows {}", d.join(", "), self.blank_rows)?;
         for (p, rows) in &self.files {
             writeln!(f, "  wrote {} ({rows} rows)", p.display())?;
         }
@@ -202,10 +188,7 @@ impl fmt::Display for GenerateReport {
 pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateReport> {
     let t0 = Instant::now();
     if cfg.end <= cfg.start {
-        return Err(Error::Usage(format!(
-            "--end {} is not after --start {}",
-            cfg.end, cfg.start
-        )));
+        return Err(Error::Usage(format!("--end {} is not after --start {}", cfg.end, cfg.start)));
     }
     if cfg.records == 0 {
         return Err(Error::Usage("--records must be at least 1".into()));
@@ -213,11 +196,8 @@ pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateReport> {
     let recs = make_records(cfg);
     let exports = out.join("exports");
     std::fs::create_dir_all(&exports).map_err(|e| Error::io(&exports, e))?;
-    let mut report = GenerateReport {
-        out: out.to_path_buf(),
-        records: recs.iter().map(|v| v.len()).sum(),
-        ..Default::default()
-    };
+    let mut report =
+        GenerateReport { out: out.to_path_buf(), records: recs.iter().map(|v| v.len()).sum(), ..Default::default() };
     report.incidents = plan_incidents(cfg).len();
     for (i, v) in recs.iter().enumerate() {
         report.per_source.insert(SOURCES[i].0.to_string(), v.len());
@@ -264,8 +244,7 @@ impl People {
         Self::get_static(self.seed, idx)
     }
     pub fn get_static(seed: u64, idx: u32) -> Person {
-        let mut rng =
-            ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15 ^ ((idx as u64) << 20));
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15 ^ ((idx as u64) << 20));
         world::person(&mut rng)
     }
 }
@@ -292,12 +271,8 @@ fn plan_incidents(cfg: &GenerateConfig) -> Vec<Incident> {
             let days = rng.random_range(45..150).min(span);
             let start_day = if INCIDENT_TOPICS[kind].sub == "农民工工资" {
                 // wages: the life cycle ends at Spring Festival
-                let sf = NaiveDate::from_ymd_opt(
-                    SPRING_FESTIVAL.0,
-                    SPRING_FESTIVAL.1,
-                    SPRING_FESTIVAL.2,
-                )
-                .expect("valid");
+                let sf =
+                    NaiveDate::from_ymd_opt(SPRING_FESTIVAL.0, SPRING_FESTIVAL.1, SPRING_FESTIVAL.2).expect("valid");
                 let base = (sf - cfg.start).num_days() - days + rng.random_range(-10..5);
                 base.clamp(0, (span - days).max(0))
             } else {
@@ -324,9 +299,7 @@ fn plan_incidents(cfg: &GenerateConfig) -> Vec<Incident> {
             Incident {
                 id: format!("INC{:03}", i + 1),
                 kind,
-                start: (cfg.start + Duration::days(start_day))
-                    .and_hms_opt(8, 0, 0)
-                    .expect("valid"),
+                start: (cfg.start + Duration::days(start_day)).and_hms_opt(8, 0, 0).expect("valid"),
                 days,
                 size,
                 town,
@@ -364,10 +337,7 @@ pub fn make_records(cfg: &GenerateConfig) -> Vec<Vec<Rec>> {
             } else {
                 3
             };
-            slots.push(Slot {
-                source,
-                incident: Some(k as u32),
-            });
+            slots.push(Slot { source, incident: Some(k as u32) });
         }
     }
     slots.truncate(cfg.records);
@@ -378,18 +348,12 @@ pub fn make_records(cfg: &GenerateConfig) -> Vec<Vec<Rec>> {
     for (s, (_, share)) in SOURCES.iter().enumerate() {
         let want = ((cfg.records as f64) * share).round() as usize;
         for _ in per_source[s]..want {
-            slots.push(Slot {
-                source: s,
-                incident: None,
-            });
+            slots.push(Slot { source: s, incident: None });
         }
     }
     slots.truncate(cfg.records);
     while slots.len() < cfg.records {
-        slots.push(Slot {
-            source: 1,
-            incident: None,
-        });
+        slots.push(Slot { source: 1, incident: None });
     }
 
     let people_pool = person_pool(cfg.records);
@@ -397,11 +361,8 @@ pub fn make_records(cfg: &GenerateConfig) -> Vec<Vec<Rec>> {
         .par_chunks(CHUNK)
         .enumerate()
         .flat_map_iter(|(c, chunk)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(
-                cfg.seed
-                    .wrapping_add(1 + c as u64)
-                    .wrapping_mul(0x2545_f491_4f6c_dd1d),
-            );
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(1 + c as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
             chunk
                 .iter()
                 .map(|slot| {
@@ -423,11 +384,7 @@ pub fn make_records(cfg: &GenerateConfig) -> Vec<Vec<Rec>> {
         by_source[r.source].push(r);
     }
     for (s, v) in by_source.iter_mut().enumerate() {
-        v.sort_by(|a, b| {
-            a.received_at
-                .cmp(&b.received_at)
-                .then_with(|| a.content.cmp(&b.content))
-        });
+        v.sort_by(|a, b| a.received_at.cmp(&b.received_at).then_with(|| a.content.cmp(&b.content)));
         for (i, r) in v.iter_mut().enumerate() {
             r.case_id = case_id(s, r.received_at, i);
         }
@@ -439,10 +396,7 @@ pub fn make_records(cfg: &GenerateConfig) -> Vec<Vec<Rec>> {
         let mut out = Vec::with_capacity(v.len() + v.len() / 200);
         for r in v.drain(..) {
             let dup = r.defect.is_none() && rng.random_bool(DUPLICATE_RATE);
-            let copy = dup.then(|| Rec {
-                defect: Some("duplicate"),
-                ..r.clone()
-            });
+            let copy = dup.then(|| Rec { defect: Some("duplicate"), ..r.clone() });
             out.push(r);
             out.extend(copy);
         }

@@ -145,12 +145,7 @@ pub const INCIDENT_TOPICS: &[Topic] = &[
         category: "民政与应急/社会事务",
         legacy: "劳动和社会保障",
         dept: "县退役军人事务局",
-        titles: &[
-            "退役军人待遇落实问题",
-            "要求落实参战退役人员补助",
-            "退役士兵安置问题",
-            "关于老兵生活补助的诉求",
-        ],
+        titles: &["退役军人待遇落实问题", "要求落实参战退役人员补助", "退役士兵安置问题", "关于老兵生活补助的诉求"],
         bodies: &[
             "我们是{year}年前后入伍的退役士兵，共{n}多人，按照政策应享受的{生活补助|社保补缴|安置待遇}至今没有落实。",
             "本人{year}年退伍回到{town}，当年承诺的工作安置一直没有兑现，现在年纪大了生活困难，希望落实相关政策。",
@@ -163,12 +158,7 @@ pub const INCIDENT_TOPICS: &[Topic] = &[
         category: "生态环境/水污染",
         legacy: "环境保护",
         dept: "县生态环境分局",
-        titles: &[
-            "{plant}排放污水",
-            "{plant}气味刺鼻影响生活",
-            "举报{plant}偷排",
-            "{town}{plant}污染问题严重",
-        ],
+        titles: &["{plant}排放污水", "{plant}气味刺鼻影响生活", "举报{plant}偷排", "{town}{plant}污染问题严重"],
         bodies: &[
             "{town}的{plant}长期{夜间偷排污水|排放刺鼻气体|粉尘超标}，附近{village}的村民{头晕恶心|庄稼减产|井水发黄}，{n}多户深受其害。",
             "{plant}的废水直接排进河里，河水发黑发臭，鱼都死了，我们向环保部门举报过多次，只是停几天又开始。",
@@ -184,12 +174,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "城乡建设/住房保障与房地产",
         legacy: "城乡建设",
         dept: "县住建局",
-        titles: &[
-            "{estate}物业管理混乱",
-            "投诉{firm}乱收费",
-            "{estate}电梯经常故障",
-            "小区物业不作为",
-        ],
+        titles: &["{estate}物业管理混乱", "投诉{firm}乱收费", "{estate}电梯经常故障", "小区物业不作为"],
         bodies: &[
             "{estate}的{firm}收了物业费却不干事，{电梯经常困人|垃圾堆了几天没人清|地下车库漏水|小区路灯坏了半年}，业主多次投诉没有效果。",
             "{firm}今年突然把物业费从每平米{1.2|1.5|1.8}元涨到{2.0|2.5|2.8}元，没有经过业主大会同意。",
@@ -202,11 +187,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "自然资源/不动产登记",
         legacy: "城乡建设",
         dept: "县自然资源局",
-        titles: &[
-            "{estate}交房多年办不了不动产证",
-            "房产证为什么迟迟办不下来",
-            "请求解决{estate}办证问题",
-        ],
+        titles: &["{estate}交房多年办不了不动产证", "房产证为什么迟迟办不下来", "请求解决{estate}办证问题"],
         bodies: &[
             "我们{estate}交房已经{3|4|5|6}年了，{dev}一直不给办理不动产权证，孩子上学落户都受影响。",
             "在{estate}买的房子，开发商说土地出让金没交清所以办不了证，我们业主有什么办法？",
@@ -218,12 +199,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "教育/教育行政管理",
         legacy: "教育文体",
         dept: "县教育局",
-        titles: &[
-            "孩子入学难问题",
-            "{school}学位分配不公",
-            "咨询{school}招生划片",
-            "{school}乱收费",
-        ],
+        titles: &["孩子入学难问题", "{school}学位分配不公", "咨询{school}招生划片", "{school}乱收费"],
         bodies: &[
             "我家孩子今年{上一年级|读初一}，户口在{town}，按划片应该读{school}，但学校说学位已满，让我们去很远的学校。",
             "{school}要求家长{统一购买教辅资料|交补课费|交校服费三百多元}，这个合不合规定？",
@@ -236,11 +212,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "卫生健康/医患纠纷",
         legacy: "卫生计生",
         dept: "县卫健局",
-        titles: &[
-            "{hospital}医疗事故投诉",
-            "对{hospital}诊疗过程有异议",
-            "{hospital}乱收费",
-        ],
+        titles: &["{hospital}医疗事故投诉", "对{hospital}诊疗过程有异议", "{hospital}乱收费"],
         bodies: &[
             "我{父亲|母亲|爱人}在{hospital}做{手术|检查|治疗}后出现严重并发症，医院推卸责任，要求鉴定并赔偿。",
             "{hospital}住院{n}天花了{amount}万元，清单里很多项目没有做过，怀疑重复收费。",
@@ -253,12 +225,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "劳动和社会保障/城乡居民社会保险",
         legacy: "劳动和社会保障",
         dept: "县医保局",
-        titles: &[
-            "养老保险待遇咨询",
-            "医保报销比例问题",
-            "企业未缴社保",
-            "咨询灵活就业社保缴费",
-        ],
+        titles: &["养老保险待遇咨询", "医保报销比例问题", "企业未缴社保", "咨询灵活就业社保缴费"],
         bodies: &[
             "我在{contractor}上班{3|5|8}年，公司一直没有给我缴纳社保，现在要退休了怎么办？",
             "请问异地就医的医保报销比例是多少，为什么我在市里住院只报了一半？",
@@ -271,11 +238,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "农村农业/村务管理",
         legacy: "城乡建设",
         dept: "{town}人民政府",
-        titles: &[
-            "{village}村务不公开",
-            "举报{village}村干部",
-            "{village}低保评定不公",
-        ],
+        titles: &["{village}村务不公开", "举报{village}村干部", "{village}低保评定不公"],
         bodies: &[
             "{village}的村干部{优亲厚友评低保|侵占集体收入|账目多年不公开}，村民意见很大，请上级调查。",
             "{village}修路的集体资金{amount}万元去向不明，村民要求公开财务。",
@@ -287,11 +250,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "政法/生效法律文书执行",
         legacy: "城乡建设",
         dept: "县法院",
-        titles: &[
-            "判决书生效多年得不到执行",
-            "对法院判决不服",
-            "申请执行款迟迟不到位",
-        ],
+        titles: &["判决书生效多年得不到执行", "对法院判决不服", "申请执行款迟迟不到位"],
         bodies: &[
             "我与{contractor}的纠纷，法院{year}年就判了，对方应付我{amount}万元，到现在一分钱没执行到。",
             "我的案子{一审|二审}判得不公，证据没有被采纳，请求重新审查。",
@@ -303,11 +262,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "生态环境/噪声污染",
         legacy: "环境保护",
         dept: "县生态环境分局",
-        titles: &[
-            "{road}夜间施工噪音扰民",
-            "广场舞噪音太大",
-            "{road}烧烤店油烟噪音",
-        ],
+        titles: &["{road}夜间施工噪音扰民", "广场舞噪音太大", "{road}烧烤店油烟噪音"],
         bodies: &[
             "{road}的工地每天晚上施工到凌晨{1|2|3}点，噪音太大根本没法睡觉。",
             "{estate}旁边的广场舞音响开得很大，每天晚上吵到十点多，老人孩子休息不好。",
@@ -320,12 +275,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "交通运输/建设管理",
         legacy: "交通运输",
         dept: "县交通运输局",
-        titles: &[
-            "{road}路面破损",
-            "{village}通村公路何时修",
-            "公交线路调整建议",
-            "{road}红绿灯设置不合理",
-        ],
+        titles: &["{road}路面破损", "{village}通村公路何时修", "公交线路调整建议", "{road}红绿灯设置不合理"],
         bodies: &[
             "{road}{靠近{school}的路段|十字路口附近}坑洼不平，下雨天积水很深，已经有人摔倒。",
             "{town}{village}到镇上的路一直是泥巴路，孩子上学很不方便，希望硬化。",
@@ -350,11 +300,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
         category: "民政与应急/社会救助",
         legacy: "商贸旅游",
         dept: "县民政局",
-        titles: &[
-            "咨询低保申请条件",
-            "咨询办理营业执照",
-            "关于{town}菜市场管理的建议",
-        ],
+        titles: &["咨询低保申请条件", "咨询办理营业执照", "关于{town}菜市场管理的建议"],
         bodies: &[
             "请问申请低保需要哪些材料，在哪里办理？",
             "我想在{road}开一家小店，办营业执照需要准备什么？",

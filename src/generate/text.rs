@@ -6,18 +6,49 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::phrases::{
-    self, BACKGROUND_TOPICS, DEMANDS, NOT_THREATS, OPENINGS_RESIDENT, THREATS, Topic,
-};
+use super::phrases::{self, BACKGROUND_TOPICS, DEMANDS, NOT_THREATS, OPENINGS_RESIDENT, THREATS, Topic};
 use super::world::{self, COUNTY, TOWNS};
 use super::{DEFECT_RATE, GenerateConfig, Incident, Rec, weekday};
 
-/// Named values a template may use.
-pub struct Ctx<'a> {
-    pub incident: Option<&'a Incident>,
-    pub town: usize,
-    pub village: usize,
+/// Named values a template may use: the record's places and entities are picked once,
+/// so its title and its text speak of the same estate, company or school.
+pub struct Ctx {
+    pub slots: std::collections::BTreeMap<&'static str, String>,
     pub n: u32,
+}
+
+impl Ctx {
+    fn new(rng: &mut ChaCha8Rng, incident: Option<&Incident>, town: usize, village: usize, n: u32) -> Ctx {
+        let mut slots = std::collections::BTreeMap::new();
+        let lists: [(&'static str, &[&'static str]); 11] = [
+            ("estate", world::ESTATES),
+            ("dev", world::DEVELOPERS),
+            ("contractor", world::CONTRACTORS),
+            ("project", world::PROJECTS),
+            ("platform", world::PLATFORMS),
+            ("plant", world::PLANTS),
+            ("school", world::SCHOOLS),
+            ("hospital", world::HOSPITALS),
+            ("road", world::ROADS),
+            ("firm", world::PROPERTY_FIRMS),
+            ("town", &[]),
+        ];
+        for (k, list) in lists {
+            if !list.is_empty() {
+                slots.insert(k, pick(rng, list).to_string());
+            }
+        }
+        slots.insert("town", TOWNS[town].0.to_string());
+        slots.insert("village", world::villages(town)[village].clone());
+        if let Some(i) = incident {
+            for (k, v) in &i.slots {
+                slots.insert(k, v.clone());
+            }
+        }
+        // people say "40多人", not "42多人"
+        let n = if n >= 20 { n / 10 * 10 } else { n };
+        Ctx { slots, n }
+    }
 }
 
 fn pick(rng: &mut ChaCha8Rng, list: &[&'static str]) -> &'static str {
@@ -78,30 +109,14 @@ fn split_top(s: &str) -> Vec<&str> {
 }
 
 fn slot(name: &str, ctx: &Ctx, rng: &mut ChaCha8Rng) -> String {
-    if let Some(v) = ctx.incident.and_then(|i| i.slots.get(name)) {
+    if let Some(v) = ctx.slots.get(name) {
         return v.clone();
     }
     match name {
-        "town" => TOWNS[ctx.town].0.to_string(),
-        "village" => world::villages(ctx.town)[ctx.village].clone(),
-        "estate" => pick(rng, world::ESTATES).into(),
-        "dev" => pick(rng, world::DEVELOPERS).into(),
-        "contractor" => pick(rng, world::CONTRACTORS).into(),
-        "project" => pick(rng, world::PROJECTS).into(),
-        "platform" => pick(rng, world::PLATFORMS).into(),
-        "plant" => pick(rng, world::PLANTS).into(),
-        "school" => pick(rng, world::SCHOOLS).into(),
-        "hospital" => pick(rng, world::HOSPITALS).into(),
-        "road" => pick(rng, world::ROADS).into(),
-        "firm" => pick(rng, world::PROPERTY_FIRMS).into(),
         "n" => ctx.n.to_string(),
         "amount" => {
             let v: f64 = rng.random_range(1.5..95.0);
-            if v < 10.0 {
-                format!("{v:.1}")
-            } else {
-                format!("{}", v as u32)
-            }
+            if v < 10.0 { format!("{v:.1}") } else { format!("{}", v as u32) }
         }
         "months" => rng.random_range(3..16).to_string(),
         "year" => rng.random_range(2018..2025).to_string(),
@@ -113,11 +128,7 @@ fn slot(name: &str, ctx: &Ctx, rng: &mut ChaCha8Rng) -> String {
 /// Where in its life cycle an incident record falls: 0 at the start, 1 at the end.
 fn lifecycle(rng: &mut ChaCha8Rng, inc: &Incident) -> f64 {
     let u: f64 = rng.random();
-    if inc.topic().sub == "农民工工资" {
-        u.sqrt()
-    } else {
-        u.powf(0.8)
-    }
+    if inc.topic().sub == "农民工工资" { u.sqrt() } else { u.powf(0.8) }
 }
 
 pub fn make_record(
@@ -175,11 +186,7 @@ pub fn make_record(
             } else {
                 3
             };
-            let l = if rng.random_bool(0.25) {
-                l.saturating_sub(1)
-            } else {
-                l
-            };
+            let l = if rng.random_bool(0.25) { l.saturating_sub(1) } else { l };
             l.min(cap)
         }
         None if source == 0 && rng.random_bool(0.08) => rng.random_range(1..3),
@@ -187,34 +194,26 @@ pub fn make_record(
     };
     let collective = source == 0 && inc.is_some() && rng.random_bool(0.15 + 0.35 * frac);
     let n: u32 = match (inc, collective) {
-        (_, true) => rng.random_range(
-            5..(if inc.is_some_and(|i| i.escalates) {
-                260
-            } else {
-                60
-            }),
-        ),
+        (_, true) => {
+            // most collective visits are tens of people; an escalating incident brings hundreds
+            let top = if inc.is_some_and(|i| i.escalates) { 300.0 } else { 80.0 };
+            5 + (rng.random::<f64>().powi(3) * top) as u32
+        }
         (Some(_), false) => rng.random_range(10..300),
         (None, _) => rng.random_range(2..40),
     };
-    let ctx = Ctx {
-        incident: inc,
-        town,
-        village,
-        n,
-    };
+    let ctx = Ctx::new(rng, inc, town, village, n);
     let title = fill(pick(rng, topic.titles), &ctx, rng);
     let mut content = String::new();
     if inc.is_none() || rng.random_bool(0.4) {
         content.push_str(&fill(pick(rng, OPENINGS_RESIDENT), &ctx, rng));
     }
-    content.push_str(&fill(pick(rng, topic.bodies), &ctx, rng));
-    if rng.random_bool(0.35) {
+    let first = rng.random_range(0..topic.bodies.len());
+    content.push_str(&fill(topic.bodies[first], &ctx, rng));
+    if topic.bodies.len() > 1 && rng.random_bool(0.35) {
         // a second sentence from the same matter, as long letters do
-        let extra = fill(pick(rng, topic.bodies), &ctx, rng);
-        if !content.contains(&extra) {
-            content.push_str(&extra);
-        }
+        let second = (first + rng.random_range(1..topic.bodies.len())) % topic.bodies.len();
+        content.push_str(&fill(topic.bodies[second], &ctx, rng));
     }
     let threat = inc.is_some() && rng.random_bool(0.05 + 0.3 * frac);
     if threat {
@@ -294,11 +293,7 @@ pub fn make_record(
 
 fn working_hours(rng: &mut ChaCha8Rng, t: NaiveDateTime) -> NaiveDateTime {
     let date = t.date();
-    let (h, m, s) = (
-        rng.random_range(8..18),
-        rng.random_range(0..60),
-        rng.random_range(0..60),
-    );
+    let (h, m, s) = (rng.random_range(8..18), rng.random_range(0..60), rng.random_range(0..60));
     date.and_hms_opt(h, m, s).expect("valid")
 }
 
@@ -308,26 +303,12 @@ fn add_noise(rng: &mut ChaCha8Rng, s: &mut String) {
         *s = s.replacen(right, wrong, 1);
     }
     if rng.random_bool(0.02) {
-        *s = s
-            .chars()
-            .map(|c| {
-                phrases::TRADITIONAL
-                    .iter()
-                    .find(|(a, _)| *a == c)
-                    .map_or(c, |(_, b)| *b)
-            })
-            .collect();
+        *s = s.chars().map(|c| phrases::TRADITIONAL.iter().find(|(a, _)| *a == c).map_or(c, |(_, b)| *b)).collect();
     }
     if rng.random_bool(0.06) {
         *s = s
             .chars()
-            .map(|c| {
-                if c.is_ascii_digit() {
-                    char::from_u32(c as u32 + 0xFEE0).unwrap_or(c)
-                } else {
-                    c
-                }
-            })
+            .map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 + 0xFEE0).unwrap_or(c) } else { c })
             .collect();
     }
     if rng.random_bool(0.08) {
@@ -336,14 +317,7 @@ fn add_noise(rng: &mut ChaCha8Rng, s: &mut String) {
     }
 }
 
-fn petition_fields(
-    rng: &mut ChaCha8Rng,
-    r: &mut Rec,
-    collective: bool,
-    threat: bool,
-    n: u32,
-    end: NaiveDateTime,
-) {
+fn petition_fields(rng: &mut ChaCha8Rng, r: &mut Rec, collective: bool, threat: bool, n: u32, end: NaiveDateTime) {
     r.channel = match rng.random_range(0..20) {
         0..=5 => "来信",
         6..=12 => "来访",
@@ -377,19 +351,10 @@ fn petition_fields(
         collective && rng.random_bool(0.3),
         threat,
     ];
-    let accept_days = if rng.random_bool(0.06) {
-        rng.random_range(16..30)
-    } else {
-        rng.random_range(0..12)
-    };
-    let accepted =
-        r.received_at + Duration::days(accept_days) + Duration::hours(rng.random_range(0..6));
+    let accept_days = if rng.random_bool(0.06) { rng.random_range(16..30) } else { rng.random_range(0..12) };
+    let accepted = r.received_at + Duration::days(accept_days) + Duration::hours(rng.random_range(0..6));
     let due = accepted + Duration::days(60);
-    let handle_days = if rng.random_bool(0.1) {
-        rng.random_range(61..110)
-    } else {
-        rng.random_range(8..60)
-    };
+    let handle_days = if rng.random_bool(0.1) { rng.random_range(61..110) } else { rng.random_range(8..60) };
     let closed = accepted + Duration::days(handle_days);
     if accepted <= end {
         r.accepted_at = Some(accepted);
@@ -416,11 +381,7 @@ fn hotline_fields(rng: &mut ChaCha8Rng, r: &mut Rec, end: NaiveDateTime) {
         17 => "建议",
         _ => "举报",
     };
-    let days = if rng.random_bool(0.08) {
-        rng.random_range(6..20)
-    } else {
-        rng.random_range(0..5)
-    };
+    let days = if rng.random_bool(0.08) { rng.random_range(6..20) } else { rng.random_range(0..5) };
     let closed = r.received_at + Duration::days(days) + Duration::hours(rng.random_range(1..10));
     r.due_at = Some(r.received_at + Duration::days(5));
     if closed <= end {
@@ -437,11 +398,7 @@ fn hotline_fields(rng: &mut ChaCha8Rng, r: &mut Rec, end: NaiveDateTime) {
 fn message_fields(rng: &mut ChaCha8Rng, r: &mut Rec, end: NaiveDateTime) {
     r.channel = "留言板";
     let hot = r.incident.is_some();
-    r.likes = if hot {
-        rng.random_range(5..800)
-    } else {
-        rng.random_range(0..30)
-    };
+    r.likes = if hot { rng.random_range(5..800) } else { rng.random_range(0..30) };
     r.dislikes = rng.random_range(0..5);
     let replied = r.received_at + Duration::days(rng.random_range(3..30));
     if rng.random_bool(0.8) && replied <= end {
@@ -449,25 +406,16 @@ fn message_fields(rng: &mut ChaCha8Rng, r: &mut Rec, end: NaiveDateTime) {
         r.reply = Some(format!(
             "网友您好！您反映的问题已转{}调查处理，{}。感谢您对我们工作的关心和支持！",
             r.dept,
-            [
-                "相关情况正在核实",
-                "已责成相关单位限期整改",
-                "后续进展将及时公开"
-            ][rng.random_range(0..3)]
+            ["相关情况正在核实", "已责成相关单位限期整改", "后续进展将及时公开"][rng.random_range(0..3)]
         ));
     }
 }
 
 fn opinion_fields(rng: &mut ChaCha8Rng, r: &mut Rec) {
-    r.platform =
-        ["微博", "抖音", "微信公众号", "今日头条", "本地论坛", "快手"][rng.random_range(0..6)];
+    r.platform = ["微博", "抖音", "微信公众号", "今日头条", "本地论坛", "快手"][rng.random_range(0..6)];
     r.channel = r.platform;
     let hot = r.incident.is_some();
-    let scale = if hot {
-        rng.random::<f64>().powf(3.0) * 30_000.0
-    } else {
-        rng.random::<f64>().powf(4.0) * 800.0
-    };
+    let scale = if hot { rng.random::<f64>().powf(3.0) * 30_000.0 } else { rng.random::<f64>().powf(4.0) * 800.0 };
     r.shares = scale as i64;
     r.comments = (scale * rng.random_range(0.2..1.5)) as i64;
     r.likes = (scale * rng.random_range(1.0..6.0)) as i64;

@@ -84,18 +84,8 @@ const MESSAGE: &[&str] = &[
     "答复时间",
     "一级分类",
 ];
-const OPINION: &[&str] = &[
-    "信息编号",
-    "发布时间",
-    "平台",
-    "作者",
-    "标题",
-    "正文",
-    "转发数",
-    "评论数",
-    "点赞数",
-    "地域",
-];
+const OPINION: &[&str] =
+    &["信息编号", "发布时间", "平台", "作者", "标题", "正文", "转发数", "评论数", "点赞数", "地域"];
 
 fn headers(source: usize) -> &'static [&'static str] {
     [PETITION, HOTLINE, MESSAGE, OPINION][source]
@@ -106,11 +96,7 @@ const LEVELS: [&str; 4] = ["县级", "市级", "省级", "国家级"];
 fn row(r: &Rec, people: &People) -> Vec<Out> {
     let p = r.person.map(|i| people.get(i));
     let f = r.date_form;
-    let id = if r.defect == Some("missing id") {
-        Out::E
-    } else {
-        s(&r.case_id)
-    };
+    let id = if r.defect == Some("missing id") { Out::E } else { s(&r.case_id) };
     let received = match r.defect {
         Some("bad date") => s(if r.case_id.len() % 2 == 0 {
             format!("{}/2/30 10:15:00", r.received_at.format("%Y"))
@@ -119,11 +105,7 @@ fn row(r: &Rec, people: &People) -> Vec<Out> {
         }),
         _ => Out::T(r.received_at, f),
     };
-    let (title, content) = if r.defect == Some("empty text") {
-        (Out::E, Out::E)
-    } else {
-        (s(&r.title), s(&r.content))
-    };
+    let (title, content) = if r.defect == Some("empty text") { (Out::E, Out::E) } else { (s(&r.title), s(&r.content)) };
     match r.source {
         0 => {
             let headcount = match (r.defect, r.headcount) {
@@ -171,10 +153,7 @@ fn row(r: &Rec, people: &People) -> Vec<Out> {
         ],
         2 => vec![
             id,
-            opt_s(
-                r.person
-                    .map(|i| format!("A{:08}", (i as u64 * 7919 + 13) % 100_000_000)),
-            ),
+            opt_s(r.person.map(|i| format!("A{:08}", (i as u64 * 7919 + 13) % 100_000_000))),
             title,
             received,
             content,
@@ -201,11 +180,7 @@ fn row(r: &Rec, people: &People) -> Vec<Out> {
 
 /// Large counts as monitoring tools print them ("1.2万").
 fn count(n: i64) -> Out {
-    if n >= 10_000 {
-        s(format!("{:.1}万", n as f64 / 10_000.0))
-    } else {
-        Out::I(n)
-    }
+    if n >= 10_000 { s(format!("{:.1}万", n as f64 / 10_000.0)) } else { Out::I(n) }
 }
 
 /// Text forms of a timestamp: most like real exports, some 年月日, some Excel serials.
@@ -252,10 +227,7 @@ pub fn write_source(
         (Formats::Native, 2) => vec!["utf8.csv"],
         (Formats::Native, _) => vec!["jsonl"],
     };
-    let rows: Vec<(Vec<Out>, bool)> = recs
-        .iter()
-        .map(|r| (row(r, people), blank_after(r)))
-        .collect();
+    let rows: Vec<(Vec<Out>, bool)> = recs.iter().map(|r| (row(r, people), blank_after(r))).collect();
     let blanks = rows.iter().filter(|(_, b)| *b).count();
     let mut out = vec![];
     for kind in kinds {
@@ -263,9 +235,7 @@ pub fn write_source(
         let tmp = crate::warehouse::tmp_sibling(&path);
         match kind {
             "xlsx" => write_xlsx(&tmp, source, &rows)?,
-            "jsonl" => {
-                std::fs::write(&tmp, jsonl(source, &rows)).map_err(|e| Error::io(&tmp, e))?
-            }
+            "jsonl" => std::fs::write(&tmp, jsonl(source, &rows)).map_err(|e| Error::io(&tmp, e))?,
             "gbk.csv" => {
                 let text = csv_text(source, &rows)?;
                 let (bytes, _, _) = encoding_rs::GBK.encode(&text);
@@ -294,9 +264,7 @@ fn csv_text(source: usize, rows: &[(Vec<Out>, bool)]) -> Result<String> {
             w.write_record(&empty).map_err(err)?;
         }
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Usage(format!("writing csv: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| Error::Usage(format!("writing csv: {e}")))?;
     Ok(String::from_utf8(bytes).expect("csv of strings is UTF-8"))
 }
 
@@ -325,21 +293,15 @@ fn write_xlsx(path: &Path, source: usize, rows: &[(Vec<Out>, bool)]) -> Result<(
     let x = |e: rust_xlsxwriter::XlsxError| Error::Xlsx(format!("{}: {e}", path.display()));
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name(["信访事项", "工单", "留言", "舆情"][source])
-        .map_err(x)?;
+    ws.set_name(["信访事项", "工单", "留言", "舆情"][source]).map_err(x)?;
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let bold = Format::new().set_bold();
     let h = headers(source);
     // a merged title row above the header, as registers printed from the system have
-    let title = format!(
-        "{COUNTY}{}台账",
-        ["信访事项登记", "12345工单", "网民留言", "网络舆情监测"][source]
-    );
-    ws.merge_range(0, 0, 0, (h.len() - 1) as u16, &title, &bold)
-        .map_err(x)?;
+    let title = format!("{COUNTY}{}台账", ["信访事项登记", "12345工单", "网民留言", "网络舆情监测"][source]);
+    ws.merge_range(0, 0, 0, (h.len() - 1) as u16, &title, &bold).map_err(x)?;
     for (c, name) in h.iter().enumerate() {
-        ws.write_string_with_format(1, c as u16, *name, &bold)
-            .map_err(x)?;
+        ws.write_string_with_format(1, c as u16, *name, &bold).map_err(x)?;
     }
     let mut r = 2u32;
     for (cells, blank) in rows {
@@ -352,8 +314,7 @@ fn write_xlsx(path: &Path, source: usize, rows: &[(Vec<Out>, bool)]) -> Result<(
                 }
                 // most dates are real date cells; some were typed as text
                 Out::T(t, f) if *f <= 6 => {
-                    ws.write_number_with_format(r, c, to_excel_serial(*t), &date_fmt)
-                        .map_err(x)?;
+                    ws.write_number_with_format(r, c, to_excel_serial(*t), &date_fmt).map_err(x)?;
                 }
                 other => {
                     ws.write_string(r, c, text_of(other)).map_err(x)?;
@@ -387,17 +348,13 @@ pub fn write_truth(path: &Path, recs: &[Vec<Rec>]) -> Result<()> {
             &r.case_id,
             r.topic.focus,
             r.topic.sub,
-            &r.incident
-                .map(|k| format!("INC{:03}", k + 1))
-                .unwrap_or_default(),
+            &r.incident.map(|k| format!("INC{:03}", k + 1)).unwrap_or_default(),
             &r.entity,
             if r.escalated_30d { "1" } else { "0" },
             r.defect.unwrap_or(""),
         ])
         .map_err(err)?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Usage(format!("writing truth: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| Error::Usage(format!("writing truth: {e}")))?;
     crate::warehouse::atomic_write(path, &bytes)
 }

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, BooleanArray, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
-};
+use arrow::array::{ArrayRef, BooleanArray, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray};
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDateTime;
 
@@ -17,11 +15,7 @@ fn s<'a, T: 'a>(rows: &'a [T], f: impl Fn(&'a T) -> Option<&'a str>) -> ArrayRef
 }
 
 fn ts<T>(rows: &[T], f: impl Fn(&T) -> Option<NaiveDateTime>) -> ArrayRef {
-    Arc::new(
-        rows.iter()
-            .map(|r| f(r).map(|t| t.and_utc().timestamp_micros()))
-            .collect::<TimestampMicrosecondArray>(),
-    )
+    Arc::new(rows.iter().map(|r| f(r).map(|t| t.and_utc().timestamp_micros())).collect::<TimestampMicrosecondArray>())
 }
 
 fn i64s<T>(rows: &[T], f: impl Fn(&T) -> Option<i64>) -> ArrayRef {
@@ -44,9 +38,7 @@ pub fn cases_batch(rows: &[CaseRow]) -> Result<RecordBatch> {
         s(rows, |r| r.purpose.as_deref()),
     ];
     for i in 0..7 {
-        cols.push(Arc::new(
-            rows.iter().map(|r| r.flags[i]).collect::<BooleanArray>(),
-        ));
+        cols.push(Arc::new(rows.iter().map(|r| r.flags[i]).collect::<BooleanArray>()));
     }
     cols.extend([
         s(rows, |r| r.reg_level.as_deref()),

@@ -14,10 +14,7 @@ const MAX_UNDECODABLE: f64 = 0.005;
 /// (GBK is read as its superset GB18030). Returns the text and the encoding's name.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<(String, String)> {
     if bytes.iter().take(8192).any(|&b| b == 0) && encoding_rs::Encoding::for_bom(bytes).is_none() {
-        return Err(Error::input(
-            path,
-            "this is a binary file, not a CSV text export (it holds NUL bytes)",
-        ));
+        return Err(Error::input(path, "this is a binary file, not a CSV text export (it holds NUL bytes)"));
     }
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
@@ -55,24 +52,15 @@ fn check(path: &Path, text: String, had_errors: bool, name: &str) -> Result<(Str
 /// The delimiter that splits the first line into the most fields.
 fn sniff_delimiter(text: &str) -> u8 {
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    [b',', b'\t', b';', b'|']
-        .into_iter()
-        .max_by_key(|&d| (first.matches(d as char).count(), d == b','))
-        .unwrap_or(b',')
+    [b',', b'\t', b';', b'|'].into_iter().max_by_key(|&d| (first.matches(d as char).count(), d == b',')).unwrap_or(b',')
 }
 
 pub fn read(path: &Path, bytes: &[u8]) -> Result<Sheet> {
     let (text, encoding) = decode(path, bytes)?;
     let delimiter = sniff_delimiter(&text);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    let mut sheet = Sheet {
-        encoding: Some(encoding),
-        ..Default::default()
-    };
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
+    let mut sheet = Sheet { encoding: Some(encoding), ..Default::default() };
     let mut record = csv::StringRecord::new();
     let mut row = 0u64;
     loop {
@@ -82,13 +70,7 @@ pub fn read(path: &Path, bytes: &[u8]) -> Result<Sheet> {
                 row += 1;
                 let cells = record
                     .iter()
-                    .map(|f| {
-                        if f.trim().is_empty() {
-                            Cell::Empty
-                        } else {
-                            Cell::Text(f.to_string())
-                        }
-                    })
+                    .map(|f| if f.trim().is_empty() { Cell::Empty } else { Cell::Text(f.to_string()) })
                     .collect();
                 sheet.rows.push((row, cells));
             }
@@ -118,29 +100,18 @@ mod tests {
         assert!(text.starts_with("信访件编号"));
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice("编号,时间\n".as_bytes());
-        assert_eq!(
-            decode(Path::new("x.csv"), &bom).unwrap(),
-            ("编号,时间\n".to_string(), "UTF-8".to_string())
-        );
+        assert_eq!(decode(Path::new("x.csv"), &bom).unwrap(), ("编号,时间\n".to_string(), "UTF-8".to_string()));
     }
 
     #[test]
     fn binary_is_a_clear_error() {
-        let err = decode(
-            Path::new("x.csv"),
-            &[0x50, 0x4B, 0x03, 0x04, 0, 0, 0xFF, 0xFE, 0x00],
-        )
-        .unwrap_err();
+        let err = decode(Path::new("x.csv"), &[0x50, 0x4B, 0x03, 0x04, 0, 0, 0xFF, 0xFE, 0x00]).unwrap_err();
         assert!(err.to_string().contains("binary"), "{err}");
     }
 
     #[test]
     fn tabs_and_quoted_newlines() {
-        let s = read(
-            Path::new("x.tsv"),
-            "编号\t内容\nA1\t\"第一行\n第二行\"\n\nA2\tx\n".as_bytes(),
-        )
-        .unwrap();
+        let s = read(Path::new("x.tsv"), "编号\t内容\nA1\t\"第一行\n第二行\"\n\nA2\tx\n".as_bytes()).unwrap();
         assert_eq!(s.rows.len(), 3);
         assert_eq!(s.rows[1].1[1], Cell::Text("第一行\n第二行".into()));
     }

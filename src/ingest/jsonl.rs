@@ -10,10 +10,7 @@ pub fn read(path: &Path, bytes: &[u8]) -> Result<Sheet> {
     let (text, encoding) = super::csv::decode(path, bytes)?;
     let mut headers: Vec<String> = vec![];
     let mut objects = vec![];
-    let mut sheet = Sheet {
-        encoding: Some(encoding),
-        ..Default::default()
-    };
+    let mut sheet = Sheet { encoding: Some(encoding), ..Default::default() };
     for (i, line) in text.lines().enumerate() {
         let row = i as u64 + 1;
         if line.trim().is_empty() {
@@ -37,16 +34,11 @@ pub fn read(path: &Path, bytes: &[u8]) -> Result<Sheet> {
             }),
         }
     }
-    sheet
-        .rows
-        .push((0, headers.iter().map(|h| Cell::Text(h.clone())).collect()));
+    sheet.rows.push((0, headers.iter().map(|h| Cell::Text(h.clone())).collect()));
     for (row, obj) in objects {
         let cells = match obj {
             None => vec![],
-            Some(obj) => headers
-                .iter()
-                .map(|h| obj.get(h).map_or(Cell::Empty, value))
-                .collect(),
+            Some(obj) => headers.iter().map(|h| obj.get(h).map_or(Cell::Empty, value)).collect(),
         };
         sheet.rows.push((row, cells));
     }
@@ -58,10 +50,7 @@ fn value(v: &serde_json::Value) -> Cell {
     match v {
         Value::Null => Cell::Empty,
         Value::Bool(b) => Cell::Bool(*b),
-        Value::Number(n) => n
-            .as_i64()
-            .map(Cell::Int)
-            .unwrap_or_else(|| Cell::Number(n.as_f64().unwrap_or(f64::NAN))),
+        Value::Number(n) => n.as_i64().map(Cell::Int).unwrap_or_else(|| Cell::Number(n.as_f64().unwrap_or(f64::NAN))),
         Value::String(s) => Cell::Text(s.clone()),
         other => Cell::Text(other.to_string()),
     }

@@ -56,22 +56,10 @@ pub const FIELDS: &[&str] = &[
 ];
 
 const BUILTIN: &[(&str, &str)] = &[
-    (
-        "petition",
-        include_str!("../../pipelines/mappings/petition.toml"),
-    ),
-    (
-        "hotline",
-        include_str!("../../pipelines/mappings/hotline.toml"),
-    ),
-    (
-        "message",
-        include_str!("../../pipelines/mappings/message.toml"),
-    ),
-    (
-        "opinion",
-        include_str!("../../pipelines/mappings/opinion.toml"),
-    ),
+    ("petition", include_str!("../../pipelines/mappings/petition.toml")),
+    ("hotline", include_str!("../../pipelines/mappings/hotline.toml")),
+    ("message", include_str!("../../pipelines/mappings/message.toml")),
+    ("opinion", include_str!("../../pipelines/mappings/opinion.toml")),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -98,21 +86,16 @@ pub struct Mapping {
 impl Mapping {
     /// The built-in mapping of a source.
     pub fn builtin(source: &str) -> Result<Mapping> {
-        let (_, text) = BUILTIN.iter().find(|(s, _)| *s == source).ok_or_else(|| {
-            Error::Usage(format!(
-                "unknown source `{source}`; known sources: {}",
-                SOURCES.join(", ")
-            ))
-        })?;
+        let (_, text) = BUILTIN
+            .iter()
+            .find(|(s, _)| *s == source)
+            .ok_or_else(|| Error::Usage(format!("unknown source `{source}`; known sources: {}", SOURCES.join(", "))))?;
         Mapping::parse(text, Path::new(&format!("<built-in {source}.toml>")))
     }
 
     /// Every built-in mapping.
     pub fn builtins() -> Vec<Mapping> {
-        SOURCES
-            .iter()
-            .map(|s| Mapping::builtin(s).expect("built-in mappings are valid"))
-            .collect()
+        SOURCES.iter().map(|s| Mapping::builtin(s).expect("built-in mappings are valid")).collect()
     }
 
     pub fn load(path: &Path) -> Result<Mapping> {
@@ -122,24 +105,15 @@ impl Mapping {
 
     /// Parse and validate, listing every problem at once.
     pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
-        let file: MappingFile = toml::from_str(text).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            problems: vec![e.to_string()],
-        })?;
+        let file: MappingFile = toml::from_str(text)
+            .map_err(|e| Error::Config { path: path.to_path_buf(), problems: vec![e.to_string()] })?;
         let mut problems = vec![];
         if !SOURCES.contains(&file.source.as_str()) {
-            problems.push(format!(
-                "source = \"{}\" is not one of {}",
-                file.source,
-                SOURCES.join(", ")
-            ));
+            problems.push(format!("source = \"{}\" is not one of {}", file.source, SOURCES.join(", ")));
         }
         for key in file.columns.keys().chain(file.defaults.keys()) {
             if !FIELDS.contains(&key.as_str()) {
-                problems.push(format!(
-                    "`{key}` is not a canonical column; valid: {}",
-                    FIELDS.join(", ")
-                ));
+                problems.push(format!("`{key}` is not a canonical column; valid: {}", FIELDS.join(", ")));
             }
         }
         for (key, aliases) in &file.columns {
@@ -152,29 +126,16 @@ impl Mapping {
             problems.push("columns.received_at is required: every case needs a time".into());
         }
         if !has("content") && !has("title") {
-            problems.push(
-                "columns.content (or columns.title) is required: every case needs text".into(),
-            );
+            problems.push("columns.content (or columns.title) is required: every case needs text".into());
         }
         if !problems.is_empty() {
-            return Err(Error::Config {
-                path: path.to_path_buf(),
-                problems,
-            });
+            return Err(Error::Config { path: path.to_path_buf(), problems });
         }
         let columns = FIELDS
             .iter()
-            .filter_map(|f| {
-                file.columns
-                    .get(*f)
-                    .map(|a| (*f, a.iter().map(|x| normalize_header(x)).collect()))
-            })
+            .filter_map(|f| file.columns.get(*f).map(|a| (*f, a.iter().map(|x| normalize_header(x)).collect())))
             .collect();
-        Ok(Mapping {
-            source: file.source,
-            columns,
-            defaults: file.defaults,
-        })
+        Ok(Mapping { source: file.source, columns, defaults: file.defaults })
     }
 
     /// Match a header row: canonical field → column index. A header matches the first
@@ -215,11 +176,7 @@ pub fn normalize_header(h: &str) -> String {
         }
     }
     // a header that is only a bracketed note keeps its text
-    if out.is_empty() {
-        cleaned.replace(' ', "")
-    } else {
-        out
-    }
+    if out.is_empty() { cleaned.replace(' ', "") } else { out }
 }
 
 #[cfg(test)]
@@ -229,22 +186,15 @@ mod tests {
     #[test]
     fn builtins_parse() {
         for m in Mapping::builtins() {
-            assert!(
-                m.columns.iter().any(|(f, _)| *f == "received_at"),
-                "{}",
-                m.source
-            );
+            assert!(m.columns.iter().any(|(f, _)| *f == "received_at"), "{}", m.source);
         }
     }
 
     #[test]
     fn every_problem_listed() {
-        let err = Mapping::parse(
-            "source = \"fax\"\n[columns]\ncase = [\"编号\"]\ntitle = []\n",
-            Path::new("m.toml"),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = Mapping::parse("source = \"fax\"\n[columns]\ncase = [\"编号\"]\ntitle = []\n", Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("\"fax\" is not one of"), "{err}");
         assert!(err.contains("`case` is not a canonical column"), "{err}");
         assert!(err.contains("columns.title lists no header name"), "{err}");
@@ -254,16 +204,10 @@ mod tests {
     #[test]
     fn headers_match_after_folding() {
         let m = Mapping::builtin("petition").unwrap();
-        let headers: Vec<String> = [
-            "*信访件编号",
-            "登记时间（必填）",
-            " 主要诉求 ",
-            "问题属地",
-            "备注",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let headers: Vec<String> = ["*信访件编号", "登记时间（必填）", " 主要诉求 ", "问题属地", "备注"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let got = m.match_headers(&headers);
         assert_eq!(got.get("case_id"), Some(&0));
         assert_eq!(got.get("received_at"), Some(&1));

@@ -51,12 +51,7 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions {
-            source: None,
-            mapping: None,
-            no_pii: false,
-            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
-        }
+        IngestOptions { source: None, mapping: None, no_pii: false, max_file_bytes: DEFAULT_MAX_FILE_BYTES }
     }
 }
 
@@ -109,21 +104,9 @@ impl IngestReport {
 impl fmt::Display for IngestReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for r in &self.files {
-            let sheet = r
-                .sheet
-                .as_ref()
-                .map(|s| format!(" [{s}]"))
-                .unwrap_or_default();
-            let enc = r
-                .encoding
-                .as_ref()
-                .map(|e| format!(", {e}"))
-                .unwrap_or_default();
-            writeln!(
-                f,
-                "{}{sheet} ({}{enc}, {}; header on row {})",
-                r.file, r.format, r.source, r.header_row
-            )?;
+            let sheet = r.sheet.as_ref().map(|s| format!(" [{s}]")).unwrap_or_default();
+            let enc = r.encoding.as_ref().map(|e| format!(", {e}")).unwrap_or_default();
+            writeln!(f, "{}{sheet} ({}{enc}, {}; header on row {})", r.file, r.format, r.source, r.header_row)?;
             writeln!(
                 f,
                 "  rows read {:>8} = added {} + rejected {} + duplicates skipped {} + rejected before {}{}",
@@ -132,11 +115,7 @@ impl fmt::Display for IngestReport {
                 r.rejected,
                 r.duplicates,
                 r.previously_rejected,
-                if r.reconciles() {
-                    ""
-                } else {
-                    "  ← DOES NOT RECONCILE"
-                }
+                if r.reconciles() { "" } else { "  ← DOES NOT RECONCILE" }
             )?;
             if r.blank_rows > 0 {
                 writeln!(f, "  blank rows ignored {}", r.blank_rows)?;
@@ -145,11 +124,7 @@ impl fmt::Display for IngestReport {
                 writeln!(f, "  rejected: {reason:<24} {n}")?;
             }
             if !r.unmatched.is_empty() {
-                writeln!(
-                    f,
-                    "  headers not mapped (not kept): {}",
-                    r.unmatched.join(", ")
-                )?;
+                writeln!(f, "  headers not mapped (not kept): {}", r.unmatched.join(", "))?;
             }
         }
         let t = |g: fn(&FileReport) -> u64| self.total(g);
@@ -165,20 +140,12 @@ impl fmt::Display for IngestReport {
 }
 
 /// Ingest files into the warehouse in one commit.
-pub fn ingest(
-    wh: &Warehouse,
-    inputs: &[PathBuf],
-    opts: &IngestOptions,
-    key: &PersonKey,
-) -> Result<IngestReport> {
+pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &PersonKey) -> Result<IngestReport> {
     let files = expand_inputs(inputs)?;
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
     if let (Some(m), Some(s)) = (&custom, &opts.source) {
         if &m.source != s {
-            return Err(Error::Usage(format!(
-                "--mapping is for source `{}` but --source is `{s}`",
-                m.source
-            )));
+            return Err(Error::Usage(format!("--mapping is for source `{}` but --source is `{s}`", m.source)));
         }
     }
     let candidates: Vec<Mapping> = match (&custom, &opts.source) {
@@ -195,10 +162,8 @@ pub fn ingest(
     for path in &files {
         let bytes = read_limited(path, opts.max_file_bytes)?;
         let file_hash = blake3::hash(&bytes).to_hex()[..32].to_string();
-        let file_name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let file_name =
+            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let (format, sheets) = read_any(path, &bytes)?;
         let (sheet, mapping, header_idx) = pick_sheet(path, &sheets, &candidates)?;
         let ingest_file = if format == "xlsx" && sheets.len() > 1 {
@@ -215,10 +180,7 @@ pub fn ingest(
             sheet: (format == "xlsx").then(|| sheet.name.clone()),
             source: mapping.source.clone(),
             header_row: sheet.rows[header_idx].0,
-            matched: cols
-                .iter()
-                .map(|(f, &i)| (headers[i].clone(), (*f).to_string()))
-                .collect(),
+            matched: cols.iter().map(|(f, &i)| (headers[i].clone(), (*f).to_string())).collect(),
             unmatched: headers
                 .iter()
                 .enumerate()
@@ -227,20 +189,12 @@ pub fn ingest(
                 .collect(),
             ..Default::default()
         };
-        let parser = RowParser {
-            mapping,
-            headers: &headers,
-            cols: &cols,
-            key,
-            file: &ingest_file,
-            file_hash: &file_hash,
-        };
+        let parser =
+            RowParser { mapping, headers: &headers, cols: &cols, key, file: &ingest_file, file_hash: &file_hash };
         let data = &sheet.rows[header_idx + 1..];
         let parsed: Vec<Option<Result<(CaseRow, Option<PersonRow>), RejectRow>>> = data
             .par_iter()
-            .map(|(row, cells)| {
-                (!cells.iter().all(Cell::is_empty)).then(|| parser.parse(*row, cells))
-            })
+            .map(|(row, cells)| (!cells.iter().all(Cell::is_empty)).then(|| parser.parse(*row, cells)))
             .collect();
         let reader_rejects = sheet.bad_rows.iter().map(|b| RejectRow {
             source: mapping.source.clone(),
@@ -252,8 +206,7 @@ pub fn ingest(
             detail: b.detail.clone(),
             raw: crate::normalize::mask_identifiers(&b.raw).into_owned(),
         });
-        let mut outcomes: Vec<Result<(CaseRow, Option<PersonRow>), RejectRow>> =
-            reader_rejects.map(Err).collect();
+        let mut outcomes: Vec<Result<(CaseRow, Option<PersonRow>), RejectRow>> = reader_rejects.map(Err).collect();
         for p in parsed {
             match p {
                 None => rep.blank_rows += 1,
@@ -318,15 +271,7 @@ fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
                     f.extension().and_then(|x| x.to_str()).is_some_and(|x| {
                         matches!(
                             x.to_lowercase().as_str(),
-                            "xlsx"
-                                | "xlsm"
-                                | "xls"
-                                | "xlsb"
-                                | "ods"
-                                | "csv"
-                                | "tsv"
-                                | "jsonl"
-                                | "ndjson"
+                            "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" | "csv" | "tsv" | "jsonl" | "ndjson"
                         )
                     })
                 })
@@ -340,23 +285,17 @@ fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     if out.is_empty() {
-        return Err(Error::Usage(
-            "no export files to ingest (xlsx, xls, csv, tsv, jsonl)".into(),
-        ));
+        return Err(Error::Usage("no export files to ingest (xlsx, xls, csv, tsv, jsonl)".into()));
     }
     Ok(out)
 }
 
 fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let len = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, e))?
-        .len();
+    let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
     if len > max {
         return Err(Error::input(
             path,
-            format!(
-                "{len} bytes is over the {max}-byte limit for one export; split it into smaller files"
-            ),
+            format!("{len} bytes is over the {max}-byte limit for one export; split it into smaller files"),
         ));
     }
     if len == 0 {
@@ -367,18 +306,12 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
 
 /// Read by extension, falling back to the first bytes.
 fn read_any(path: &Path, bytes: &[u8]) -> Result<(&'static str, Vec<Sheet>)> {
-    let ext = path
-        .extension()
-        .and_then(|x| x.to_str())
-        .unwrap_or("")
-        .to_lowercase();
+    let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("").to_lowercase();
     let format = match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => "xlsx",
         "jsonl" | "ndjson" => "jsonl",
         "csv" | "tsv" | "txt" => "csv",
-        _ if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => {
-            "xlsx"
-        }
+        _ if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => "xlsx",
         _ if bytes.trim_ascii_start().starts_with(b"{") => "jsonl",
         _ => "csv",
     };
@@ -422,11 +355,7 @@ fn pick_sheet<'s, 'm>(
         path,
         format!(
             "no header row matching {which} in its first {HEADER_SEARCH_ROWS} rows (seen: {}); name the source with --source or give --mapping FILE",
-            if seen.is_empty() {
-                "nothing".into()
-            } else {
-                seen.join(", ")
-            }
+            if seen.is_empty() { "nothing".into() } else { seen.join(", ") }
         ),
     ))
 }
@@ -451,11 +380,7 @@ fn find_header(sheet: &Sheet, mapping: &Mapping) -> Option<(usize, usize)> {
 
 /// Header names of row `idx`; an empty header takes the text of the row above (a
 /// header cell merged downward from a two-row header).
-fn header_of(
-    sheet: &Sheet,
-    idx: usize,
-    mapping: &Mapping,
-) -> (Vec<String>, BTreeMap<&'static str, usize>) {
+fn header_of(sheet: &Sheet, idx: usize, mapping: &Mapping) -> (Vec<String>, BTreeMap<&'static str, usize>) {
     let row = &sheet.rows[idx].1;
     let above = idx.checked_sub(1).map(|i| &sheet.rows[i].1);
     let headers: Vec<String> = row
@@ -463,14 +388,7 @@ fn header_of(
         .enumerate()
         .map(|(i, c)| {
             let t = c.to_text();
-            if t.trim().is_empty() {
-                above
-                    .and_then(|a| a.get(i))
-                    .map(Cell::to_text)
-                    .unwrap_or_default()
-            } else {
-                t
-            }
+            if t.trim().is_empty() { above.and_then(|a| a.get(i)).map(Cell::to_text).unwrap_or_default() } else { t }
         })
         .collect();
     let cols = mapping.match_headers(&headers);
@@ -479,20 +397,10 @@ fn header_of(
 
 fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<(String, String)>> {
     let mut out = HashSet::new();
-    for b in crate::warehouse::read_table_columns(
-        wh,
-        table::CASES,
-        Some(&[cases::SOURCE, cases::CASE_ID]),
-    )? {
+    for b in crate::warehouse::read_table_columns(wh, table::CASES, Some(&[cases::SOURCE, cases::CASE_ID]))? {
         // a projection keeps the file's column order: look columns up by name
-        let s = b
-            .column_by_name(cases::SOURCE)
-            .expect("projected")
-            .as_string::<i32>();
-        let id = b
-            .column_by_name(cases::CASE_ID)
-            .expect("projected")
-            .as_string::<i32>();
+        let s = b.column_by_name(cases::SOURCE).expect("projected").as_string::<i32>();
+        let id = b.column_by_name(cases::CASE_ID).expect("projected").as_string::<i32>();
         for i in 0..b.num_rows() {
             out.insert((s.value(i).to_string(), id.value(i).to_string()));
         }
@@ -502,19 +410,9 @@ fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<(String, String)>> {
 
 fn existing_reject_keys(wh: &Warehouse) -> Result<HashSet<(String, i64)>> {
     let mut out = HashSet::new();
-    for b in crate::warehouse::read_table_columns(
-        wh,
-        table::REJECTS,
-        Some(&[rejects::FILE_HASH, rejects::ROW]),
-    )? {
-        let h = b
-            .column_by_name(rejects::FILE_HASH)
-            .expect("projected")
-            .as_string::<i32>();
-        let r = b
-            .column_by_name(rejects::ROW)
-            .expect("projected")
-            .as_primitive::<arrow::datatypes::Int64Type>();
+    for b in crate::warehouse::read_table_columns(wh, table::REJECTS, Some(&[rejects::FILE_HASH, rejects::ROW]))? {
+        let h = b.column_by_name(rejects::FILE_HASH).expect("projected").as_string::<i32>();
+        let r = b.column_by_name(rejects::ROW).expect("projected").as_primitive::<arrow::datatypes::Int64Type>();
         for i in 0..b.num_rows() {
             if !r.is_null(i) {
                 out.insert((h.value(i).to_string(), r.value(i)));

@@ -9,9 +9,7 @@ use regex::Regex;
 use super::mapping::Mapping;
 use super::sheet::Cell;
 use crate::normalize::time::from_excel_serial;
-use crate::normalize::{
-    PersonKey, clean_field, clean_text, headcount_from_text, mask_identifiers, parse_timestamp,
-};
+use crate::normalize::{PersonKey, clean_field, clean_text, headcount_from_text, mask_identifiers, parse_timestamp};
 
 /// A row of `cases` before it becomes Arrow.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,15 +46,8 @@ pub struct CaseRow {
 }
 
 /// The mapped flag fields, in `CaseRow::flags` order.
-pub const FLAG_FIELDS: [&str; 7] = [
-    "cross_level",
-    "to_beijing",
-    "to_province",
-    "collective",
-    "repeat_flag",
-    "joint",
-    "threat_flag",
-];
+pub const FLAG_FIELDS: [&str; 7] =
+    ["cross_level", "to_beijing", "to_province", "collective", "repeat_flag", "joint", "threat_flag"];
 
 /// A row of `persons`.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,22 +89,17 @@ struct Bad(String, String);
 const PII_FIELDS: [&str; 3] = ["name", "id_number", "phone"];
 
 impl RowParser<'_> {
-    pub fn parse(
-        &self,
-        row: u64,
-        cells: &[Cell],
-    ) -> Result<(CaseRow, Option<PersonRow>), RejectRow> {
-        self.parse_inner(row, cells)
-            .map_err(|Bad(reason, detail)| RejectRow {
-                source: self.mapping.source.clone(),
-                file: self.file.to_string(),
-                file_hash: self.file_hash.to_string(),
-                row: row as i64,
-                case_id: self.text(cells, "case_id"),
-                reason,
-                detail,
-                raw: self.raw(cells),
-            })
+    pub fn parse(&self, row: u64, cells: &[Cell]) -> Result<(CaseRow, Option<PersonRow>), RejectRow> {
+        self.parse_inner(row, cells).map_err(|Bad(reason, detail)| RejectRow {
+            source: self.mapping.source.clone(),
+            file: self.file.to_string(),
+            file_hash: self.file_hash.to_string(),
+            row: row as i64,
+            case_id: self.text(cells, "case_id"),
+            reason,
+            detail,
+            raw: self.raw(cells),
+        })
     }
 
     fn parse_inner(&self, row: u64, cells: &[Cell]) -> Result<(CaseRow, Option<PersonRow>), Bad> {
@@ -121,32 +107,19 @@ impl RowParser<'_> {
         if cells.len() > width && cells[width..].iter().any(|c| !c.is_empty()) {
             return Err(Bad(
                 "extra fields".into(),
-                format!(
-                    "row has {} fields but the header has {width}: a stray delimiter or quote?",
-                    cells.len()
-                ),
+                format!("row has {} fields but the header has {width}: a stray delimiter or quote?", cells.len()),
             ));
         }
-        let received_at = self.time(cells, "received_at")?.ok_or_else(|| {
-            Bad(
-                "missing received_at".into(),
-                format!("{} is empty", self.header_of("received_at")),
-            )
-        })?;
-        let mut title = self
-            .text(cells, "title")
-            .map(|t| mask_identifiers(&t).into_owned());
-        let content = self
-            .text(cells, "content")
-            .map(|t| mask_identifiers(&t).into_owned());
+        let received_at = self
+            .time(cells, "received_at")?
+            .ok_or_else(|| Bad("missing received_at".into(), format!("{} is empty", self.header_of("received_at"))))?;
+        let mut title = self.text(cells, "title").map(|t| mask_identifiers(&t).into_owned());
+        let content = self.text(cells, "content").map(|t| mask_identifiers(&t).into_owned());
         let content = match (content, &title) {
             (Some(c), _) => c,
             (None, Some(t)) => t.clone(),
             (None, None) => {
-                return Err(Bad(
-                    "empty text".into(),
-                    "both title and content are empty".into(),
-                ));
+                return Err(Bad("empty text".into(), "both title and content are empty".into()));
             }
         };
         if title.as_deref() == Some(content.as_str()) && !self.cols.contains_key("content") {
@@ -156,19 +129,12 @@ impl RowParser<'_> {
         let id_number = self.text(cells, "id_number");
         let phone = self.text(cells, "phone");
         let (region_county, region_town) = self.region(cells);
-        let person_key = self.key.person_key(
-            id_number.as_deref(),
-            phone.as_deref(),
-            name.as_deref(),
-            region_county.as_deref(),
-        );
+        let person_key =
+            self.key.person_key(id_number.as_deref(), phone.as_deref(), name.as_deref(), region_county.as_deref());
         let case_id = match self.text(cells, "case_id") {
             Some(id) => id,
             None if self.cols.contains_key("case_id") => {
-                return Err(Bad(
-                    "missing case_id".into(),
-                    format!("{} is empty", self.header_of("case_id")),
-                ));
+                return Err(Bad("missing case_id".into(), format!("{} is empty", self.header_of("case_id"))));
             }
             // no id column in this export: a stable id from what identifies the post
             None => {
@@ -191,14 +157,16 @@ impl RowParser<'_> {
             Some(n) if n > 100_000 => {
                 return Err(Bad(
                     "bad headcount".into(),
-                    format!(
-                        "{} = {n} is not a plausible head count",
-                        self.header_of("headcount")
-                    ),
+                    format!("{} = {n} is not a plausible head count", self.header_of("headcount")),
                 ));
             }
             Some(n) => Some(n as i32),
-            None => headcount_from_text(&format!("{} {}", title.as_deref().unwrap_or(""), content)),
+            // only exports that have 信访人数 count visitors; a hotline caller who mentions
+            // "上百户业主" is still one caller
+            None if self.cols.contains_key("headcount") => {
+                headcount_from_text(&format!("{} {}", title.as_deref().unwrap_or(""), content))
+            }
+            None => None,
         };
         let mut flags = [None; 7];
         for (slot, field) in flags.iter_mut().zip(FLAG_FIELDS) {
@@ -224,9 +192,7 @@ impl RowParser<'_> {
             closed_at: self.time(cells, "closed_at")?,
             replied_at: self.time(cells, "replied_at")?,
             satisfaction: self.text(cells, "satisfaction"),
-            reply: self
-                .text(cells, "reply")
-                .map(|t| mask_identifiers(&t).into_owned()),
+            reply: self.text(cells, "reply").map(|t| mask_identifiers(&t).into_owned()),
             likes: self.int(cells, "likes")?,
             dislikes: self.int(cells, "dislikes")?,
             shares: self.int(cells, "shares")?,
@@ -248,17 +214,11 @@ impl RowParser<'_> {
     }
 
     fn cell<'c>(&self, cells: &'c [Cell], field: &str) -> Option<&'c Cell> {
-        self.cols
-            .get(field)
-            .and_then(|&i| cells.get(i))
-            .filter(|c| !c.is_empty())
+        self.cols.get(field).and_then(|&i| cells.get(i)).filter(|c| !c.is_empty())
     }
 
     fn header_of(&self, field: &str) -> String {
-        self.cols
-            .get(field)
-            .and_then(|&i| self.headers.get(i))
-            .map_or(field.to_string(), |h| format!("`{h}`"))
+        self.cols.get(field).and_then(|&i| self.headers.get(i)).map_or(field.to_string(), |h| format!("`{h}`"))
     }
 
     /// Cleaned text of a field, or its default.
@@ -270,31 +230,19 @@ impl RowParser<'_> {
     }
 
     fn time(&self, cells: &[Cell], field: &str) -> Result<Option<NaiveDateTime>, Bad> {
-        let bad = |e: String| {
-            Bad(
-                format!("bad {field}"),
-                format!("{}: {e}", self.header_of(field)),
-            )
-        };
+        let bad = |e: String| Bad(format!("bad {field}"), format!("{}: {e}", self.header_of(field)));
         match self.cell(cells, field) {
             None => Ok(None),
             Some(Cell::DateTime(t)) => Ok(Some(*t)),
             Some(Cell::Number(f)) => from_excel_serial(*f).map(Some).map_err(|e| bad(e.0)),
             Some(Cell::Int(i)) => from_excel_serial(*i as f64).map(Some).map_err(|e| bad(e.0)),
-            Some(c) => parse_timestamp(&clean_text(&c.to_text()))
-                .map(Some)
-                .map_err(|e| bad(e.0)),
+            Some(c) => parse_timestamp(&clean_text(&c.to_text())).map(Some).map_err(|e| bad(e.0)),
         }
     }
 
     /// Counts: `38`, `38人`, `1.2万`, `3k`; negative or non-numeric values are errors.
     fn int(&self, cells: &[Cell], field: &str) -> Result<Option<i64>, Bad> {
-        let bad = |v: String| {
-            Bad(
-                format!("bad {field}"),
-                format!("{} = `{v}` is not a count", self.header_of(field)),
-            )
-        };
+        let bad = |v: String| Bad(format!("bad {field}"), format!("{} = `{v}` is not a count", self.header_of(field)));
         let Some(c) = self.cell(cells, field) else {
             return Ok(None);
         };
@@ -304,10 +252,8 @@ impl RowParser<'_> {
             other => {
                 let t = clean_text(&other.to_text()).replace([',', ' '], "");
                 static NUM: LazyLock<Regex> = LazyLock::new(|| {
-                    Regex::new(
-                        r"^(-?\d+(?:\.\d+)?)\s*(万|w|W|千|k|K)?\s*(?:人|名|户|位|次|条)?\+?$",
-                    )
-                    .expect("static regex")
+                    Regex::new(r"^(-?\d+(?:\.\d+)?)\s*(万|w|W|千|k|K)?\s*(?:人|名|户|位|次|条)?\+?$")
+                        .expect("static regex")
                 });
                 let caps = NUM.captures(&t).ok_or_else(|| bad(t.clone()))?;
                 let base: f64 = caps[1].parse().map_err(|_| bad(t.clone()))?;
@@ -321,10 +267,7 @@ impl RowParser<'_> {
         if !value.is_finite() || value < 0.0 || value > 1e12 {
             return Err(Bad(
                 format!("bad {field}"),
-                format!(
-                    "{} = {value} is negative or out of range",
-                    self.header_of(field)
-                ),
+                format!("{} = {value} is negative or out of range", self.header_of(field)),
             ));
         }
         Ok(Some(value.round() as i64))
@@ -341,10 +284,7 @@ impl RowParser<'_> {
         match t.to_lowercase().as_str() {
             "是" | "有" | "y" | "yes" | "true" | "1" | "√" | "✓" => Ok(Some(true)),
             "否" | "无" | "n" | "no" | "false" | "0" | "×" | "✗" | "-" => Ok(Some(false)),
-            _ => Err(Bad(
-                format!("bad {field}"),
-                format!("{} = `{t}` is not 是/否", self.header_of(field)),
-            )),
+            _ => Err(Bad(format!("bad {field}"), format!("{} = `{t}` is not 是/否", self.header_of(field)))),
         }
     }
 
@@ -363,22 +303,20 @@ impl RowParser<'_> {
 
     /// The row as text for the rejects table, without personal fields.
     fn raw(&self, cells: &[Cell]) -> String {
-        let pii: Vec<usize> = PII_FIELDS
-            .iter()
-            .filter_map(|f| self.cols.get(f).copied())
-            .collect();
-        let joined = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if pii.contains(&i) && !c.is_empty() {
-                    "«personal»".to_string()
-                } else {
-                    clean_text(&c.to_text())
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" | ");
+        let pii: Vec<usize> = PII_FIELDS.iter().filter_map(|f| self.cols.get(f).copied()).collect();
+        let joined =
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if pii.contains(&i) && !c.is_empty() {
+                        "«personal»".to_string()
+                    } else {
+                        clean_text(&c.to_text())
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" | ");
         let masked = mask_identifiers(&joined);
         masked.chars().take(500).collect()
     }
@@ -386,9 +324,8 @@ impl RowParser<'_> {
 
 static COUNTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[^省市县区旗镇乡\s]{1,10}?(?:县|区|旗)").expect("static regex"));
-static TOWN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[^省市县区旗镇乡\s]{1,10}?(?:镇|乡|街道)").expect("static regex")
-});
+static TOWN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[^省市县区旗镇乡\s]{1,10}?(?:镇|乡|街道)").expect("static regex"));
 
 /// "湘江县青石镇桃源村" → (湘江县, 青石镇); a bare "青石镇" → (None, 青石镇).
 pub fn split_region(r: &str) -> (Option<String>, Option<String>) {
@@ -407,15 +344,9 @@ mod tests {
 
     #[test]
     fn splits_regions() {
-        assert_eq!(
-            split_region("湘江县青石镇桃源村"),
-            (Some("湘江县".into()), Some("青石镇".into()))
-        );
+        assert_eq!(split_region("湘江县青石镇桃源村"), (Some("湘江县".into()), Some("青石镇".into())));
         assert_eq!(split_region("青石镇"), (None, Some("青石镇".into())));
-        assert_eq!(
-            split_region("某省某市湘江县城关街道"),
-            (Some("湘江县".into()), Some("城关街道".into()))
-        );
+        assert_eq!(split_region("某省某市湘江县城关街道"), (Some("湘江县".into()), Some("城关街道".into())));
         assert_eq!(split_region("A3区"), (Some("A3区".into()), None));
     }
 }

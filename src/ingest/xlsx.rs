@@ -11,10 +11,7 @@ use crate::{Error, Result};
 /// Every worksheet of the workbook, in workbook order.
 pub fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Sheet>> {
     let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
-        Error::input(
-            path,
-            format!("not a readable Excel workbook (damaged, truncated or another format): {e}"),
-        )
+        Error::input(path, format!("not a readable Excel workbook (damaged, truncated or another format): {e}"))
     })?;
     let mut sheets = vec![];
     for name in wb.sheet_names() {
@@ -23,10 +20,7 @@ pub fn read(path: &Path, bytes: &[u8]) -> Result<Vec<Sheet>> {
             .map_err(|e| Error::input(path, format!("worksheet `{name}` cannot be read: {e}")))?;
         let first_row = range.start().map_or(0, |(r, _)| r as u64);
         let first_col = range.start().map_or(0, |(_, c)| c as usize);
-        let mut sheet = Sheet {
-            name: name.clone(),
-            ..Default::default()
-        };
+        let mut sheet = Sheet { name: name.clone(), ..Default::default() };
         for (i, row) in range.rows().enumerate() {
             // keep column positions as the sheet shows them
             let mut cells = vec![Cell::Empty; first_col];

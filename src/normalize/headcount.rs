@@ -13,11 +13,7 @@ static COUNT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The largest head count the text names, if any.
 pub fn headcount_from_text(text: &str) -> Option<i32> {
-    COUNT
-        .captures_iter(text)
-        .filter_map(|c| number(c.get(1)?.as_str()))
-        .filter(|n| (2..=100_000).contains(n))
-        .max()
+    COUNT.captures_iter(text).filter_map(|c| number(c.get(1)?.as_str())).filter(|n| (2..=100_000).contains(n)).max()
 }
 
 /// Arabic or Chinese numerals, with the vague forms at their lower bound.
@@ -28,22 +24,13 @@ fn number(s: &str) -> Option<i32> {
     match s {
         "几十" | "数十" => return Some(20),
         "上百" | "近百" | "数百" | "几百" => {
-            return Some(if s.starts_with('数') || s.starts_with('几') {
-                200
-            } else {
-                100
-            });
+            return Some(if s.starts_with('数') || s.starts_with('几') { 200 } else { 100 });
         }
         "上千" | "近千" => return Some(1000),
         "数千" | "几千" => return Some(2000),
         _ => {}
     }
-    let digit = |c: char| {
-        "零一二三四五六七八九"
-            .find(c)
-            .map(|i| (i / 3) as i32)
-            .or((c == '两').then_some(2))
-    };
+    let digit = |c: char| "零一二三四五六七八九".find(c).map(|i| (i / 3) as i32).or((c == '两').then_some(2));
     let (mut total, mut cur) = (0i32, 0i32);
     for c in s.chars() {
         match c {
@@ -76,10 +63,7 @@ mod tests {
         assert_eq!(headcount_from_text("二十余人聚集在镇政府门口"), Some(20));
         assert_eq!(headcount_from_text("一百二十三名职工"), Some(123));
         assert_eq!(headcount_from_text("几十名投资人"), Some(20));
-        assert_eq!(
-            headcount_from_text("38人到县信访局集体上访，其中5人情绪激动"),
-            Some(38)
-        );
+        assert_eq!(headcount_from_text("38人到县信访局集体上访，其中5人情绪激动"), Some(38));
     }
 
     #[test]

@@ -44,22 +44,14 @@ impl PersonKey {
                 return Ok((Self::from_secret(s.as_bytes()), KeySource::Env));
             }
         }
-        let path = std::env::var_os("MINQING_KEY_FILE")
-            .map(PathBuf::from)
-            .unwrap_or_else(default_key_file);
+        let path = std::env::var_os("MINQING_KEY_FILE").map(PathBuf::from).unwrap_or_else(default_key_file);
         Self::load_or_create(&path)
     }
 
     pub fn load_or_create(path: &Path) -> Result<(Self, KeySource)> {
         match std::fs::read(path) {
-            Ok(bytes) if !bytes.is_empty() => Ok((
-                Self::from_secret(&bytes),
-                KeySource::File(path.to_path_buf()),
-            )),
-            Ok(_) => Err(Error::input(
-                path,
-                "the person key file is empty; delete it to have a new one made",
-            )),
+            Ok(bytes) if !bytes.is_empty() => Ok((Self::from_secret(&bytes), KeySource::File(path.to_path_buf()))),
+            Ok(_) => Err(Error::input(path, "the person key file is empty; delete it to have a new one made")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut secret = [0u8; 32];
                 rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut secret)
@@ -74,10 +66,7 @@ impl PersonKey {
                     use std::os::unix::fs::PermissionsExt;
                     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
                 }
-                Ok((
-                    Self::from_secret(hex.as_bytes()),
-                    KeySource::Created(path.to_path_buf()),
-                ))
+                Ok((Self::from_secret(hex.as_bytes()), KeySource::Created(path.to_path_buf())))
             }
             Err(e) => Err(Error::io(path, e)),
         }
@@ -94,14 +83,8 @@ impl PersonKey {
         let ident = if let Some(id) = id_number.map(normalize_id).filter(|s| !s.is_empty()) {
             format!("id:{id}")
         } else if let Some(p) = phone.map(digits_only).filter(|s| s.len() >= 7) {
-            format!(
-                "phone:{}",
-                p.trim_start_matches("86").trim_start_matches('0')
-            )
-        } else if let Some(n) = name
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && !is_anonymous(s))
-        {
+            format!("phone:{}", p.trim_start_matches("86").trim_start_matches('0'))
+        } else if let Some(n) = name.map(str::trim).filter(|s| !s.is_empty() && !is_anonymous(s)) {
             format!("name:{n}|{}", region.unwrap_or(""))
         } else {
             return None;
@@ -120,10 +103,7 @@ fn default_key_file() -> PathBuf {
 }
 
 fn normalize_id(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    s.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 fn digits_only(s: &str) -> String {
@@ -135,9 +115,8 @@ fn is_anonymous(name: &str) -> bool {
 }
 
 /// Runs of digits (with an optional trailing X) and phones written with separators.
-static NUMBER_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"1[3-9]\d[- ]\d{4}[- ]\d{4}|0\d{2,3}-\d{7,8}|\d{6,}[Xx]?").expect("static regex")
-});
+static NUMBER_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"1[3-9]\d[- ]\d{4}[- ]\d{4}|0\d{2,3}-\d{7,8}|\d{6,}[Xx]?").expect("static regex"));
 
 /// Mask identifiers inside free text: mobile phones (`138****5678`), landlines
 /// (`0731-****8888`), resident ID numbers (`430102********123X`) and bank cards
@@ -148,9 +127,7 @@ pub fn mask_identifiers(text: &str) -> std::borrow::Cow<'_, str> {
         // a run glued to more digits or Latin letters is a code, not an identifier
         let before = text[..m.start()].chars().next_back();
         let after = text[m.end()..].chars().next();
-        if before.is_some_and(|b| b.is_ascii_alphanumeric())
-            || after.is_some_and(|a| a.is_ascii_alphanumeric())
-        {
+        if before.is_some_and(|b| b.is_ascii_alphanumeric()) || after.is_some_and(|a| a.is_ascii_alphanumeric()) {
             return m.as_str().to_string();
         }
         mask_one(m.as_str())
@@ -158,10 +135,7 @@ pub fn mask_identifiers(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn mask_one(s: &str) -> String {
-    let digits: String = s
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == 'X' || *c == 'x')
-        .collect();
+    let digits: String = s.chars().filter(|c| c.is_ascii_digit() || *c == 'X' || *c == 'x').collect();
     let n = digits.len();
     if s.contains('-') && s.starts_with('0') {
         let (area, num) = s.split_once('-').unwrap_or((s, ""));
@@ -209,9 +183,7 @@ fn luhn(d: &str) -> bool {
 /// True when the text still holds an unmasked phone or ID number (used by tests and the
 /// output scanner).
 pub fn has_raw_identifier(text: &str) -> bool {
-    NUMBER_RUN
-        .find_iter(text)
-        .any(|m| mask_one(m.as_str()) != m.as_str())
+    NUMBER_RUN.find_iter(text).any(|m| mask_one(m.as_str()) != m.as_str())
 }
 
 #[cfg(test)]
@@ -232,13 +204,8 @@ mod tests {
 
     #[test]
     fn keeps_amounts_years_and_codes() {
-        for t in [
-            "拖欠工资1250000元",
-            "2019年至今",
-            "工单号GD2019022800123",
-            "编号A00074011",
-            "共计305000元",
-        ] {
+        for t in ["拖欠工资1250000元", "2019年至今", "工单号GD2019022800123", "编号A00074011", "共计305000元"]
+        {
             assert_eq!(mask_identifiers(t), t, "{t}");
         }
     }
@@ -247,37 +214,20 @@ mod tests {
     fn masks_bank_cards() {
         // 6222021234567890128 passes the Luhn check
         assert!(luhn("6222021234567890128"));
-        assert_eq!(
-            mask_identifiers("卡号6222021234567890128"),
-            "卡号6222 **** 0128"
-        );
+        assert_eq!(mask_identifiers("卡号6222021234567890128"), "卡号6222 **** 0128");
     }
 
     #[test]
     fn person_key_prefers_id_then_phone_then_name() {
         let k = PersonKey::from_secret(b"test");
-        let by_id = k.person_key(
-            Some("430102198001011234"),
-            Some("13812345678"),
-            Some("张三"),
-            None,
-        );
-        assert_eq!(
-            by_id,
-            k.person_key(Some("430102 19800101 1234"), None, None, None)
-        );
+        let by_id = k.person_key(Some("430102198001011234"), Some("13812345678"), Some("张三"), None);
+        assert_eq!(by_id, k.person_key(Some("430102 19800101 1234"), None, None, None));
         let by_phone = k.person_key(None, Some("138-1234-5678"), Some("张三"), None);
-        assert_eq!(
-            by_phone,
-            k.person_key(None, Some("+86 13812345678"), None, None)
-        );
+        assert_eq!(by_phone, k.person_key(None, Some("+86 13812345678"), None, None));
         assert_ne!(by_id, by_phone);
         assert_eq!(k.person_key(None, None, Some("匿名"), None), None);
         let other_key = PersonKey::from_secret(b"other");
-        assert_ne!(
-            by_id,
-            other_key.person_key(Some("430102198001011234"), None, None, None)
-        );
+        assert_ne!(by_id, other_key.person_key(Some("430102198001011234"), None, None, None));
         assert_eq!(by_id.unwrap().len(), 24);
     }
 }

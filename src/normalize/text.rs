@@ -33,19 +33,14 @@ pub fn clean_text(s: &str) -> String {
 /// too when they follow a digit (`１２．５％` → `12.5%`).
 fn half_width(c: char, prev_digit: bool) -> char {
     match c {
-        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
-            char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
-        }
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '．' | '％' if prev_digit => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         _ => c,
     }
 }
 
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
-    )
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 /// Clean a short field; `None` when nothing is left.
@@ -62,16 +57,9 @@ mod tests {
     #[test]
     fn folds_export_noise() {
         let raw = "\n\t\t\t\t\t\n\t\t\t\t\t\u{3000}\u{3000}南门街 前段时间\r\n拖欠工资１２．５万元，共３０多名\u{200B}工人\t\t";
-        assert_eq!(
-            clean_text(raw),
-            "南门街 前段时间 拖欠工资12.5万元，共30多名工人"
-        );
+        assert_eq!(clean_text(raw), "南门街 前段时间 拖欠工资12.5万元，共30多名工人");
         assert_eq!(clean_text("ＡＢＣ小区３栋"), "ABC小区3栋");
-        assert_eq!(
-            clean_text("你好．谢谢"),
-            "你好．谢谢",
-            "a full-width point after text stays"
-        );
+        assert_eq!(clean_text("你好．谢谢"), "你好．谢谢", "a full-width point after text stays");
         assert_eq!(clean_text(" \t\n "), "");
     }
 

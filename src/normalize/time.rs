@@ -16,11 +16,9 @@ static DATE_TIME: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
-static COMPACT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$").expect("static regex")
-});
-static SERIAL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\d{1,7}(?:\.\d+)?$").expect("static regex"));
+static COMPACT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$").expect("static regex"));
+static SERIAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,7}(?:\.\d+)?$").expect("static regex"));
 
 /// Smallest and largest Excel serial accepted as a date (1950-01-01 .. 2100-12-31):
 /// a number outside is far more likely a wrong column than a date.
@@ -44,10 +42,7 @@ pub fn parse_timestamp(text: &str) -> Result<NaiveDateTime, TimeError> {
         return Err(TimeError("empty".into()));
     }
     if let Some(c) = DATE_TIME.captures(s) {
-        let num = |i: usize| {
-            c.get(i)
-                .map(|m| m.as_str().parse::<u32>().unwrap_or(u32::MAX))
-        };
+        let num = |i: usize| c.get(i).map(|m| m.as_str().parse::<u32>().unwrap_or(u32::MAX));
         let frac = c.get(7).map(|m| {
             let digits = &m.as_str()[..m.as_str().len().min(6)];
             digits.parse::<u32>().unwrap_or(0) * 10u32.pow(6 - digits.len() as u32)
@@ -64,43 +59,22 @@ pub fn parse_timestamp(text: &str) -> Result<NaiveDateTime, TimeError> {
         );
     }
     if let Some(c) = COMPACT.captures(s) {
-        let num = |i: usize| {
-            c.get(i)
-                .map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(u32::MAX))
-        };
+        let num = |i: usize| c.get(i).map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(u32::MAX));
         return build(s, num(1) as i32, num(2), num(3), num(4), num(5), num(6), 0);
     }
     if SERIAL.is_match(s) {
-        let v: f64 = s
-            .parse()
-            .map_err(|_| TimeError(format!("`{s}` is not a number")))?;
+        let v: f64 = s.parse().map_err(|_| TimeError(format!("`{s}` is not a number")))?;
         return from_excel_serial(v);
     }
-    Err(TimeError(format!(
-        "`{}` is not a date and time in any known form",
-        truncate(s, 40)
-    )))
+    Err(TimeError(format!("`{}` is not a date and time in any known form", truncate(s, 40))))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn build(
-    s: &str,
-    y: i32,
-    mo: u32,
-    d: u32,
-    h: u32,
-    mi: u32,
-    sec: u32,
-    micros: u32,
-) -> Result<NaiveDateTime, TimeError> {
+fn build(s: &str, y: i32, mo: u32, d: u32, h: u32, mi: u32, sec: u32, micros: u32) -> Result<NaiveDateTime, TimeError> {
     let date = NaiveDate::from_ymd_opt(y, mo, d)
         .ok_or_else(|| TimeError(format!("`{}` is not a real calendar date", truncate(s, 40))))?;
-    let time = NaiveTime::from_hms_micro_opt(h, mi, sec, micros).ok_or_else(|| {
-        TimeError(format!(
-            "`{}` has an impossible time of day",
-            truncate(s, 40)
-        ))
-    })?;
+    let time = NaiveTime::from_hms_micro_opt(h, mi, sec, micros)
+        .ok_or_else(|| TimeError(format!("`{}` has an impossible time of day", truncate(s, 40))))?;
     Ok(NaiveDateTime::new(date, time))
 }
 
@@ -108,14 +82,9 @@ fn build(
 /// so from day 61 on the epoch is 1899-12-30. The fraction is the time of day.
 pub fn from_excel_serial(v: f64) -> Result<NaiveDateTime, TimeError> {
     if !v.is_finite() || !(SERIAL_MIN..=SERIAL_MAX).contains(&v) {
-        return Err(TimeError(format!(
-            "{v} is outside the Excel dates 1950–2100"
-        )));
+        return Err(TimeError(format!("{v} is outside the Excel dates 1950–2100")));
     }
-    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
-        .expect("valid")
-        .and_hms_opt(0, 0, 0)
-        .expect("valid");
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid").and_hms_opt(0, 0, 0).expect("valid");
     // round to the second: Excel stores times as binary fractions of a day
     let secs = (v * 86_400.0).round() as i64;
     Ok(epoch + Duration::seconds(secs))
@@ -123,19 +92,12 @@ pub fn from_excel_serial(v: f64) -> Result<NaiveDateTime, TimeError> {
 
 /// The Excel serial of a timestamp, rounded to the second (for writing sample exports).
 pub fn to_excel_serial(t: NaiveDateTime) -> f64 {
-    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
-        .expect("valid")
-        .and_hms_opt(0, 0, 0)
-        .expect("valid");
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid").and_hms_opt(0, 0, 0).expect("valid");
     (t - epoch).num_seconds() as f64 / 86_400.0
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n).collect::<String>() + "…"
-    }
+    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n).collect::<String>() + "…" }
 }
 
 #[cfg(test)]
@@ -161,14 +123,8 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(s), Ok(t), "{s}");
         }
-        assert_eq!(
-            parse_timestamp("2019年2月28日"),
-            Ok(dt("2019-02-28 00:00:00"))
-        );
-        assert_eq!(
-            parse_timestamp("2019/2/28 7:13"),
-            Ok(dt("2019-02-28 07:13:00"))
-        );
+        assert_eq!(parse_timestamp("2019年2月28日"), Ok(dt("2019-02-28 00:00:00")));
+        assert_eq!(parse_timestamp("2019/2/28 7:13"), Ok(dt("2019-02-28 07:13:00")));
         assert_eq!(parse_timestamp("20190228"), Ok(dt("2019-02-28 00:00:00")));
     }
 
@@ -182,12 +138,7 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_errors() {
-        assert!(
-            parse_timestamp("2019/2/30")
-                .unwrap_err()
-                .0
-                .contains("not a real calendar date")
-        );
+        assert!(parse_timestamp("2019/2/30").unwrap_err().0.contains("not a real calendar date"));
         assert!(parse_timestamp("2019/13/1").is_err());
         assert!(parse_timestamp("2019/2/28 25:00").is_err());
         assert!(parse_timestamp("2020/2/29").is_ok());

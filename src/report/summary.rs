@@ -30,22 +30,13 @@ fn scan(wh: &Warehouse, t: &str) -> Result<Option<LazyFrame>> {
     if parts.is_empty() {
         return Ok(None);
     }
-    let paths = parts
-        .iter()
-        .map(|p| PlRefPath::new(p.to_string_lossy().as_ref()))
-        .collect();
-    Ok(Some(LazyFrame::scan_parquet_files(
-        paths,
-        ScanArgsParquet::default(),
-    )?))
+    let paths = parts.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
+    Ok(Some(LazyFrame::scan_parquet_files(paths, ScanArgsParquet::default())?))
 }
 
 fn strs(df: &DataFrame, name: &str) -> Result<Vec<String>> {
     let s = df.column(name)?.cast(&DataType::String)?;
-    Ok(s.str()?
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect())
+    Ok(s.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
 }
 
 fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
@@ -54,39 +45,20 @@ fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
 }
 
 pub fn summarize(wh: &Warehouse) -> Result<Summary> {
-    let mut out = Summary {
-        persons_table: !wh.parts(table::PERSONS)?.is_empty(),
-        ..Default::default()
-    };
+    let mut out = Summary { persons_table: !wh.parts(table::PERSONS)?.is_empty(), ..Default::default() };
     if let Some(lf) = scan(wh, table::CASES)? {
         let df = lf
             .group_by([col(cases::SOURCE)])
             .agg([
                 len().alias("n"),
-                col(cases::HEADCOUNT)
-                    .fill_null(lit(1))
-                    .sum()
-                    .alias("people"),
-                col(cases::RECEIVED_AT)
-                    .min()
-                    .dt()
-                    .strftime("%Y-%m-%d")
-                    .alias("first"),
-                col(cases::RECEIVED_AT)
-                    .max()
-                    .dt()
-                    .strftime("%Y-%m-%d")
-                    .alias("last"),
+                col(cases::HEADCOUNT).fill_null(lit(1)).sum().alias("people"),
+                col(cases::RECEIVED_AT).min().dt().strftime("%Y-%m-%d").alias("first"),
+                col(cases::RECEIVED_AT).max().dt().strftime("%Y-%m-%d").alias("last"),
             ])
             .sort([cases::SOURCE], SortMultipleOptions::default())
             .collect()?;
-        let (s, n, p, f, l) = (
-            strs(&df, cases::SOURCE)?,
-            ints(&df, "n")?,
-            ints(&df, "people")?,
-            strs(&df, "first")?,
-            strs(&df, "last")?,
-        );
+        let (s, n, p, f, l) =
+            (strs(&df, cases::SOURCE)?, ints(&df, "n")?, ints(&df, "people")?, strs(&df, "first")?, strs(&df, "last")?);
         for i in 0..df.height() {
             out.sources.push(SourceLine {
                 source: s[i].clone(),
@@ -101,10 +73,7 @@ pub fn summarize(wh: &Warehouse) -> Result<Summary> {
         let df = lf
             .group_by([col(rejects::REASON)])
             .agg([len().alias("n")])
-            .sort(
-                ["n", rejects::REASON],
-                SortMultipleOptions::default().with_order_descending_multi([true, false]),
-            )
+            .sort(["n", rejects::REASON], SortMultipleOptions::default().with_order_descending_multi([true, false]))
             .collect()?;
         let (r, n) = (strs(&df, rejects::REASON)?, ints(&df, "n")?);
         out.rejects = r.into_iter().zip(n.into_iter().map(|x| x as u64)).collect();
@@ -114,17 +83,9 @@ pub fn summarize(wh: &Warehouse) -> Result<Summary> {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:<10} {:>9} {:>10}  {:<10} → {:<10}",
-            "source", "cases", "people", "first", "last"
-        )?;
+        writeln!(f, "{:<10} {:>9} {:>10}  {:<10} → {:<10}", "source", "cases", "people", "first", "last")?;
         for s in &self.sources {
-            writeln!(
-                f,
-                "{:<10} {:>9} {:>10}  {:<10} → {:<10}",
-                s.source, s.cases, s.people, s.first, s.last
-            )?;
+            writeln!(f, "{:<10} {:>9} {:>10}  {:<10} → {:<10}", s.source, s.cases, s.people, s.first, s.last)?;
         }
         let total: u64 = self.sources.iter().map(|s| s.cases).sum();
         writeln!(f, "{:<10} {:>9}", "total", total)?;
@@ -136,11 +97,7 @@ impl fmt::Display for Summary {
         write!(
             f,
             "personal data: {}",
-            if self.persons_table {
-                "kept apart in `persons` (never read by reports)"
-            } else {
-                "none kept"
-            }
+            if self.persons_table { "kept apart in `persons` (never read by reports)" } else { "none kept" }
         )
     }
 }

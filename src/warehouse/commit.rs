@@ -64,25 +64,14 @@ pub struct Transaction<'w> {
 impl<'w> Transaction<'w> {
     pub(super) fn new(wh: &'w Warehouse) -> Result<Self> {
         let seq = read_commits(wh.root())?.last().map_or(1, |c| c.seq + 1);
-        Ok(Transaction {
-            wh,
-            seq,
-            tables: BTreeMap::new(),
-            done: false,
-        })
+        Ok(Transaction { wh, seq, tables: BTreeMap::new(), done: false })
     }
 
     /// Stage rows to add to `table`. Empty input stages nothing.
     pub fn append(&mut self, table: &str, batches: &[RecordBatch]) -> Result<()> {
         let rows = self.stage(table, batches)?;
         if let Some(rows) = rows {
-            self.tables.insert(
-                table.into(),
-                TableChange::Append {
-                    part: part_name(self.seq),
-                    rows,
-                },
-            );
+            self.tables.insert(table.into(), TableChange::Append { part: part_name(self.seq), rows });
         }
         Ok(())
     }
@@ -90,13 +79,7 @@ impl<'w> Transaction<'w> {
     /// Stage the whole new content of `table` (written even when empty).
     pub fn replace(&mut self, table: &str, batches: &[RecordBatch]) -> Result<()> {
         let rows = self.stage_always(table, batches)?;
-        self.tables.insert(
-            table.into(),
-            TableChange::Replace {
-                part: part_name(self.seq),
-                rows,
-            },
-        );
+        self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows });
         Ok(())
     }
 
@@ -117,18 +100,9 @@ impl<'w> Transaction<'w> {
 
     /// Make the staged changes durable and visible.
     pub fn commit(mut self, command: &str, info: serde_json::Value) -> Result<Commit> {
-        let commit = Commit {
-            seq: self.seq,
-            command: command.into(),
-            tables: std::mem::take(&mut self.tables),
-            info,
-        };
+        let commit = Commit { seq: self.seq, command: command.into(), tables: std::mem::take(&mut self.tables), info };
         if !commit.tables.is_empty() {
-            let path = self
-                .wh
-                .root()
-                .join(COMMITS)
-                .join(format!("{:06}.json", commit.seq));
+            let path = self.wh.root().join(COMMITS).join(format!("{:06}.json", commit.seq));
             let json = serde_json::to_vec_pretty(&commit).expect("commit record serializes");
             atomic_write(&path, &json)?;
             apply(self.wh.root(), &commit)?;
@@ -160,19 +134,14 @@ pub fn read_commits(root: &Path) -> Result<Vec<Commit>> {
     for e in rd.filter_map(|e| e.ok()) {
         let p = e.path();
         let is_record = p.extension().is_some_and(|x| x == "json")
-            && !p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'));
+            && !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
         if !is_record {
             continue;
         }
         let bytes = fs::read(&p).map_err(|e| Error::io(&p, e))?;
         let c: Commit = serde_json::from_slice(&bytes).map_err(|e| Error::Warehouse {
             path: p.clone(),
-            reason: format!(
-                "commit record is damaged ({e}); restore it from backup or delete it and its parts"
-            ),
+            reason: format!("commit record is damaged ({e}); restore it from backup or delete it and its parts"),
         })?;
         out.push(c);
     }
@@ -191,10 +160,7 @@ fn apply(root: &Path, commit: &Commit) -> Result<()> {
         }
         if let TableChange::Replace { .. } = change {
             // parts older than this commit are superseded
-            for e in fs::read_dir(&dir)
-                .map_err(|e| Error::io(&dir, e))?
-                .filter_map(|e| e.ok())
-            {
+            for e in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?.filter_map(|e| e.ok()) {
                 let name = e.file_name().to_string_lossy().to_string();
                 if is_part_name(&name) && name.as_str() < change.part() {
                     fs::remove_file(e.path()).map_err(|e| Error::io(&dir, e))?;
@@ -242,26 +208,13 @@ mod tests {
     use std::sync::Arc;
 
     fn batch(n: usize) -> RecordBatch {
-        let col = |p: &str| {
-            Arc::new(
-                (0..n)
-                    .map(|i| Some(format!("{p}{i}")))
-                    .collect::<StringArray>(),
-            ) as _
-        };
-        RecordBatch::try_new(
-            persons_schema(),
-            vec![col("k"), col("s"), col("c"), col("n"), col("i"), col("p")],
-        )
-        .unwrap()
+        let col = |p: &str| Arc::new((0..n).map(|i| Some(format!("{p}{i}"))).collect::<StringArray>()) as _;
+        RecordBatch::try_new(persons_schema(), vec![col("k"), col("s"), col("c"), col("n"), col("i"), col("p")])
+            .unwrap()
     }
 
     fn rows(wh: &Warehouse) -> usize {
-        super::super::read_table(wh, table::PERSONS)
-            .unwrap()
-            .iter()
-            .map(|b| b.num_rows())
-            .sum()
+        super::super::read_table(wh, table::PERSONS).unwrap().iter().map(|b| b.num_rows()).sum()
     }
 
     #[test]
@@ -292,10 +245,7 @@ mod tests {
             // dropped without commit, as when a later step fails
         }
         assert_eq!(rows(&wh), 0);
-        assert_eq!(
-            fs::read_dir(wh.table_dir(table::PERSONS)).unwrap().count(),
-            0
-        );
+        assert_eq!(fs::read_dir(wh.table_dir(table::PERSONS)).unwrap().count(), 0);
     }
 
     #[test]
@@ -309,47 +259,24 @@ mod tests {
         }
         let tdir = dir.path().join(table::PERSONS);
         // a crash after the commit record was written but before the rename
-        write_parquet(
-            &tmp_part(&tdir, &part_name(2)),
-            persons_schema(),
-            &[batch(2)],
-        )
-        .unwrap();
+        write_parquet(&tmp_part(&tdir, &part_name(2)), persons_schema(), &[batch(2)]).unwrap();
         let rec = Commit {
             seq: 2,
             command: "test".into(),
-            tables: [(
-                table::PERSONS.to_string(),
-                TableChange::Append {
-                    part: part_name(2),
-                    rows: 2,
-                },
-            )]
-            .into(),
+            tables: [(table::PERSONS.to_string(), TableChange::Append { part: part_name(2), rows: 2 })].into(),
             info: serde_json::Value::Null,
         };
-        fs::write(
-            dir.path().join(COMMITS).join("000002.json"),
-            serde_json::to_vec(&rec).unwrap(),
-        )
-        .unwrap();
+        fs::write(dir.path().join(COMMITS).join("000002.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
         // and a crash while writing a part that never got its commit record
-        write_parquet(
-            &tmp_part(&tdir, &part_name(3)),
-            persons_schema(),
-            &[batch(7)],
-        )
-        .unwrap();
+        write_parquet(&tmp_part(&tdir, &part_name(3)), persons_schema(), &[batch(7)]).unwrap();
         fs::write(tdir.join(".part-000004.parquet.tmp"), b"half a file").unwrap();
         // a lock left by a process that no longer runs
         fs::write(dir.path().join(".lock"), "4194303").unwrap();
 
         let wh = Warehouse::open(dir.path()).unwrap();
         assert_eq!(rows(&wh), 5);
-        let names: Vec<String> = fs::read_dir(&tdir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into())
-            .collect();
+        let names: Vec<String> =
+            fs::read_dir(&tdir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
         assert_eq!(names.len(), 2, "{names:?}");
         assert!(names.iter().all(|n| is_part_name(n)));
         // the next batch continues the sequence

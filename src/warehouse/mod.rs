@@ -40,10 +40,7 @@ impl Warehouse {
         fs::create_dir_all(root.join(commit::COMMITS)).map_err(|e| Error::io(root, e))?;
         let lock = Lock::take(root)?;
         commit::recover(root)?;
-        Ok(Warehouse {
-            root: root.to_path_buf(),
-            _lock: Some(lock),
-        })
+        Ok(Warehouse { root: root.to_path_buf(), _lock: Some(lock) })
     }
 
     /// Open for reading only: no lock, no recovery; uncommitted parts are invisible anyway.
@@ -51,13 +48,11 @@ impl Warehouse {
         if !root.is_dir() {
             return Err(Error::Warehouse {
                 path: root.to_path_buf(),
-                reason: "no warehouse here; run `minqing ingest` or `minqing demo` first, or pass --warehouse DIR".into(),
+                reason: "no warehouse here; run `minqing ingest` or `minqing demo` first, or pass --warehouse DIR"
+                    .into(),
             });
         }
-        Ok(Warehouse {
-            root: root.to_path_buf(),
-            _lock: None,
-        })
+        Ok(Warehouse { root: root.to_path_buf(), _lock: None })
     }
 
     pub fn root(&self) -> &Path {
@@ -74,11 +69,7 @@ impl Warehouse {
         let mut parts = match fs::read_dir(&dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(commit::is_part_name)
-                })
+                .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(commit::is_part_name))
                 .collect::<Vec<_>>(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
             Err(e) => return Err(Error::io(dir, e)),
@@ -138,22 +129,15 @@ impl Lock {
     fn take(root: &Path) -> Result<Lock> {
         let path = root.join(".lock");
         for _ in 0..2 {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
+            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
                     let _ = write!(f, "{}", std::process::id());
                     return Ok(Lock(path));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|s| s.trim().parse::<u32>().ok());
-                    let alive = pid.is_some_and(|p| {
-                        p == std::process::id() || Path::new(&format!("/proc/{p}")).exists()
-                    });
+                    let pid = fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u32>().ok());
+                    let alive =
+                        pid.is_some_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
                     if alive {
                         return Err(Error::Warehouse {
                             path: root.to_path_buf(),
@@ -168,10 +152,7 @@ impl Lock {
                 Err(e) => return Err(Error::io(&path, e)),
             }
         }
-        Err(Error::Warehouse {
-            path: root.to_path_buf(),
-            reason: "could not take the writer lock".into(),
-        })
+        Err(Error::Warehouse { path: root.to_path_buf(), reason: "could not take the writer lock".into() })
     }
 }
 

@@ -42,11 +42,7 @@ pub fn read_table(wh: &Warehouse, table: &str) -> Result<Vec<RecordBatch>> {
 }
 
 /// The named columns (all when `None`) of every committed row of a table.
-pub fn read_table_columns(
-    wh: &Warehouse,
-    table: &str,
-    columns: Option<&[&str]>,
-) -> Result<Vec<RecordBatch>> {
+pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
     let mut out = vec![];
     for part in wh.parts(table)? {
         let file = fs::File::open(&part).map_err(|e| Error::io(&part, e))?;
@@ -60,12 +56,7 @@ pub fn read_table_columns(
                         Error::Schema(format!(
                             "column `{c}` is not in {}; it has: {}",
                             part.display(),
-                            schema
-                                .fields()
-                                .iter()
-                                .map(|f| f.name().as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
                         ))
                     })?);
                 }

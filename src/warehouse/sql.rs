@@ -20,8 +20,7 @@ pub async fn register_all(ctx: &SessionContext, wh: &Warehouse) -> Result<Vec<St
     for t in &tables {
         let dir = wh.table_dir(t);
         let opts = ParquetReadOptions::default().file_extension(".parquet");
-        ctx.register_parquet(t.as_str(), dir.to_string_lossy().as_ref(), opts)
-            .await?;
+        ctx.register_parquet(t.as_str(), dir.to_string_lossy().as_ref(), opts).await?;
     }
     Ok(tables)
 }
@@ -41,9 +40,7 @@ pub fn render(batches: &[RecordBatch], format: OutputFormat) -> Result<String> {
         OutputFormat::Csv => {
             let mut buf = vec![];
             {
-                let mut w = arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .build(&mut buf);
+                let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut buf);
                 for b in batches {
                     w.write(b)?;
                 }
