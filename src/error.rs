@@ -18,6 +18,10 @@ pub enum Error {
     #[error("schema: {0}")]
     Schema(String),
 
+    /// A model file that cannot be used, or a fit that failed.
+    #[error("model: {0}")]
+    Model(String),
+
     /// The warehouse on disk is not in the state a command needs.
     #[error("warehouse {path}: {reason}")]
     Warehouse { path: PathBuf, reason: String },

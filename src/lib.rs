@@ -5,13 +5,16 @@
 //! cluster, metrics) → `report`, over the Parquet `warehouse`; `generate` makes sample
 //! exports with known truth; `cli` turns the command line into calls of these stages.
 
+pub mod classify;
 pub mod cli;
+pub mod entities;
 pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod normalize;
 pub mod report;
 pub mod schema;
+pub mod text;
 pub mod warehouse;
 
 pub use error::{Error, Result};

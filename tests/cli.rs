@@ -246,3 +246,49 @@ fn generator_is_deterministic_for_a_seed() {
     let escalated = t.iter().filter(|r| r[6] == "1").count();
     assert!(escalated > 0 && escalated < t.len() / 2, "{escalated} of {}", t.len());
 }
+
+#[test]
+fn killed_ingest_leaves_the_old_warehouse_or_the_new_one_never_half() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&minqing(d, &["generate", "--records", "12000", "--seed", "5", "--out", "gen"]));
+    // what a run that is never interrupted ends with
+    ok(&minqing(d, &["--warehouse", "clean", "ingest", "--input", "gen/exports/message.utf8.csv"]));
+    ok(&minqing(d, &["--warehouse", "clean", "ingest", "--input", "gen/exports"]));
+    let full = {
+        let out = minqing(d, &["--warehouse", "clean", "sql", "--format", "csv", "SELECT count(*) FROM cases"]);
+        String::from_utf8_lossy(&out.stdout).lines().nth(1).unwrap().parse::<u64>().unwrap()
+    };
+    // the warehouse already holds one export; the second one is killed at points through its run
+    ok(&minqing(d, &["ingest", "--input", "gen/exports/message.utf8.csv"]));
+    let before = count(d, "SELECT count(*) FROM cases");
+    for delay_ms in [5u64, 40, 120, 250, 400, 700, 1000, 1500] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_minqing"))
+            .args(["ingest", "--input", "gen/exports"])
+            .current_dir(d)
+            .env("MINQING_KEY", "test-key")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let n = count(d, "SELECT count(*) FROM cases");
+        assert!(n == before || n == full, "after a kill at {delay_ms} ms: {n} cases, expected {before} or {full}");
+        if n == full {
+            break;
+        }
+    }
+    // finish the job: the next run recovers, adds what is missing, and all reconciles
+    let report = ok(&minqing(d, &["ingest", "--input", "gen/exports"]));
+    assert!(!report.contains("DOES NOT RECONCILE"), "{report}");
+    assert_eq!(count(d, "SELECT count(*) FROM cases"), full);
+    assert_eq!(count(d, "SELECT count(*) FROM (SELECT DISTINCT source, case_id FROM cases)"), full);
+    let hidden: Vec<String> = std::fs::read_dir(d.join("warehouse/cases"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "temp parts left behind: {hidden:?}");
+}

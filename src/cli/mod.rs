@@ -38,6 +38,61 @@ enum Command {
     Ingest(IngestArgs),
     /// Run SQL (DataFusion) over the warehouse tables
     Sql(SqlArgs),
+    /// Fit a text classifier on a labelled export with its own label set
+    Train(TrainArgs),
+    /// Measure quality against known truth
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Args)]
+struct TrainArgs {
+    /// Labelled export (xlsx, csv, jsonl)
+    #[arg(long)]
+    labels: PathBuf,
+    /// Text column(s): the first is read as the title, the rest as the body
+    #[arg(long, value_delimiter = ',', required = true)]
+    text: Vec<String>,
+    /// Label column
+    #[arg(long)]
+    label: String,
+    /// Where to write the model (JSON)
+    #[arg(long)]
+    out: PathBuf,
+    /// L2 penalty of the logistic regression
+    #[arg(long, default_value_t = 0.02)]
+    alpha: f64,
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Accuracy, macro-F1, per-class precision/recall and the confusion matrix
+    Classify(EvalClassifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalClassifyArgs {
+    /// A model from `minqing train`, scored on --truth
+    #[arg(long, requires = "truth", conflicts_with_all = ["labels", "folds"])]
+    model: Option<PathBuf>,
+    /// Labelled file to score the model on
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    /// Labelled file to cross-validate on (with --folds)
+    #[arg(long, requires = "folds")]
+    labels: Option<PathBuf>,
+    /// Stratified k-fold cross-validation
+    #[arg(long)]
+    folds: Option<usize>,
+    #[arg(long, value_delimiter = ',', required = true)]
+    text: Vec<String>,
+    #[arg(long)]
+    label: String,
+    /// Seed of the fold assignment
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 0.02)]
+    alpha: f64,
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +207,42 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             if a.format == OutputFormat::Table {
                 println!();
             }
+            Ok(Status::Ok)
+        }
+        Command::Train(a) => {
+            let (docs, labels, unlabelled) = crate::classify::labelled_docs(&a.labels, &a.text, &a.label)?;
+            let opts = crate::classify::TrainOptions { alpha: a.alpha, ..Default::default() };
+            let model = crate::classify::TextModel::train(&docs, &labels, &opts)?;
+            model.save(&a.out)?;
+            println!(
+                "trained on {} documents ({} without a label left out): {} classes, {} features → {}",
+                docs.len(),
+                unlabelled,
+                model.labels.len(),
+                model.vocab.len(),
+                a.out.display()
+            );
+            Ok(Status::Ok)
+        }
+        Command::Eval(EvalCommand::Classify(a)) => {
+            let opts = crate::classify::TrainOptions { alpha: a.alpha, ..Default::default() };
+            let (truth, predicted) = match (&a.model, &a.truth, &a.labels, a.folds) {
+                (Some(model), Some(truth), _, _) => {
+                    let model = crate::classify::TextModel::load(model)?;
+                    let (docs, labels, _) = crate::classify::labelled_docs(truth, &a.text, &a.label)?;
+                    let predicted = docs.iter().map(|d| model.predict(d).label).collect();
+                    (labels, predicted)
+                }
+                (None, _, Some(file), Some(k)) if k >= 2 => {
+                    let (docs, labels, _) = crate::classify::labelled_docs(file, &a.text, &a.label)?;
+                    let predicted = crate::classify::cross_validate(&docs, &labels, k, a.seed, &opts)?;
+                    (labels, predicted)
+                }
+                _ => anyhow::bail!(crate::Error::Usage(
+                    "give --model FILE --truth FILE, or --labels FILE --folds K (K ≥ 2)".into()
+                )),
+            };
+            print!("{}", crate::classify::Scores::new(&truth, &predicted));
             Ok(Status::Ok)
         }
         Command::Demo(a) => {

@@ -421,3 +421,32 @@ fn existing_reject_keys(wh: &Warehouse) -> Result<HashSet<(String, i64)>> {
     }
     Ok(out)
 }
+
+/// The named columns of any export (xlsx, csv, jsonl), for labelled training files and
+/// truth files: the first sheet and header row (within the first rows) that has them all.
+/// Blank rows are skipped; cells are cleaned text.
+pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>> {
+    let bytes = read_limited(path, DEFAULT_MAX_FILE_BYTES)?;
+    let (_, sheets) = read_any(path, &bytes)?;
+    let want: Vec<String> = columns.iter().map(|c| mapping::normalize_header(c)).collect();
+    for sheet in &sheets {
+        for (h, (_, cells)) in sheet.rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
+            let headers: Vec<String> = cells.iter().map(|c| mapping::normalize_header(&c.to_text())).collect();
+            let Some(idx) = want.iter().map(|w| headers.iter().position(|x| x == w)).collect::<Option<Vec<usize>>>() else {
+                continue;
+            };
+            return Ok(sheet.rows[h + 1..]
+                .iter()
+                .filter(|(_, cells)| !cells.iter().all(Cell::is_empty))
+                .map(|(_, cells)| {
+                    idx.iter()
+                        .map(|&i| cells.get(i).map(|c| crate::normalize::clean_text(&c.to_text())).unwrap_or_default())
+                        .collect()
+                })
+                .collect());
+        }
+    }
+    let seen: Vec<String> =
+        sheets.iter().flat_map(|s| s.rows.first()).flat_map(|(_, c)| c.iter().map(Cell::to_text)).take(15).collect();
+    Err(Error::input(path, format!("no header row with all of {} (first row: {})", columns.join(", "), seen.join(", "))))
+}

@@ -1,0 +1,227 @@
+//! The learned text classifier: multinomial logistic regression (linfa) over TF-IDF
+//! weighted terms, term bigrams and lexicon hits.
+//!
+//! Features of a document: its terms (title terms counted twice: a title says what a
+//! letter is about), adjacent-term bigrams, and `lex:<topic>` for each lexicon word of a
+//! topic — so lexicon knowledge helps with little labelled data, and the model learns how
+//! much it counts for the user's own labels. Weights are sublinear TF × IDF, L2-normalised.
+//! The fitted model is a JSON file: labels, vocabulary, IDF, weights, intercepts.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use linfa::prelude::*;
+use linfa_logistic::MultiLogisticRegression;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use super::lexicon::Lexicon;
+use crate::text::Segmenter;
+use crate::{Error, Result};
+
+/// One labelled or unlabelled document, already cut.
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    pub features: HashMap<String, f32>,
+    /// Lexicon (topic, word) hits, for explaining a prediction.
+    pub lex_hits: Vec<(String, String)>,
+}
+
+impl Doc {
+    pub fn new(seg: &Segmenter, lex: &Lexicon, title: &str, content: &str) -> Doc {
+        let mut features: HashMap<String, f32> = HashMap::new();
+        for (text, weight) in [(title, 2.0f32), (content, 1.0)] {
+            let terms = seg.terms(text);
+            for t in &terms {
+                *features.entry((*t).to_string()).or_default() += weight;
+            }
+            for w in terms.windows(2) {
+                *features.entry(format!("{}_{}", w[0], w[1])).or_default() += weight;
+            }
+        }
+        let whole = format!("{title} {content}");
+        let hits = lex.hits(&whole);
+        for (topic, _, _) in &hits {
+            *features.entry(format!("lex:{topic}")).or_default() += 1.0;
+        }
+        Doc { features, lex_hits: hits.into_iter().map(|(t, _, w)| (t.to_string(), w.to_string())).collect() }
+    }
+}
+
+/// Settings for fitting.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// L2 penalty.
+    pub alpha: f64,
+    pub max_iterations: u64,
+    /// A feature must occur in this many training documents.
+    pub min_df: usize,
+    /// At most this many features (the most frequent), and at most `max_cells` matrix cells.
+    pub max_features: usize,
+    pub max_cells: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions { alpha: 0.02, max_iterations: 150, min_df: 2, max_features: 20_000, max_cells: 60_000_000 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TextModel {
+    pub format: String,
+    pub labels: Vec<String>,
+    pub vocab: Vec<String>,
+    pub idf: Vec<f32>,
+    /// `weights[f * labels.len() + c]`: weight of feature f for class c.
+    pub weights: Vec<f32>,
+    pub intercept: Vec<f32>,
+    pub trained_docs: usize,
+    #[serde(skip)]
+    index: HashMap<String, usize>,
+}
+
+/// What the model says of one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub label: String,
+    pub confidence: f64,
+    /// The features that pushed most towards the label, strongest first.
+    pub terms: Vec<String>,
+}
+
+const FORMAT: &str = "minqing-text-model-1";
+
+impl TextModel {
+    pub fn train(docs: &[Doc], labels: &[String], opts: &TrainOptions) -> Result<TextModel> {
+        if docs.len() != labels.len() || docs.is_empty() {
+            return Err(Error::Usage("training needs at least one labelled document".into()));
+        }
+        let mut classes: Vec<String> = labels.to_vec();
+        classes.sort();
+        classes.dedup();
+        if classes.len() < 2 {
+            return Err(Error::Usage(format!("training needs two labels or more; found only {:?}", classes)));
+        }
+        // vocabulary: features in at least min_df documents, the most frequent first
+        let mut df: HashMap<&str, usize> = HashMap::new();
+        for d in docs {
+            for k in d.features.keys() {
+                *df.entry(k.as_str()).or_default() += 1;
+            }
+        }
+        let mut vocab: Vec<(&str, usize)> = df.into_iter().filter(|(_, n)| *n >= opts.min_df).collect();
+        vocab.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let cap = opts.max_features.min(opts.max_cells / docs.len()).max(16);
+        vocab.truncate(cap);
+        let n = docs.len() as f32;
+        let idf: Vec<f32> = vocab.iter().map(|(_, d)| ((1.0 + n) / (1.0 + *d as f32)).ln() + 1.0).collect();
+        let vocab: Vec<String> = vocab.into_iter().map(|(k, _)| k.to_string()).collect();
+        let mut model = TextModel {
+            format: FORMAT.into(),
+            labels: classes.clone(),
+            index: vocab.iter().enumerate().map(|(i, v)| (v.clone(), i)).collect(),
+            vocab,
+            idf,
+            weights: vec![],
+            intercept: vec![],
+            trained_docs: docs.len(),
+        };
+        let mut x = Array2::<f64>::zeros((docs.len(), model.vocab.len()));
+        for (i, d) in docs.iter().enumerate() {
+            for (f, v) in model.vectorize(d) {
+                x[[i, f]] = v as f64;
+            }
+        }
+        let y: Array1<usize> = labels.iter().map(|l| classes.binary_search(l).expect("label listed")).collect();
+        let ds = Dataset::new(x, y);
+        let fitted = MultiLogisticRegression::default()
+            .alpha(opts.alpha)
+            .max_iterations(opts.max_iterations)
+            .fit(&ds)
+            .map_err(|e| Error::Model(format!("fitting the classifier: {e}")))?;
+        // linfa orders classes by its own labels; map them back to ours
+        let order: Vec<usize> = fitted.classes().to_vec();
+        let k = classes.len();
+        let params = fitted.params();
+        let mut weights = vec![0f32; model.vocab.len() * k];
+        let mut intercept = vec![0f32; k];
+        for (col, &class) in order.iter().enumerate() {
+            intercept[class] = fitted.intercept()[col] as f32;
+            for f in 0..model.vocab.len() {
+                weights[f * k + class] = params[[f, col]] as f32;
+            }
+        }
+        model.weights = weights;
+        model.intercept = intercept;
+        Ok(model)
+    }
+
+    /// Sparse TF-IDF vector of a document in this model's vocabulary.
+    fn vectorize(&self, d: &Doc) -> Vec<(usize, f32)> {
+        let mut v: Vec<(usize, f32)> = d
+            .features
+            .iter()
+            .filter_map(|(k, tf)| self.index.get(k).map(|&i| (i, (1.0 + tf.ln()) * self.idf[i])))
+            .collect();
+        let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for (_, x) in &mut v {
+                *x /= norm;
+            }
+        }
+        v.sort_by_key(|(i, _)| *i);
+        v
+    }
+
+    pub fn predict(&self, d: &Doc) -> Prediction {
+        let k = self.labels.len();
+        let v = self.vectorize(d);
+        let mut scores: Vec<f64> = self.intercept.iter().map(|&b| b as f64).collect();
+        for &(f, x) in &v {
+            for c in 0..k {
+                scores[c] += (self.weights[f * k + c] * x) as f64;
+            }
+        }
+        let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+        let sum: f64 = exp.iter().sum();
+        let best = (0..k).max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a))).unwrap_or(0);
+        let mut contrib: Vec<(f32, &str)> = v
+            .iter()
+            .map(|&(f, x)| (self.weights[f * k + best] * x, self.vocab[f].as_str()))
+            .filter(|(c, name)| *c > 0.0 && !name.starts_with("lex:"))
+            .collect();
+        contrib.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        Prediction {
+            label: self.labels[best].clone(),
+            confidence: exp[best] / sum,
+            terms: contrib.into_iter().take(5).map(|(_, t)| t.replace('_', "")).collect(),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let json = serde_json::to_vec(self).map_err(|e| Error::Model(e.to_string()))?;
+        crate::warehouse::atomic_write(path, &json)
+    }
+
+    pub fn load(path: &Path) -> Result<TextModel> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_json(&bytes).map_err(|e| Error::Model(format!("{}: {e}", path.display())))
+    }
+
+    pub fn from_json(bytes: &[u8]) -> std::result::Result<TextModel, String> {
+        let mut m: TextModel = serde_json::from_slice(bytes).map_err(|e| format!("not a minqing model file ({e})"))?;
+        if m.format != FORMAT {
+            return Err(format!("model format `{}`, this minqing reads `{FORMAT}`; retrain with `minqing train`", m.format));
+        }
+        if m.weights.len() != m.vocab.len() * m.labels.len() || m.idf.len() != m.vocab.len() || m.intercept.len() != m.labels.len() {
+            return Err("model file is inconsistent (sizes of vocab, idf, weights differ)".into());
+        }
+        m.index = m.vocab.iter().enumerate().map(|(i, v)| (v.clone(), i)).collect();
+        Ok(m)
+    }
+}

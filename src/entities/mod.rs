@@ -1,0 +1,239 @@
+//! Entities in the text: housing estates and buildings, companies and projects, platforms,
+//! places, amounts, head counts and dates mentioned; and 属地 filled from the text.
+//!
+//! Known names come from the gazetteer (`kind,name,town,county`, as `minqing generate`
+//! writes it and as a bureau keeps for its county); unknown ones from the shapes names
+//! take (…小区, …花园, …有限公司, …项目, …镇, …村). Output labels are `kind:name`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::{Error, Result};
+
+/// One entity found in a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    pub kind: &'static str,
+    pub name: String,
+    /// Character offset of the first mention.
+    pub start: usize,
+}
+
+impl Entity {
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.kind, self.name)
+    }
+}
+
+/// Names the county knows, by kind, with the town each belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct Gazetteer {
+    /// (kind, name, town, county), longest names first so the longest match wins.
+    entries: Vec<(String, String, String, String)>,
+}
+
+impl Gazetteer {
+    pub fn load(path: &Path) -> Result<Gazetteer> {
+        let mut r = csv::Reader::from_path(path).map_err(|e| Error::input(path, e.to_string()))?;
+        let mut entries = vec![];
+        for (i, rec) in r.records().enumerate() {
+            let rec = rec.map_err(|e| Error::input(path, format!("row {}: {e}", i + 2)))?;
+            let get = |k: usize| rec.get(k).unwrap_or("").trim().to_string();
+            if !get(1).is_empty() {
+                entries.push((get(0), get(1), get(2), get(3)));
+            }
+        }
+        entries.sort_by(|a, b| b.1.chars().count().cmp(&a.1.chars().count()).then(a.1.cmp(&b.1)));
+        Ok(Gazetteer { entries })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The first town (and its county) the text names.
+    pub fn region_in(&self, text: &str) -> Option<(String, String)> {
+        self.entries
+            .iter()
+            .filter(|(k, ..)| k == "town" || k == "village")
+            .filter_map(|(_, name, town, county)| text.find(name.as_str()).map(|p| (p, town.clone(), county.clone())))
+            .min_by_key(|(p, ..)| *p)
+            .map(|(_, t, c)| (c, t))
+    }
+}
+
+fn gazetteer_kind(k: &str) -> &'static str {
+    match k {
+        "estate" => "estate",
+        "company" => "company",
+        "project" => "project",
+        "platform" => "platform",
+        "school" | "hospital" => "org",
+        "road" | "town" | "village" | "county" => "place",
+        _ => "other",
+    }
+}
+
+static ESTATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\p{Han}A-Za-z0-9]{2,8}?(?:小区|花园|家园|华庭|华城|名苑|雅苑|名邸|丽都|公寓|大厦|国际|水岸|一号|新村|安置区)").expect("static regex")
+});
+static BUILDING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{1,3}(?:栋|号楼|幢)").expect("static regex"));
+static COMPANY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\p{Han}A-Za-z0-9（）()]{2,16}?(?:有限责任公司|股份有限公司|有限公司|集团|公司|工厂|厂|合作社)").expect("static regex")
+});
+static PROJECT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\p{Han}A-Za-z0-9]{2,14}?项目").expect("static regex"));
+static PLACE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[\p{Han}]{1,6}?(?:县|区|镇|乡|街道|村|社区|大道|路)").expect("static regex"));
+static AMOUNT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*(亿元|万元|千元|元|万)").expect("static regex"));
+static DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日").expect("static regex"));
+
+/// Characters that end the words before a name: "我在宏建公司" → 宏建公司.
+const BOUNDARY: &[char] = &[
+    '在', '被', '与', '的', '是', '到', '和', '给', '由', '向', '对', '找', '跟', '了', '说', '从', '把', '为', '将', '买', '住', '及',
+    '等', '经', '其', '让', '请', '去', '于', '个',
+];
+/// Words that look like a name's tail but are not names.
+const NOT_NAMES: &[&str] = &["公司", "集团", "工厂", "项目", "小区", "该公司", "这个小区", "我们小区", "本小区", "大道", "道路", "马路"];
+
+fn trim_name(s: &str, suffix_chars: usize) -> Option<String> {
+    let chars: Vec<char> = s.chars().collect();
+    let body_end = chars.len().saturating_sub(suffix_chars);
+    let cut = chars[..body_end].iter().rposition(|c| BOUNDARY.contains(c)).map_or(0, |i| i + 1);
+    let name: String = chars[cut..].iter().collect();
+    (name.chars().count() > suffix_chars && !NOT_NAMES.contains(&name.as_str())).then_some(name)
+}
+
+/// Find entities; gazetteer names first, then name shapes for the ones it does not know.
+pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
+    let mut found: BTreeMap<(&'static str, String), usize> = BTreeMap::new();
+    let mut taken: Vec<(usize, usize)> = vec![];
+    let char_at = |byte: usize| text[..byte].chars().count();
+    for (kind, name, ..) in &gaz.entries {
+        let mut from = 0;
+        while let Some(p) = text[from..].find(name.as_str()) {
+            let (s, e) = (from + p, from + p + name.len());
+            if !taken.iter().any(|&(a, b)| s < b && a < e) {
+                taken.push((s, e));
+                found.entry((gazetteer_kind(kind), name.clone())).or_insert(char_at(s));
+            }
+            from = e;
+        }
+    }
+    let shapes: [(&'static str, &Regex); 4] = [("company", &COMPANY), ("project", &PROJECT), ("estate", &ESTATE), ("place", &PLACE)];
+    for (kind, re) in shapes {
+        for m in re.find_iter(text) {
+            // a name found before may sit at the front of this match: keep what follows it
+            let mut s = m.start();
+            let mut clash = false;
+            for &(a, b) in &taken {
+                if a < m.end() && s < b {
+                    if a <= s && b < m.end() { s = b } else { clash = true }
+                }
+            }
+            if clash {
+                continue;
+            }
+            let piece = &text[s..m.end()];
+            let suffix = suffix_len(kind, piece);
+            if let Some(name) = trim_name(piece, suffix) {
+                let start = m.end() - name.len();
+                taken.push((start, m.end()));
+                found.entry((kind, name)).or_insert(char_at(start));
+            }
+        }
+    }
+    for m in BUILDING.find_iter(text) {
+        found.entry(("building", m.as_str().to_string())).or_insert(char_at(m.start()));
+    }
+    for c in AMOUNT.captures_iter(text) {
+        let v: f64 = c[1].parse().unwrap_or(0.0);
+        let yuan = v * match &c[2] {
+            "亿元" => 1e8,
+            "万元" | "万" => 1e4,
+            "千元" => 1e3,
+            _ => 1.0,
+        };
+        found.entry(("amount", format!("{}", yuan.round() as i64))).or_insert(char_at(c.get(0).unwrap().start()));
+    }
+    if let Some(n) = crate::normalize::headcount_from_text(text) {
+        found.entry(("people", n.to_string())).or_insert(0);
+    }
+    for m in DATE.find_iter(text) {
+        found.entry(("date", m.as_str().to_string())).or_insert(char_at(m.start()));
+    }
+    let mut out: Vec<Entity> = found.into_iter().map(|((kind, name), start)| Entity { kind, name, start }).collect();
+    out.sort_by(|a, b| a.start.cmp(&b.start).then(a.kind.cmp(b.kind)));
+    out
+}
+
+fn suffix_len(kind: &str, s: &str) -> usize {
+    let suffixes: &[&str] = match kind {
+        "company" => &["有限责任公司", "股份有限公司", "有限公司", "集团", "公司", "工厂", "厂", "合作社"],
+        "project" => &["项目"],
+        "estate" => &["小区", "花园", "家园", "华庭", "华城", "名苑", "雅苑", "名邸", "丽都", "公寓", "大厦", "国际", "水岸", "一号", "新村", "安置区"],
+        _ => &["街道", "社区", "大道", "县", "区", "镇", "乡", "村", "路"],
+    };
+    suffixes.iter().find(|x| s.ends_with(*x)).map_or(0, |x| x.chars().count())
+}
+
+/// The entity a case is about, for grouping: an estate, company, platform or project
+/// named in the title first, else in the text.
+pub fn key_entity(title: &str, ents_title: &[Entity], ents_text: &[Entity]) -> Option<String> {
+    let _ = title;
+    let rank = |k: &str| match k {
+        "platform" => 0,
+        "estate" => 1,
+        "company" => 2,
+        "project" => 3,
+        _ => 9,
+    };
+    for ents in [ents_title, ents_text] {
+        if let Some(e) = ents.iter().filter(|e| rank(e.kind) < 9).min_by_key(|e| (rank(e.kind), e.start)) {
+            return Some(e.name.clone());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(t: &str) -> Vec<String> {
+        extract(t, &Gazetteer::default()).iter().map(Entity::label).collect()
+    }
+
+    #[test]
+    fn names_by_their_shape() {
+        let l = labels("我在永兴建筑劳务有限公司承建的县人民医院新院区项目干活，拖欠工资12.5万元");
+        assert!(l.contains(&"company:永兴建筑劳务有限公司".to_string()), "{l:?}");
+        assert!(l.contains(&"project:县人民医院新院区项目".to_string()), "{l:?}");
+        assert!(l.contains(&"amount:125000".to_string()), "{l:?}");
+        let l = labels("我们是翡翠湾小区的业主，3号楼至今停工，上百户业主2024年6月就该交房");
+        assert!(l.contains(&"estate:翡翠湾小区".to_string()), "{l:?}");
+        assert!(l.contains(&"building:3号楼".to_string()), "{l:?}");
+        assert!(l.contains(&"people:100".to_string()), "{l:?}");
+        assert!(l.contains(&"date:2024年6月".to_string()), "{l:?}");
+        let l = labels("青石镇桃源村的村干部侵占集体收入");
+        assert!(l.contains(&"place:青石镇".to_string()) && l.contains(&"place:桃源村".to_string()), "{l:?}");
+    }
+
+    #[test]
+    fn gazetteer_names_win_and_fill_the_region() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("g.csv");
+        std::fs::write(&p, "kind,name,town,county\ntown,青石镇,青石镇,青溪县\nvillage,桃源村,青石镇,青溪县\nplatform,聚财宝,城关镇,青溪县\nestate,锦绣华庭,城关镇,青溪县\n").unwrap();
+        let g = Gazetteer::load(&p).unwrap();
+        let e = extract("聚财宝暴雷了，锦绣华庭的业主也有人投了钱", &g);
+        let l: Vec<String> = e.iter().map(Entity::label).collect();
+        assert!(l.contains(&"platform:聚财宝".to_string()) && l.contains(&"estate:锦绣华庭".to_string()), "{l:?}");
+        assert_eq!(key_entity("", &[], &e), Some("聚财宝".to_string()));
+        assert_eq!(g.region_in("我是桃源村村民"), Some(("青溪县".into(), "青石镇".into())));
+        assert_eq!(g.region_in("没有地名"), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! Word segmentation with jieba-rs and the domain dictionary.
+//!
+//! `cut` returns every piece of the text — words, punctuation, spaces — so the tokens of
+//! a text always join back to it; `terms` keeps the pieces that carry meaning (no
+//! stopwords, punctuation, spaces or lone digits) for features and keywords.
+
+use std::collections::HashSet;
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::LazyLock;
+
+use jieba_rs::Jieba;
+
+use crate::{Error, Result};
+
+const USER_DICT: &str = include_str!("../../models/userdict.txt");
+const STOPWORDS: &str = include_str!("../../models/stopwords.txt");
+
+/// A segmenter: jieba's dictionary plus the domain words, and the stopword list.
+pub struct Segmenter {
+    jieba: Jieba,
+    stop: HashSet<String>,
+}
+
+static BUILTIN: LazyLock<Segmenter> = LazyLock::new(|| Segmenter::new(None).expect("built-in dictionary loads"));
+
+impl Segmenter {
+    /// The built-in segmenter, loaded once per process.
+    pub fn builtin() -> &'static Segmenter {
+        &BUILTIN
+    }
+
+    /// jieba's dictionary, the built-in domain words, then an optional user dictionary
+    /// (jieba format: `word [freq] [tag]` per line).
+    pub fn new(user_dict: Option<&Path>) -> Result<Segmenter> {
+        let mut jieba = Jieba::new();
+        jieba
+            .load_dict(&mut BufReader::new(USER_DICT.as_bytes()))
+            .map_err(|e| Error::input("models/userdict.txt", e.to_string()))?;
+        if let Some(p) = user_dict {
+            let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
+            jieba.load_dict(&mut BufReader::new(f)).map_err(|e| Error::input(p, format!("not a jieba dictionary: {e}")))?;
+        }
+        let stop = STOPWORDS.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+        Ok(Segmenter { jieba, stop })
+    }
+
+    /// Every piece of the text, in order; `cut(t).concat() == t`.
+    pub fn cut<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        self.jieba.cut(text, true).into_iter().map(|t| t.word).collect()
+    }
+
+    /// Whether a piece carries meaning.
+    pub fn is_term(&self, piece: &str) -> bool {
+        let mut chars = piece.chars();
+        let Some(first) = chars.next() else { return false };
+        let single = chars.next().is_none();
+        if single && !first.is_alphabetic() {
+            return false;
+        }
+        if piece.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return false;
+        }
+        if piece.chars().all(|c| !c.is_alphanumeric()) {
+            return false;
+        }
+        !self.stop.contains(piece)
+    }
+
+    /// The meaningful pieces of a text.
+    pub fn terms<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        self.cut(text).into_iter().filter(|t| self.is_term(t)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn domain_words_stay_whole() {
+        let s = Segmenter::builtin();
+        let t = s.terms("我们30多名农民工被拖欠农民工工资，开发商逾期交房，还要去进京访");
+        for w in ["农民工工资", "逾期交房", "进京访"] {
+            assert!(t.contains(&w), "{w} in {t:?}");
+        }
+        let t = s.terms("平台涉嫌非法集资和集资诈骗，烂尾楼的不动产证办不下来");
+        for w in ["非法集资", "集资诈骗", "烂尾楼", "不动产证"] {
+            assert!(t.contains(&w), "{w} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn terms_drop_noise() {
+        let s = Segmenter::builtin();
+        let t = s.terms("我们的问题，2019年 12345 反映了。");
+        assert!(!t.iter().any(|w| ["我们", "的", "，", " ", "。", "问题"].contains(w)), "{t:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn tokens_join_back_to_the_text(s in "[\\PC]{0,80}|[一-龥0-9a-z，。 ]{0,80}") {
+            let text = crate::normalize::clean_text(&s);
+            prop_assert_eq!(Segmenter::builtin().cut(&text).concat(), text);
+        }
+    }
+}
