@@ -12,6 +12,7 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod normalize;
+pub mod pipeline;
 pub mod report;
 pub mod schema;
 pub mod text;

@@ -12,8 +12,9 @@ pub mod table {
     pub const CASES: &str = "cases";
     pub const REJECTS: &str = "rejects";
     pub const PERSONS: &str = "persons";
+    pub const ENRICHED: &str = "enriched";
     /// Every table `minqing sql` may register, in a stable order.
-    pub const ALL: &[&str] = &[CASES, REJECTS, PERSONS];
+    pub const ALL: &[&str] = &[CASES, REJECTS, PERSONS, ENRICHED];
 }
 
 /// Columns of the canonical `cases` table (see DESIGN.md).
@@ -74,6 +75,59 @@ pub mod persons {
     pub const NAME: &str = "name";
     pub const ID_NUMBER: &str = "id_number";
     pub const PHONE: &str = "phone";
+}
+
+/// Columns of `enriched`: what the text stages read in each case.
+pub mod enriched {
+    pub const CASE_ID: &str = "case_id";
+    pub const SOURCE: &str = "source";
+    /// Every piece jieba cut, in order: they join back to `title + " " + content`.
+    pub const TOKENS: &str = "tokens";
+    pub const KEYWORDS: &str = "keywords";
+    pub const CATEGORY_L1: &str = "category_l1";
+    pub const CATEGORY_L2: &str = "category_l2";
+    pub const FOCUS_TOPIC: &str = "focus_topic";
+    pub const FOCUS_SUB: &str = "focus_sub";
+    pub const CONFIDENCE: &str = "confidence";
+    pub const TOPIC_TERMS: &str = "topic_terms";
+    pub const LEAD_DEPT: &str = "lead_dept";
+    pub const ENTITIES: &str = "entities";
+    pub const ENTITY_KEY: &str = "entity_key";
+    pub const AMOUNT_YUAN: &str = "amount_yuan";
+    pub const THREATS: &str = "threats";
+    pub const THREAT_TEXT: &str = "threat_text";
+    pub const REGION_COUNTY: &str = "region_county";
+    pub const REGION_TOWN: &str = "region_town";
+}
+
+fn list_utf8() -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+}
+
+/// Schema of `enriched`.
+pub fn enriched_schema() -> SchemaRef {
+    use DataType::{Boolean, Float64, Utf8 as S};
+    use enriched::*;
+    Arc::new(Schema::new(vec![
+        f(CASE_ID, S, false),
+        f(SOURCE, S, false),
+        f(TOKENS, list_utf8(), false),
+        f(KEYWORDS, list_utf8(), false),
+        f(CATEGORY_L1, S, false),
+        f(CATEGORY_L2, S, false),
+        f(FOCUS_TOPIC, S, false),
+        f(FOCUS_SUB, S, false),
+        f(CONFIDENCE, Float64, false),
+        f(TOPIC_TERMS, list_utf8(), false),
+        f(LEAD_DEPT, S, false),
+        f(ENTITIES, list_utf8(), false),
+        f(ENTITY_KEY, S, true),
+        f(AMOUNT_YUAN, Float64, true),
+        f(THREATS, list_utf8(), false),
+        f(THREAT_TEXT, Boolean, false),
+        f(REGION_COUNTY, S, true),
+        f(REGION_TOWN, S, true),
+    ]))
 }
 
 fn ts() -> DataType {
@@ -162,6 +216,7 @@ pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
         table::CASES => Ok(cases_schema()),
         table::REJECTS => Ok(rejects_schema()),
         table::PERSONS => Ok(persons_schema()),
+        table::ENRICHED => Ok(enriched_schema()),
         other => Err(crate::Error::Schema(format!("unknown table `{other}`; known tables: {}", table::ALL.join(", ")))),
     }
 }

@@ -101,7 +101,13 @@ pub fn stratified_folds(labels: &[String], k: usize, seed: u64) -> Vec<usize> {
 }
 
 /// Out-of-fold predictions of a k-fold cross-validation.
-pub fn cross_validate(docs: &[Doc], labels: &[String], k: usize, seed: u64, opts: &TrainOptions) -> Result<Vec<String>> {
+pub fn cross_validate(
+    docs: &[Doc],
+    labels: &[String],
+    k: usize,
+    seed: u64,
+    opts: &TrainOptions,
+) -> Result<Vec<String>> {
     let folds = stratified_folds(labels, k, seed);
     let per_fold: Vec<Result<Vec<(usize, String)>>> = (0..k)
         .into_par_iter()

@@ -8,10 +8,12 @@
 pub mod eval;
 pub mod lexicon;
 pub mod model;
+pub mod topics;
 
 pub use eval::{Scores, cross_validate, stratified_folds};
 pub use lexicon::Lexicon;
 pub use model::{Doc, Prediction, TextModel, TrainOptions};
+pub use topics::{Topic, Topics};
 
 use std::path::Path;
 

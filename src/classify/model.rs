@@ -29,22 +29,25 @@ pub struct Doc {
 
 impl Doc {
     pub fn new(seg: &Segmenter, lex: &Lexicon, title: &str, content: &str) -> Doc {
+        let whole = format!("{title} {content}");
+        Doc::from_terms(&seg.terms(title), &seg.terms(content), &lex.hits(&whole))
+    }
+
+    /// From terms already cut and lexicon hits already found.
+    pub fn from_terms(title: &[&str], content: &[&str], hits: &[(&str, &str, &str)]) -> Doc {
         let mut features: HashMap<String, f32> = HashMap::new();
-        for (text, weight) in [(title, 2.0f32), (content, 1.0)] {
-            let terms = seg.terms(text);
-            for t in &terms {
+        for (terms, weight) in [(title, 2.0f32), (content, 1.0)] {
+            for t in terms {
                 *features.entry((*t).to_string()).or_default() += weight;
             }
             for w in terms.windows(2) {
                 *features.entry(format!("{}_{}", w[0], w[1])).or_default() += weight;
             }
         }
-        let whole = format!("{title} {content}");
-        let hits = lex.hits(&whole);
-        for (topic, _, _) in &hits {
+        for (topic, _, _) in hits {
             *features.entry(format!("lex:{topic}")).or_default() += 1.0;
         }
-        Doc { features, lex_hits: hits.into_iter().map(|(t, _, w)| (t.to_string(), w.to_string())).collect() }
+        Doc { features, lex_hits: hits.iter().map(|(t, _, w)| (t.to_string(), w.to_string())).collect() }
     }
 }
 
@@ -63,7 +66,7 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { alpha: 0.02, max_iterations: 150, min_df: 2, max_features: 20_000, max_cells: 60_000_000 }
+        TrainOptions { alpha: 0.005, max_iterations: 150, min_df: 2, max_features: 20_000, max_cells: 60_000_000 }
     }
 }
 
@@ -190,7 +193,7 @@ impl TextModel {
         let mut contrib: Vec<(f32, &str)> = v
             .iter()
             .map(|&(f, x)| (self.weights[f * k + best] * x, self.vocab[f].as_str()))
-            .filter(|(c, name)| *c > 0.0 && !name.starts_with("lex:"))
+            .filter(|(c, name)| *c > 0.0 && !name.starts_with("lex:") && name.chars().count() > 1)
             .collect();
         contrib.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
         Prediction {
@@ -216,9 +219,15 @@ impl TextModel {
     pub fn from_json(bytes: &[u8]) -> std::result::Result<TextModel, String> {
         let mut m: TextModel = serde_json::from_slice(bytes).map_err(|e| format!("not a minqing model file ({e})"))?;
         if m.format != FORMAT {
-            return Err(format!("model format `{}`, this minqing reads `{FORMAT}`; retrain with `minqing train`", m.format));
+            return Err(format!(
+                "model format `{}`, this minqing reads `{FORMAT}`; retrain with `minqing train`",
+                m.format
+            ));
         }
-        if m.weights.len() != m.vocab.len() * m.labels.len() || m.idf.len() != m.vocab.len() || m.intercept.len() != m.labels.len() {
+        if m.weights.len() != m.vocab.len() * m.labels.len()
+            || m.idf.len() != m.vocab.len()
+            || m.intercept.len() != m.labels.len()
+        {
             return Err("model file is inconsistent (sizes of vocab, idf, weights differ)".into());
         }
         m.index = m.vocab.iter().enumerate().map(|(i, v)| (v.clone(), i)).collect();

@@ -38,11 +38,20 @@ enum Command {
     Ingest(IngestArgs),
     /// Run SQL (DataFusion) over the warehouse tables
     Sql(SqlArgs),
+    /// Run the text stages: segmentation, topics, entities, threat language → `enriched`
+    Enrich(EnrichArgs),
     /// Fit a text classifier on a labelled export with its own label set
     Train(TrainArgs),
     /// Measure quality against known truth
     #[command(subcommand)]
     Eval(EvalCommand),
+}
+
+#[derive(Debug, Args)]
+struct EnrichArgs {
+    /// Gazetteer CSV (kind,name,town,county) [default: MODELS/gazetteer.csv if present]
+    #[arg(long)]
+    gazetteer: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -60,8 +69,11 @@ struct TrainArgs {
     #[arg(long)]
     out: PathBuf,
     /// L2 penalty of the logistic regression
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.005)]
     alpha: f64,
+    /// Keep at most this many features (the most frequent)
+    #[arg(long, default_value_t = 20_000)]
+    max_features: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,7 +103,7 @@ struct EvalClassifyArgs {
     /// Seed of the fold assignment
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.005)]
     alpha: f64,
 }
 
@@ -209,9 +221,16 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             }
             Ok(Status::Ok)
         }
+        Command::Enrich(a) => {
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, a.gazetteer);
+            println!("{}", crate::pipeline::enrich(&wh, &cfg)?);
+            Ok(Status::Ok)
+        }
         Command::Train(a) => {
             let (docs, labels, unlabelled) = crate::classify::labelled_docs(&a.labels, &a.text, &a.label)?;
-            let opts = crate::classify::TrainOptions { alpha: a.alpha, ..Default::default() };
+            let opts =
+                crate::classify::TrainOptions { alpha: a.alpha, max_features: a.max_features, ..Default::default() };
             let model = crate::classify::TextModel::train(&docs, &labels, &opts)?;
             model.save(&a.out)?;
             println!(
@@ -266,6 +285,10 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             println!("== ingest {} ==", sample.display());
             let rep = ingest(&wh, &[sample.join("exports")], &IngestOptions::default())?;
             println!("{rep}");
+            println!("\n== text stages ==");
+            let gaz = Some(sample.join("gazetteer.csv")).filter(|p| p.exists());
+            let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, gaz);
+            println!("{}", crate::pipeline::enrich(&wh, &cfg)?);
             println!("\n== warehouse {} ==", wh.root().display());
             println!("{}", crate::report::summarize(&wh)?);
             println!(

@@ -50,6 +50,15 @@ impl Gazetteer {
         Ok(Gazetteer { entries })
     }
 
+    /// Names worth keeping whole when cutting words (not towns and villages: jieba
+    /// already knows place suffixes).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries
+            .iter()
+            .filter(|(k, ..)| !matches!(k.as_str(), "town" | "village" | "county"))
+            .map(|(_, n, ..)| n.as_str())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -82,7 +91,8 @@ static ESTATE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static BUILDING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{1,3}(?:栋|号楼|幢)").expect("static regex"));
 static COMPANY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[\p{Han}A-Za-z0-9（）()]{2,16}?(?:有限责任公司|股份有限公司|有限公司|集团|公司|工厂|厂|合作社)").expect("static regex")
+    Regex::new(r"[\p{Han}A-Za-z0-9（）()]{2,16}?(?:有限责任公司|股份有限公司|有限公司|集团|公司|工厂|厂|合作社)")
+        .expect("static regex")
 });
 static PROJECT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\p{Han}A-Za-z0-9]{2,14}?项目").expect("static regex"));
 static PLACE: LazyLock<Regex> =
@@ -94,17 +104,25 @@ static DATE: LazyLock<Regex> =
 
 /// Characters that end the words before a name: "我在宏建公司" → 宏建公司.
 const BOUNDARY: &[char] = &[
-    '在', '被', '与', '的', '是', '到', '和', '给', '由', '向', '对', '找', '跟', '了', '说', '从', '把', '为', '将', '买', '住', '及',
-    '等', '经', '其', '让', '请', '去', '于', '个',
+    '在', '被', '与', '的', '是', '到', '和', '给', '由', '向', '对', '找', '跟', '了', '说', '从', '把', '为', '将',
+    '买', '住', '及', '等', '经', '其', '让', '请', '去', '于', '个', '里', '很', '些', '多', '做', '没',
 ];
 /// Words that look like a name's tail but are not names.
-const NOT_NAMES: &[&str] = &["公司", "集团", "工厂", "项目", "小区", "该公司", "这个小区", "我们小区", "本小区", "大道", "道路", "马路"];
+const NOT_NAMES: &[&str] =
+    &["公司", "集团", "工厂", "项目", "小区", "该公司", "这个小区", "我们小区", "本小区", "大道", "道路", "马路"];
 
 fn trim_name(s: &str, suffix_chars: usize) -> Option<String> {
     let chars: Vec<char> = s.chars().collect();
     let body_end = chars.len().saturating_sub(suffix_chars);
     let cut = chars[..body_end].iter().rposition(|c| BOUNDARY.contains(c)).map_or(0, |i| i + 1);
-    let name: String = chars[cut..].iter().collect();
+    let mut name: String = chars[cut..].iter().collect();
+    // "隔壁小区", "我们公司": a pointer, not a name
+    for p in ["隔壁", "对面", "附近", "我们", "我家", "这个", "那个", "这家", "那家", "本", "该", "此"]
+    {
+        if let Some(rest) = name.strip_prefix(p) {
+            name = rest.to_string();
+        }
+    }
     (name.chars().count() > suffix_chars && !NOT_NAMES.contains(&name.as_str())).then_some(name)
 }
 
@@ -124,7 +142,8 @@ pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
             from = e;
         }
     }
-    let shapes: [(&'static str, &Regex); 4] = [("company", &COMPANY), ("project", &PROJECT), ("estate", &ESTATE), ("place", &PLACE)];
+    let shapes: [(&'static str, &Regex); 4] =
+        [("company", &COMPANY), ("project", &PROJECT), ("estate", &ESTATE), ("place", &PLACE)];
     for (kind, re) in shapes {
         for m in re.find_iter(text) {
             // a name found before may sit at the front of this match: keep what follows it
@@ -175,7 +194,24 @@ fn suffix_len(kind: &str, s: &str) -> usize {
     let suffixes: &[&str] = match kind {
         "company" => &["有限责任公司", "股份有限公司", "有限公司", "集团", "公司", "工厂", "厂", "合作社"],
         "project" => &["项目"],
-        "estate" => &["小区", "花园", "家园", "华庭", "华城", "名苑", "雅苑", "名邸", "丽都", "公寓", "大厦", "国际", "水岸", "一号", "新村", "安置区"],
+        "estate" => &[
+            "小区",
+            "花园",
+            "家园",
+            "华庭",
+            "华城",
+            "名苑",
+            "雅苑",
+            "名邸",
+            "丽都",
+            "公寓",
+            "大厦",
+            "国际",
+            "水岸",
+            "一号",
+            "新村",
+            "安置区",
+        ],
         _ => &["街道", "社区", "大道", "县", "区", "镇", "乡", "村", "路"],
     };
     suffixes.iter().find(|x| s.ends_with(*x)).map_or(0, |x| x.chars().count())
@@ -221,6 +257,8 @@ mod tests {
         assert!(l.contains(&"date:2024年6月".to_string()), "{l:?}");
         let l = labels("青石镇桃源村的村干部侵占集体收入");
         assert!(l.contains(&"place:青石镇".to_string()) && l.contains(&"place:桃源村".to_string()), "{l:?}");
+        let l = labels("听说隔壁小区有人去省里反映过，我们公司也欠薪");
+        assert!(!l.iter().any(|x| x.starts_with("estate:") || x.starts_with("company:")), "{l:?}");
     }
 
     #[test]

@@ -224,6 +224,7 @@ pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateReport> {
         Formats::All => 4,
     };
     write::write_truth(&out.join("truth.csv"), &recs)?;
+    write::write_labelled(&out.join("labelled.csv"), &recs)?;
     let (g, p) = world::gazetteer_csv();
     crate::warehouse::atomic_write(&out.join("gazetteer.csv"), g.as_bytes())?;
     crate::warehouse::atomic_write(&out.join("populations.csv"), p.as_bytes())?;

@@ -142,7 +142,7 @@ pub const INCIDENT_TOPICS: &[Topic] = &[
     Topic {
         focus: "退役军人",
         sub: "待遇落实",
-        category: "民政与应急/社会事务",
+        category: "军队事务/退役士兵安置",
         legacy: "劳动和社会保障",
         dept: "县退役军人事务局",
         titles: &["退役军人待遇落实问题", "要求落实参战退役人员补助", "退役士兵安置问题", "关于老兵生活补助的诉求"],
@@ -155,7 +155,7 @@ pub const INCIDENT_TOPICS: &[Topic] = &[
     Topic {
         focus: "生态环境",
         sub: "企业污染",
-        category: "生态环境/水污染",
+        category: "生态环境/环境污染与生态破坏",
         legacy: "环境保护",
         dept: "县生态环境分局",
         titles: &["{plant}排放污水", "{plant}气味刺鼻影响生活", "举报{plant}偷排", "{town}{plant}污染问题严重"],
@@ -259,7 +259,7 @@ pub const BACKGROUND_TOPICS: &[Topic] = &[
     Topic {
         focus: "生态环境",
         sub: "噪音扰民",
-        category: "生态环境/噪声污染",
+        category: "生态环境/环境污染与生态破坏",
         legacy: "环境保护",
         dept: "县生态环境分局",
         titles: &["{road}夜间施工噪音扰民", "广场舞噪音太大", "{road}烧烤店油烟噪音"],

@@ -327,6 +327,21 @@ fn write_xlsx(path: &Path, source: usize, rows: &[(Vec<Out>, bool)]) -> Result<(
     Ok(())
 }
 
+/// labelled.csv: text with its focus topic, for `minqing train` and `eval classify`
+/// (defective and duplicate rows left out).
+pub fn write_labelled(path: &Path, recs: &[Vec<Rec>]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    let err = |e: csv::Error| Error::Usage(format!("writing labelled: {e}"));
+    w.write_record(["source", "case_id", "title", "content", "focus_topic", "sub_topic"]).map_err(err)?;
+    for r in recs.iter().flatten().filter(|r| r.defect.is_none()) {
+        let content = crate::normalize::mask_identifiers(&crate::normalize::clean_text(&r.content)).into_owned();
+        w.write_record([SOURCES[r.source].0, &r.case_id, &r.title, &content, r.topic.focus, r.topic.sub])
+            .map_err(err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| Error::Usage(format!("writing labelled: {e}")))?;
+    crate::warehouse::atomic_write(path, &bytes)
+}
+
 /// truth.csv: what each generated row really is.
 pub fn write_truth(path: &Path, recs: &[Vec<Rec>]) -> Result<()> {
     let mut w = csv::Writer::from_writer(vec![]);

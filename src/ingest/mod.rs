@@ -432,7 +432,8 @@ pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>> {
     for sheet in &sheets {
         for (h, (_, cells)) in sheet.rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
             let headers: Vec<String> = cells.iter().map(|c| mapping::normalize_header(&c.to_text())).collect();
-            let Some(idx) = want.iter().map(|w| headers.iter().position(|x| x == w)).collect::<Option<Vec<usize>>>() else {
+            let Some(idx) = want.iter().map(|w| headers.iter().position(|x| x == w)).collect::<Option<Vec<usize>>>()
+            else {
                 continue;
             };
             return Ok(sheet.rows[h + 1..]
@@ -448,5 +449,8 @@ pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>> {
     }
     let seen: Vec<String> =
         sheets.iter().flat_map(|s| s.rows.first()).flat_map(|(_, c)| c.iter().map(Cell::to_text)).take(15).collect();
-    Err(Error::input(path, format!("no header row with all of {} (first row: {})", columns.join(", "), seen.join(", "))))
+    Err(Error::input(
+        path,
+        format!("no header row with all of {} (first row: {})", columns.join(", "), seen.join(", ")),
+    ))
 }

@@ -39,10 +39,21 @@ impl Segmenter {
             .map_err(|e| Error::input("models/userdict.txt", e.to_string()))?;
         if let Some(p) = user_dict {
             let f = std::fs::File::open(p).map_err(|e| Error::io(p, e))?;
-            jieba.load_dict(&mut BufReader::new(f)).map_err(|e| Error::input(p, format!("not a jieba dictionary: {e}")))?;
+            jieba
+                .load_dict(&mut BufReader::new(f))
+                .map_err(|e| Error::input(p, format!("not a jieba dictionary: {e}")))?;
         }
         let stop = STOPWORDS.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
         Ok(Segmenter { jieba, stop })
+    }
+
+    /// A segmenter that also keeps these names whole (gazetteer estates, companies, …).
+    pub fn with_words<'w>(user_dict: Option<&Path>, words: impl IntoIterator<Item = &'w str>) -> Result<Segmenter> {
+        let mut s = Segmenter::new(user_dict)?;
+        for w in words {
+            s.jieba.add_word(w, Some(2000), Some("nz"));
+        }
+        Ok(s)
     }
 
     /// Every piece of the text, in order; `cut(t).concat() == t`.

@@ -59,13 +59,15 @@ impl ThreatHit {
 }
 
 fn clause_start(text: &str, byte: usize) -> usize {
-    text[..byte].rfind(['，', '。', '；', '！', '？', ',', ';', '!', '?', '\n']).map_or(0, |i| {
-        i + text[i..].chars().next().map_or(1, char::len_utf8)
-    })
+    text[..byte]
+        .rfind(['，', '。', '；', '！', '？', ',', ';', '!', '?', '\n'])
+        .map_or(0, |i| i + text[i..].chars().next().map_or(1, char::len_utf8))
 }
 
 fn sentence_start(text: &str, byte: usize) -> usize {
-    text[..byte].rfind(['。', '！', '？', '!', '?', '\n']).map_or(0, |i| i + text[i..].chars().next().map_or(1, char::len_utf8))
+    text[..byte]
+        .rfind(['。', '！', '？', '!', '?', '\n'])
+        .map_or(0, |i| i + text[i..].chars().next().map_or(1, char::len_utf8))
 }
 
 /// Every threat-language hit in the text, in order of position.
@@ -87,7 +89,13 @@ pub fn find_threats(text: &str) -> Vec<ThreatHit> {
                 Status::Asserted
             };
             let start = text[..m.start()].chars().count();
-            hits.push(ThreatHit { kind, term: m.as_str().to_string(), start, end: start + m.as_str().chars().count(), status });
+            hits.push(ThreatHit {
+                kind,
+                term: m.as_str().to_string(),
+                start,
+                end: start + m.as_str().chars().count(),
+                status,
+            });
         }
     }
     hits.sort_by_key(|h| (h.start, h.kind));
@@ -106,7 +114,10 @@ mod tests {
     fn threats_are_found_with_spans() {
         let t = "如果再不解决，我们就集体去北京上访。";
         let hits = find_threats(t);
-        assert!(hits.iter().any(|h| h.kind == "进京" && h.term == "去北京" && h.status == Status::Asserted), "{hits:?}");
+        assert!(
+            hits.iter().any(|h| h.kind == "进京" && h.term == "去北京" && h.status == Status::Asserted),
+            "{hits:?}"
+        );
         let h = hits.iter().find(|h| h.kind == "进京").unwrap();
         assert_eq!(t.chars().skip(h.start).take(h.end - h.start).collect::<String>(), "去北京");
         assert_eq!(asserted("逼急了我们只能去堵路拉横幅"), vec!["堵路", "横幅"]);

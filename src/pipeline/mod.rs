@@ -1,0 +1,5 @@
+//! Stages run over the warehouse, each reading and writing whole tables.
+
+pub mod enrich;
+
+pub use enrich::{EnrichConfig, EnrichReport, enrich};
