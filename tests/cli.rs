@@ -1,58 +1,11 @@
 //! End-to-end tests of the real binary, each in a fresh temp folder.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use minqing::normalize::pii::has_raw_identifier;
 
-fn minqing(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_minqing"))
-        .args(args)
-        .current_dir(dir)
-        .env("MINQING_KEY", "test-key")
-        .output()
-        .expect("binary runs")
-}
-
-fn ok(out: &Output) -> String {
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "exit {:?}\nstdout:\n{text}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-fn sql(dir: &Path, q: &str) -> String {
-    let out = minqing(dir, &["sql", "--format", "csv", q]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The single number a `SELECT count(*) …` returns.
-fn count(dir: &Path, q: &str) -> u64 {
-    sql(dir, q).lines().nth(1).and_then(|l| l.trim().parse().ok()).unwrap_or_else(|| panic!("no count from {q}"))
-}
-
-/// `rows read N = added A + rejected R + … skipped S` from the total line.
-fn totals(report: &str) -> (u64, u64, u64, u64) {
-    let line = report.lines().find(|l| l.starts_with("total:")).expect("total line");
-    let nums: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect();
-    (nums[0], nums[1], nums[2], nums[3])
-}
-
-fn truth(path: &Path) -> Vec<Vec<String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect()
-}
-
-fn shared_data() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/message-board-labelled-495.xlsx");
-    assert!(p.exists(), "the real message-board export is expected at {}", p.display());
-    p
-}
+mod common;
+use common::*;
 
 #[test]
 fn every_layout_in_every_format_reconciles_and_reingest_adds_nothing() {
