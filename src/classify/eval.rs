@@ -100,15 +100,14 @@ pub fn stratified_folds(labels: &[String], k: usize, seed: u64) -> Vec<usize> {
     fold
 }
 
-/// Out-of-fold predictions of a k-fold cross-validation.
+/// Out-of-fold predictions of a k-fold cross-validation; `folds[i]` is row i's fold.
 pub fn cross_validate(
     docs: &[Doc],
     labels: &[String],
+    folds: &[usize],
     k: usize,
-    seed: u64,
     opts: &TrainOptions,
 ) -> Result<Vec<String>> {
-    let folds = stratified_folds(labels, k, seed);
     let per_fold: Vec<Result<Vec<(usize, String)>>> = (0..k)
         .into_par_iter()
         .map(|f| {

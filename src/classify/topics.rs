@@ -99,8 +99,15 @@ impl Topics {
         }
         let lex_best = votes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(t, n)| (t.to_string(), *n));
         let total: usize = votes.values().sum();
+        // The model decides where the text carries some word of its topic; where it does
+        // not, the model is outside what it was trained on (it over-picks its largest
+        // class on unfamiliar text), and the lexicon decides.
         let (focus_topic, confidence) = match (pred, &lex_best) {
-            (Some(p), _) => (p.label.clone(), p.confidence),
+            (Some(p), _) if p.label == "其他" || votes.contains_key(p.label.as_str()) => {
+                (p.label.clone(), p.confidence)
+            }
+            (Some(p), Some((t, n))) => (t.clone(), (1.0 - p.confidence).max(*n as f64 / total as f64 / 2.0)),
+            (Some(p), None) => ("其他".to_string(), 1.0 - p.confidence),
             (None, Some((t, n))) => (t.clone(), *n as f64 / total as f64),
             (None, None) => ("其他".to_string(), 0.0),
         };
@@ -173,7 +180,7 @@ fn split(class: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::Lexicon;
+    use crate::classify::{Lexicon, Prediction};
 
     #[test]
     fn every_class_is_in_the_taxonomy() {
@@ -195,6 +202,13 @@ mod tests {
         let road = "村里的道路坑洼不平";
         let topic = t.decide(None, &lex.hits(road), None, road);
         assert_eq!(topic.l1, "交通运输");
+        // a model's topic with no word of it in the text gives way to the lexicons
+        let school = "孩子入学划片的学校太远";
+        let pred = Prediction { label: "房地产".into(), confidence: 0.97, terms: vec![] };
+        let topic = t.decide(Some(&pred), &lex.hits(school), None, school);
+        assert_eq!(topic.focus_topic, "教育");
+        let pred = Prediction { label: "教育".into(), confidence: 0.9, terms: vec!["学位".into()] };
+        assert_eq!(t.decide(Some(&pred), &lex.hits(school), None, school).confidence, 0.9);
         let given = t.decide(None, &lex.hits(text), Some("自然资源/不动产登记"), text);
         assert_eq!((given.l1.as_str(), given.l2.as_str()), ("自然资源", "不动产登记"));
     }

@@ -103,6 +103,10 @@ struct EvalClassifyArgs {
     /// Seed of the fold assignment
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Fold of each labelled row, one number per line in row order (instead of --seed),
+    /// e.g. the peer's folds from scripts/peer_folds.py
+    #[arg(long, requires = "folds")]
+    fold_file: Option<PathBuf>,
     #[arg(long, default_value_t = 0.005)]
     alpha: f64,
 }
@@ -254,7 +258,11 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                 }
                 (None, _, Some(file), Some(k)) if k >= 2 => {
                     let (docs, labels, _) = crate::classify::labelled_docs(file, &a.text, &a.label)?;
-                    let predicted = crate::classify::cross_validate(&docs, &labels, k, a.seed, &opts)?;
+                    let folds = match &a.fold_file {
+                        Some(p) => read_folds(p, docs.len(), k)?,
+                        None => crate::classify::stratified_folds(&labels, k, a.seed),
+                    };
+                    let predicted = crate::classify::cross_validate(&docs, &labels, &folds, k, &opts)?;
                     (labels, predicted)
                 }
                 _ => anyhow::bail!(crate::Error::Usage(
@@ -298,6 +306,24 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(Status::Ok)
         }
     }
+}
+
+fn read_folds(path: &Path, n: usize, k: usize) -> anyhow::Result<Vec<usize>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let folds: Vec<usize> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.trim().parse::<usize>().with_context(|| format!("{}: `{l}` is not a fold number", path.display())))
+        .collect::<anyhow::Result<_>>()?;
+    if folds.len() != n || folds.iter().any(|&f| f >= k) {
+        anyhow::bail!(crate::Error::Usage(format!(
+            "{}: {} fold numbers below {k} expected (one per labelled row), found {}",
+            path.display(),
+            n,
+            folds.len()
+        )));
+    }
+    Ok(folds)
 }
 
 fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions) -> anyhow::Result<IngestReport> {
