@@ -217,23 +217,21 @@ fn suffix_len(kind: &str, s: &str) -> usize {
     suffixes.iter().find(|x| s.ends_with(*x)).map_or(0, |x| x.chars().count())
 }
 
-/// The entity a case is about, for grouping: an estate, company, platform or project
-/// named in the title first, else in the text.
-pub fn key_entity(title: &str, ents_title: &[Entity], ents_text: &[Entity]) -> Option<String> {
-    let _ = title;
-    let rank = |k: &str| match k {
-        "platform" => 0,
-        "estate" => 1,
+/// The entity a case is about, for grouping: for land and village matters the village;
+/// otherwise a platform, else a company, estate or project — the kind that stands highest
+/// wins, and the title breaks ties before the text.
+pub fn key_entity(focus_topic: &str, ents_title: &[Entity], ents_text: &[Entity]) -> Option<String> {
+    let village_first = matches!(focus_topic, "征地拆迁" | "村务");
+    let rank = |e: &Entity| match e.kind {
+        "place" if village_first && e.name.ends_with('村') => 0,
+        "platform" => 1,
         "company" => 2,
-        "project" => 3,
+        "estate" => 3,
+        "project" => 4,
         _ => 9,
     };
-    for ents in [ents_title, ents_text] {
-        if let Some(e) = ents.iter().filter(|e| rank(e.kind) < 9).min_by_key(|e| (rank(e.kind), e.start)) {
-            return Some(e.name.clone());
-        }
-    }
-    None
+    let in_title = |e: &Entity| ents_title.iter().any(|t| t.kind == e.kind && t.name == e.name);
+    ents_text.iter().filter(|e| rank(e) < 9).min_by_key(|e| (rank(e), !in_title(e), e.start)).map(|e| e.name.clone())
 }
 
 #[cfg(test)]
@@ -270,7 +268,10 @@ mod tests {
         let e = extract("聚财宝暴雷了，锦绣华庭的业主也有人投了钱", &g);
         let l: Vec<String> = e.iter().map(Entity::label).collect();
         assert!(l.contains(&"platform:聚财宝".to_string()) && l.contains(&"estate:锦绣华庭".to_string()), "{l:?}");
-        assert_eq!(key_entity("", &[], &e), Some("聚财宝".to_string()));
+        assert_eq!(key_entity("非法集资", &[], &e), Some("聚财宝".to_string()));
+        let land = extract("桃源村因县人民医院新院区项目被征收耕地", &g);
+        assert_eq!(key_entity("征地拆迁", &[], &land), Some("桃源村".to_string()));
+        assert_eq!(key_entity("其他", &[], &land), Some("县人民医院新院区项目".to_string()));
         assert_eq!(g.region_in("我是桃源村村民"), Some(("青溪县".into(), "青石镇".into())));
         assert_eq!(g.region_in("没有地名"), None);
     }

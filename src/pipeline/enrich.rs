@@ -2,8 +2,8 @@
 //!
 //! Input columns: case_id, source, title, content, category_given, region_county,
 //! region_town. Output: one `enriched` row per case (schema in `schema.rs`): jieba
-//! tokens (joining back to `title + " " + content`), keywords (TF-IDF against this
-//! warehouse's own document frequencies), topic (focus topic and matter, national
+//! tokens (joining back to `title + " " + content`), keywords (TF-IDF with document
+//! frequencies from an even sample of up to 20,000 of this warehouse's cases), topic (focus topic and matter, national
 //! class, confidence, deciding terms, lead department), entities and the key entity,
 //! threat-language hits with spans (asserted only), and 属地 filled from the text with
 //! the gazetteer where the export left it empty. Rewrites the whole table each run.
@@ -26,6 +26,8 @@ use crate::warehouse::{Warehouse, read_table_columns};
 
 /// Keywords kept per case.
 const KEYWORDS: usize = 5;
+/// Cases sampled for the document frequencies of keywords.
+const DF_SAMPLE: usize = 20_000;
 
 /// Where the text stages find their resources.
 #[derive(Debug, Clone, Default)]
@@ -115,8 +117,11 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
     let batches = read_table_columns(wh, table::CASES, Some(&cols))?;
     let mut report =
         EnrichReport { with_model: model.is_some(), with_gazetteer: !gaz.is_empty(), ..Default::default() };
-    let mut out_batches = vec![];
-    let mut all_rows: Vec<(RecordBatch, Vec<Row>)> = vec![];
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let (df, n_docs) = sample_df(&batches, seg, total);
+    let mut tx = wh.begin()?;
+    let mut part = tx.part_writer(table::ENRICHED)?;
+    let mut topic_counts: HashMap<String, usize> = HashMap::new();
     for b in &batches {
         let s = |name: &str| b.column_by_name(name).expect("projected").as_string::<i32>().clone();
         let (title, content, given, county, town) = (
@@ -147,7 +152,7 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
                 let topic = topics.decide(pred.as_ref(), &hits, opt(&given, i), &whole);
                 let ents_title = entities::extract(t, &gaz);
                 let ents = entities::extract(&whole, &gaz);
-                let entity_key = entities::key_entity(t, &ents_title, &ents);
+                let entity_key = entities::key_entity(&topic.focus_topic, &ents_title, &ents);
                 let amount = ents
                     .iter()
                     .filter(|e| e.kind == "amount")
@@ -179,35 +184,16 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
                 }
             })
             .collect();
-        all_rows.push((b.clone(), rows));
-    }
-    // keywords against this warehouse's document frequencies
-    let mut df: HashMap<&str, u32> = HashMap::new();
-    let mut n_docs = 0u32;
-    for (_, rows) in &all_rows {
-        for r in rows {
-            n_docs += 1;
-            let mut seen: Vec<&str> = r.terms.iter().map(String::as_str).collect();
-            seen.sort_unstable();
-            seen.dedup();
-            for t in seen {
-                *df.entry(t).or_default() += 1;
-            }
-        }
-    }
-    let mut topic_counts: HashMap<String, usize> = HashMap::new();
-    for (b, rows) in &all_rows {
         let keywords: Vec<Vec<String>> = rows.par_iter().map(|r| keywords(&r.terms, &df, n_docs)).collect();
-        for r in rows {
+        for r in &rows {
             *topic_counts.entry(r.topic.focus_topic.clone()).or_default() += 1;
             report.threats += usize::from(!r.threats.is_empty());
             report.regions_filled += usize::from(r.filled);
         }
-        out_batches.push(to_batch(b, rows, &keywords)?);
+        part.write(&to_batch(b, &rows, &keywords)?)?;
         report.cases += rows.len();
     }
-    let mut tx = wh.begin()?;
-    tx.replace(table::ENRICHED, &out_batches)?;
+    tx.replace_with(table::ENRICHED, part)?;
     tx.commit(
         "enrich",
         serde_json::json!({ "cases": report.cases, "focus_model": cfg.focus_model, "gazetteer": cfg.gazetteer }),
@@ -222,8 +208,41 @@ fn opt(a: &StringArray, i: usize) -> Option<&str> {
     (!a.is_null(i)).then(|| a.value(i))
 }
 
+/// Document frequencies of terms over an even sample of the cases.
+fn sample_df(batches: &[RecordBatch], seg: &Segmenter, total: usize) -> (HashMap<String, u32>, u32) {
+    let step = total.div_ceil(DF_SAMPLE).max(1);
+    let mut texts = vec![];
+    let mut i = 0usize;
+    for b in batches {
+        let t = b.column_by_name(cases::TITLE).expect("projected").as_string::<i32>();
+        let c = b.column_by_name(cases::CONTENT).expect("projected").as_string::<i32>();
+        for r in 0..b.num_rows() {
+            if i % step == 0 {
+                texts.push(format!("{} {}", opt(t, r).unwrap_or(""), c.value(r)));
+            }
+            i += 1;
+        }
+    }
+    let sets: Vec<Vec<String>> = texts
+        .par_iter()
+        .map(|t| {
+            let mut v: Vec<String> = seg.terms(t).into_iter().map(String::from).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .collect();
+    let mut df: HashMap<String, u32> = HashMap::new();
+    for set in &sets {
+        for t in set {
+            *df.entry(t.clone()).or_default() += 1;
+        }
+    }
+    (df, sets.len() as u32)
+}
+
 /// The top terms by TF × IDF (ties by first appearance); single characters left out.
-fn keywords(terms: &[String], df: &HashMap<&str, u32>, n: u32) -> Vec<String> {
+fn keywords(terms: &[String], df: &HashMap<String, u32>, n: u32) -> Vec<String> {
     let mut tf: Vec<(&str, f64, usize)> = vec![];
     for (pos, t) in terms.iter().enumerate() {
         if t.chars().count() < 2 {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
+use super::parquet_io::ParquetPart;
 use super::{Warehouse, atomic_write, sync_dir, write_parquet};
 use crate::{Error, Result};
 
@@ -79,6 +80,21 @@ impl<'w> Transaction<'w> {
     /// Stage the whole new content of `table` (written even when empty).
     pub fn replace(&mut self, table: &str, batches: &[RecordBatch]) -> Result<()> {
         let rows = self.stage_always(table, batches)?;
+        self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows });
+        Ok(())
+    }
+
+    /// A writer for the whole new content of `table`, for output too large to hold:
+    /// write batches to it, then hand it back with `replace_with`.
+    pub fn part_writer(&self, table: &str) -> Result<ParquetPart> {
+        let dir = self.wh.table_dir(table);
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        ParquetPart::create(&tmp_part(&dir, &part_name(self.seq)), crate::schema::schema_of(table)?)
+    }
+
+    /// Stage what a `part_writer` wrote as the whole new content of `table`.
+    pub fn replace_with(&mut self, table: &str, part: ParquetPart) -> Result<()> {
+        let rows = part.finish()?;
         self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows });
         Ok(())
     }

@@ -17,7 +17,7 @@ mod parquet_io;
 mod sql;
 
 pub use commit::{Commit, TableChange, Transaction};
-pub use parquet_io::{read_table, read_table_columns, write_parquet};
+pub use parquet_io::{ParquetPart, read_table, read_table_columns, write_parquet};
 pub use sql::{OutputFormat, query, register_all, render};
 
 use std::fs;

@@ -17,23 +17,44 @@ use crate::{Error, Result};
 /// Rows per row group: large enough for fast scans, small enough to stream.
 const ROW_GROUP: usize = 128 * 1024;
 
+/// A Parquet file being written batch by batch.
+pub struct ParquetPart {
+    path: std::path::PathBuf,
+    writer: ArrowWriter<fs::File>,
+    rows: u64,
+}
+
+impl ParquetPart {
+    pub fn create(path: &Path, schema: SchemaRef) -> Result<ParquetPart> {
+        let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(ROW_GROUP))
+            .set_created_by(format!("minqing {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(ParquetPart { path: path.to_path_buf(), writer: ArrowWriter::try_new(file, schema, Some(props))?, rows: 0 })
+    }
+
+    pub fn write(&mut self, b: &RecordBatch) -> Result<()> {
+        self.rows += b.num_rows() as u64;
+        Ok(self.writer.write(b)?)
+    }
+
+    /// Close and fsync; returns the row count.
+    pub fn finish(self) -> Result<u64> {
+        let file = self.writer.into_inner()?;
+        file.sync_all().map_err(|e| Error::io(&self.path, e))?;
+        Ok(self.rows)
+    }
+}
+
 /// Write batches to one Parquet file (fsynced); returns the row count.
 pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
-    let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(ROW_GROUP))
-        .set_created_by(format!("minqing {}", env!("CARGO_PKG_VERSION")))
-        .build();
-    let mut w = ArrowWriter::try_new(file, schema, Some(props))?;
-    let mut rows = 0u64;
+    let mut part = ParquetPart::create(path, schema)?;
     for b in batches {
-        rows += b.num_rows() as u64;
-        w.write(b)?;
+        part.write(b)?;
     }
-    let file = w.into_inner()?;
-    file.sync_all().map_err(|e| Error::io(path, e))?;
-    Ok(rows)
+    part.finish()
 }
 
 /// Every committed row of a table.
