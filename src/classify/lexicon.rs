@@ -12,6 +12,10 @@ const BUILTIN: &str = include_str!("../../models/lexicons.toml");
 pub struct Lexicon {
     pub topics: Vec<String>,
     entries: Vec<(String, String, String)>,
+    /// One automaton over the distinct words: one pass over a text finds them all.
+    words: aho_corasick::AhoCorasick,
+    /// word index → the entries that list it
+    word_entries: Vec<Vec<usize>>,
 }
 
 impl Lexicon {
@@ -43,16 +47,28 @@ impl Lexicon {
             return Err(Error::Config { path: path.to_path_buf(), problems });
         }
         entries.sort_by(|a, b| b.2.chars().count().cmp(&a.2.chars().count()).then(a.cmp(b)));
-        Ok(Lexicon { topics: raw.keys().cloned().collect(), entries })
+        let mut distinct: Vec<&str> = entries.iter().map(|e| e.2.as_str()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let word_entries = distinct
+            .iter()
+            .map(|w| entries.iter().enumerate().filter(|(_, e)| e.2 == *w).map(|(i, _)| i).collect())
+            .collect();
+        let words = aho_corasick::AhoCorasick::new(&distinct)
+            .map_err(|e| Error::Config { path: path.to_path_buf(), problems: vec![e.to_string()] })?;
+        Ok(Lexicon { topics: raw.keys().cloned().collect(), entries, words, word_entries })
     }
 
     /// (topic, matter, word) for each lexicon word in the text (each word once).
     pub fn hits<'a>(&'a self, text: &str) -> Vec<(&'a str, &'a str, &'a str)> {
-        self.entries
-            .iter()
-            .filter(|(_, _, w)| text.contains(w.as_str()))
-            .map(|(t, m, w)| (t.as_str(), m.as_str(), w.as_str()))
-            .collect()
+        let mut found: Vec<usize> = self
+            .words
+            .find_overlapping_iter(text)
+            .flat_map(|m| self.word_entries[m.pattern().as_usize()].iter().copied())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &self.entries[i]).map(|(t, m, w)| (t.as_str(), m.as_str(), w.as_str())).collect()
     }
 }
 

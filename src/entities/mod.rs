@@ -33,6 +33,8 @@ impl Entity {
 pub struct Gazetteer {
     /// (kind, name, town, county), longest names first so the longest match wins.
     entries: Vec<(String, String, String, String)>,
+    /// Leftmost-longest automaton over the names, in `entries` order.
+    names: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Gazetteer {
@@ -47,7 +49,11 @@ impl Gazetteer {
             }
         }
         entries.sort_by(|a, b| b.1.chars().count().cmp(&a.1.chars().count()).then(a.1.cmp(&b.1)));
-        Ok(Gazetteer { entries })
+        let names = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(entries.iter().map(|e| e.1.as_str()))
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        Ok(Gazetteer { entries, names: Some(names) })
     }
 
     /// Names worth keeping whole when cutting words (not towns and villages: jieba
@@ -65,12 +71,12 @@ impl Gazetteer {
 
     /// The first town (and its county) the text names.
     pub fn region_in(&self, text: &str) -> Option<(String, String)> {
-        self.entries
-            .iter()
-            .filter(|(k, ..)| k == "town" || k == "village")
-            .filter_map(|(_, name, town, county)| text.find(name.as_str()).map(|p| (p, town.clone(), county.clone())))
-            .min_by_key(|(p, ..)| *p)
-            .map(|(_, t, c)| (c, t))
+        let names = self.names.as_ref()?;
+        names
+            .find_iter(text)
+            .map(|m| &self.entries[m.pattern().as_usize()])
+            .find(|(k, ..)| k == "town" || k == "village")
+            .map(|(_, _, town, county)| (county.clone(), town.clone()))
     }
 }
 
@@ -105,7 +111,8 @@ static DATE: LazyLock<Regex> =
 /// Characters that end the words before a name: "我在宏建公司" → 宏建公司.
 const BOUNDARY: &[char] = &[
     '在', '被', '与', '的', '是', '到', '和', '给', '由', '向', '对', '找', '跟', '了', '说', '从', '把', '为', '将',
-    '买', '住', '及', '等', '经', '其', '让', '请', '去', '于', '个', '里', '很', '些', '多', '做', '没',
+    '买', '住', '及', '等', '经', '其', '让', '请', '去', '于', '个', '里', '很', '些', '多', '做', '没', '因', '用',
+    '占',
 ];
 /// Words that look like a name's tail but are not names.
 const NOT_NAMES: &[&str] =
@@ -131,15 +138,11 @@ pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
     let mut found: BTreeMap<(&'static str, String), usize> = BTreeMap::new();
     let mut taken: Vec<(usize, usize)> = vec![];
     let char_at = |byte: usize| text[..byte].chars().count();
-    for (kind, name, ..) in &gaz.entries {
-        let mut from = 0;
-        while let Some(p) = text[from..].find(name.as_str()) {
-            let (s, e) = (from + p, from + p + name.len());
-            if !taken.iter().any(|&(a, b)| s < b && a < e) {
-                taken.push((s, e));
-                found.entry((gazetteer_kind(kind), name.clone())).or_insert(char_at(s));
-            }
-            from = e;
+    if let Some(names) = &gaz.names {
+        for m in names.find_iter(text) {
+            let (kind, name, ..) = &gaz.entries[m.pattern().as_usize()];
+            taken.push((m.start(), m.end()));
+            found.entry((gazetteer_kind(kind), name.clone())).or_insert(char_at(m.start()));
         }
     }
     let shapes: [(&'static str, &Regex); 4] =
@@ -217,13 +220,15 @@ fn suffix_len(kind: &str, s: &str) -> usize {
     suffixes.iter().find(|x| s.ends_with(*x)).map_or(0, |x| x.chars().count())
 }
 
-/// The entity a case is about, for grouping: for land and village matters the village;
-/// otherwise a platform, else a company, estate or project — the kind that stands highest
+/// The entity a case is about, for grouping: for land and village matters the village,
+/// for housing the estate; otherwise a platform, else a company, estate or project — the kind that stands highest
 /// wins, and the title breaks ties before the text.
 pub fn key_entity(focus_topic: &str, ents_title: &[Entity], ents_text: &[Entity]) -> Option<String> {
     let village_first = matches!(focus_topic, "征地拆迁" | "村务");
+    let estate_first = focus_topic == "房地产";
     let rank = |e: &Entity| match e.kind {
         "place" if village_first && e.name.ends_with('村') => 0,
+        "estate" if estate_first => 0,
         "platform" => 1,
         "company" => 2,
         "estate" => 3,

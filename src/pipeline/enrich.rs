@@ -150,8 +150,10 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
                 let hits = lex.hits(&whole);
                 let pred = model.as_ref().map(|m| m.predict(&Doc::from_terms(&tt, &ct, &hits)));
                 let topic = topics.decide(pred.as_ref(), &hits, opt(&given, i), &whole);
-                let ents_title = entities::extract(t, &gaz);
                 let ents = entities::extract(&whole, &gaz);
+                let title_chars = t.chars().count();
+                let ents_title: Vec<entities::Entity> =
+                    ents.iter().filter(|e| e.start < title_chars).cloned().collect();
                 let entity_key = entities::key_entity(&topic.focus_topic, &ents_title, &ents);
                 let amount = ents
                     .iter()
