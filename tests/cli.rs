@@ -188,7 +188,13 @@ fn generator_is_deterministic_for_a_seed() {
     ok(&minqing(d, &["generate", "--records", "500", "--seed", "11", "--out", "a"]));
     ok(&minqing(d, &["generate", "--records", "500", "--seed", "11", "--out", "b"]));
     ok(&minqing(d, &["generate", "--records", "500", "--seed", "12", "--out", "c"]));
-    for f in ["truth.csv", "exports/hotline.gbk.csv", "exports/opinion.jsonl", "exports/message.utf8.csv"] {
+    for f in [
+        "truth.csv",
+        "exports/hotline.gbk.csv",
+        "exports/opinion.jsonl",
+        "exports/message.utf8.csv",
+        "exports/petition.xlsx",
+    ] {
         assert_eq!(std::fs::read(d.join("a").join(f)).unwrap(), std::fs::read(d.join("b").join(f)).unwrap(), "{f}");
     }
     assert_ne!(std::fs::read(d.join("a/truth.csv")).unwrap(), std::fs::read(d.join("c/truth.csv")).unwrap());

@@ -292,6 +292,9 @@ fn jsonl(source: usize, rows: &[(Vec<Out>, bool)]) -> String {
 fn write_xlsx(path: &Path, source: usize, rows: &[(Vec<Out>, bool)]) -> Result<()> {
     let x = |e: rust_xlsxwriter::XlsxError| Error::Xlsx(format!("{}: {e}", path.display()));
     let mut wb = Workbook::new();
+    // a fixed creation time: the same seed gives the same bytes
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 1, 1).map_err(x)?;
+    wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     let ws = wb.add_worksheet();
     ws.set_name(["信访事项", "工单", "留言", "舆情"][source]).map_err(x)?;
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
