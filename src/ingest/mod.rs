@@ -454,3 +454,23 @@ pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>> {
         format!("no header row with all of {} (first row: {})", columns.join(", "), seen.join(", ")),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_input_is_a_clear_error_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("big.csv");
+        std::fs::write(&file, "信访件编号,登记时间,主要诉求\nX1,2026-01-02,内容\n").unwrap();
+        let wh = Warehouse::open(&dir.path().join("wh")).unwrap();
+        let opts = IngestOptions { max_file_bytes: 16, ..Default::default() };
+        let err = ingest(&wh, &[file.clone()], &opts, &PersonKey::from_secret(b"k")).unwrap_err().to_string();
+        assert!(err.contains("over the 16-byte limit") && err.contains("split it"), "{err}");
+        assert!(wh.tables().unwrap().is_empty());
+        // within the limit the same file goes in
+        let rep = ingest(&wh, &[file], &IngestOptions::default(), &PersonKey::from_secret(b"k")).unwrap();
+        assert_eq!((rep.total(|f| f.added), rep.files[0].source.as_str()), (1, "petition"));
+    }
+}
