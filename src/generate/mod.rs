@@ -193,12 +193,12 @@ pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateReport> {
     if cfg.records == 0 {
         return Err(Error::Usage("--records must be at least 1".into()));
     }
-    let recs = make_records(cfg);
+    let (recs, incidents) = make_records(cfg);
     let exports = out.join("exports");
     std::fs::create_dir_all(&exports).map_err(|e| Error::io(&exports, e))?;
     let mut report =
         GenerateReport { out: out.to_path_buf(), records: recs.iter().map(|v| v.len()).sum(), ..Default::default() };
-    report.incidents = plan_incidents(cfg).len();
+    report.incidents = incidents;
     for (i, v) in recs.iter().enumerate() {
         report.per_source.insert(SOURCES[i].0.to_string(), v.len());
         for r in v {
@@ -320,8 +320,9 @@ struct Slot {
     incident: Option<u32>,
 }
 
-/// All records, per source, sorted by time, with ids, escalation truth and duplicates.
-pub fn make_records(cfg: &GenerateConfig) -> Vec<Vec<Rec>> {
+/// All records, per source, sorted by time, with ids, escalation truth and duplicates;
+/// and the number of incidents planned.
+pub fn make_records(cfg: &GenerateConfig) -> (Vec<Vec<Rec>>, usize) {
     let incidents = plan_incidents(cfg);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     // slots: incident records first (each incident spread over sources), then background
@@ -403,7 +404,7 @@ pub fn make_records(cfg: &GenerateConfig) -> Vec<Vec<Rec>> {
         }
         *v = out;
     }
-    by_source
+    (by_source, incidents.len())
 }
 
 fn case_id(source: usize, t: NaiveDateTime, i: usize) -> String {

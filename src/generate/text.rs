@@ -222,9 +222,9 @@ pub fn make_record(
         content.push_str(pick(rng, NOT_THREATS));
     }
     content.push_str(pick(rng, DEMANDS));
-    let p = person.map(|i| super::People::get_static(cfg.seed, i));
     if source == 0 && rng.random_bool(0.06) {
-        if let Some(p) = &p {
+        // the person is made only when the text quotes their number (off the hot path)
+        if let Some(p) = person.map(|i| super::People::get_static(cfg.seed, i)) {
             content.push_str(&if rng.random_bool(0.5) {
                 format!("联系电话：{}", p.phone)
             } else {
