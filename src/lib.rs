@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod normalize;
 pub mod pipeline;
 pub mod report;
+pub mod risk;
 pub mod schema;
 pub mod text;
 pub mod warehouse;

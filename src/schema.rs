@@ -13,8 +13,12 @@ pub mod table {
     pub const REJECTS: &str = "rejects";
     pub const PERSONS: &str = "persons";
     pub const ENRICHED: &str = "enriched";
+    pub const RISK: &str = "risk";
+    pub const RISK_GROUPS: &str = "risk_groups";
+    pub const METRICS: &str = "metrics";
+    pub const DEADLINES: &str = "deadlines";
     /// Every table `minqing sql` may register, in a stable order.
-    pub const ALL: &[&str] = &[CASES, REJECTS, PERSONS, ENRICHED];
+    pub const ALL: &[&str] = &[CASES, REJECTS, PERSONS, ENRICHED, RISK, RISK_GROUPS, METRICS, DEADLINES];
 }
 
 /// Columns of the canonical `cases` table (see DESIGN.md).
@@ -98,6 +102,168 @@ pub mod enriched {
     pub const THREAT_TEXT: &str = "threat_text";
     pub const REGION_COUNTY: &str = "region_county";
     pub const REGION_TOWN: &str = "region_town";
+}
+
+/// Columns of `risk`: one row per case, scored as of a date.
+pub mod risk {
+    pub const CASE_ID: &str = "case_id";
+    pub const SOURCE: &str = "source";
+    pub const RECEIVED_AT: &str = "received_at";
+    pub const PERSON_KEY: &str = "person_key";
+    pub const ENTITY_KEY: &str = "entity_key";
+    pub const FOCUS_TOPIC: &str = "focus_topic";
+    pub const REGION_TOWN: &str = "region_town";
+    pub const DEPT: &str = "dept";
+    pub const HEADCOUNT: &str = "headcount";
+    pub const SCORE: &str = "score";
+    pub const LEVEL: &str = "level";
+    /// `名称 细节 +分`, e.g. `集体访 38人 +25`.
+    pub const REASONS: &str = "reasons";
+    /// Chance of 越级 or 集体 within 30 days from the learned model (null without one).
+    pub const ESCALATION_PROB: &str = "escalation_prob";
+    pub const AS_OF: &str = "as_of";
+}
+
+/// Columns of `risk_groups`: the same reasons rolled up per petitioner and per entity.
+pub mod risk_groups {
+    /// `petitioner` or `entity`.
+    pub const KIND: &str = "kind";
+    pub const KEY: &str = "key";
+    pub const CASES: &str = "cases";
+    pub const RECENT_CASES: &str = "recent_cases";
+    pub const PEOPLE: &str = "people";
+    pub const PETITIONERS: &str = "petitioners";
+    pub const FIRST_SEEN: &str = "first_seen";
+    pub const LAST_SEEN: &str = "last_seen";
+    pub const SCORE: &str = "score";
+    pub const LEVEL: &str = "level";
+    pub const REASONS: &str = "reasons";
+    /// Levels in the order first reached, with dates: `县 2026-01-03 → 市 2026-02-11 → 京 2026-04-02`.
+    pub const ESCALATION_PATH: &str = "escalation_path";
+    pub const ESCALATION_PROB: &str = "escalation_prob";
+    pub const TOP_CASE: &str = "top_case";
+    pub const AS_OF: &str = "as_of";
+}
+
+/// Columns of `metrics` (long format): one figure per row, with its parts.
+pub mod metrics {
+    /// `day`, `week`, `month`, or `asof` for a snapshot on the as-of date.
+    pub const GRAIN: &str = "grain";
+    /// `2026-10-31`, `2026-W44`, `2026-10`.
+    pub const PERIOD: &str = "period";
+    /// `all`, `petition`, `hotline`, `message`, `opinion`.
+    pub const SOURCE: &str = "source";
+    /// `total`, `channel`, `source`, `topic`, `town`, `dept`, `entity`, `person`.
+    pub const DIMENSION: &str = "dimension";
+    pub const KEY: &str = "key";
+    pub const MEASURE: &str = "measure";
+    pub const NUMERATOR: &str = "numerator";
+    pub const DENOMINATOR: &str = "denominator";
+    /// numerator / denominator for rates and changes; null when the denominator is 0.
+    pub const VALUE: &str = "value";
+    pub const NOTE: &str = "note";
+    pub const AS_OF: &str = "as_of";
+}
+
+/// Columns of `deadlines`: one row per open case with a deadline.
+pub mod deadlines {
+    pub const CASE_ID: &str = "case_id";
+    pub const SOURCE: &str = "source";
+    pub const POLICY: &str = "policy";
+    /// `受理` (waiting to be registered/routed) or `办理` (being handled).
+    pub const STAGE: &str = "stage";
+    pub const DEPT: &str = "dept";
+    pub const REGION_TOWN: &str = "region_town";
+    pub const RECEIVED_AT: &str = "received_at";
+    pub const DUE_AT: &str = "due_at";
+    /// 正常, 临期, 到期, 逾期.
+    pub const STATE: &str = "state";
+    /// Days from the as-of date to the due date; negative when overdue.
+    pub const DAYS_LEFT: &str = "days_left";
+    pub const AS_OF: &str = "as_of";
+}
+
+/// Schema of `risk`.
+pub fn risk_schema() -> SchemaRef {
+    use DataType::{Date32, Float64, Int32, Utf8 as S};
+    use risk::*;
+    Arc::new(Schema::new(vec![
+        f(CASE_ID, S, false),
+        f(SOURCE, S, false),
+        f(RECEIVED_AT, ts(), false),
+        f(PERSON_KEY, S, true),
+        f(ENTITY_KEY, S, true),
+        f(FOCUS_TOPIC, S, false),
+        f(REGION_TOWN, S, true),
+        f(DEPT, S, true),
+        f(HEADCOUNT, Int32, false),
+        f(SCORE, Int32, false),
+        f(LEVEL, S, false),
+        f(REASONS, list_utf8(), false),
+        f(ESCALATION_PROB, Float64, true),
+        f(AS_OF, Date32, false),
+    ]))
+}
+
+/// Schema of `risk_groups`.
+pub fn risk_groups_schema() -> SchemaRef {
+    use DataType::{Date32, Float64, Int32, Int64, Utf8 as S};
+    use risk_groups::*;
+    Arc::new(Schema::new(vec![
+        f(KIND, S, false),
+        f(KEY, S, false),
+        f(CASES, Int64, false),
+        f(RECENT_CASES, Int64, false),
+        f(PEOPLE, Int64, false),
+        f(PETITIONERS, Int64, false),
+        f(FIRST_SEEN, ts(), false),
+        f(LAST_SEEN, ts(), false),
+        f(SCORE, Int32, false),
+        f(LEVEL, S, false),
+        f(REASONS, list_utf8(), false),
+        f(ESCALATION_PATH, S, false),
+        f(ESCALATION_PROB, Float64, true),
+        f(TOP_CASE, S, false),
+        f(AS_OF, Date32, false),
+    ]))
+}
+
+/// Schema of `metrics`.
+pub fn metrics_schema() -> SchemaRef {
+    use DataType::{Date32, Float64, Utf8 as S};
+    use metrics::*;
+    Arc::new(Schema::new(vec![
+        f(GRAIN, S, false),
+        f(PERIOD, S, false),
+        f(SOURCE, S, false),
+        f(DIMENSION, S, false),
+        f(KEY, S, false),
+        f(MEASURE, S, false),
+        f(NUMERATOR, Float64, true),
+        f(DENOMINATOR, Float64, true),
+        f(VALUE, Float64, true),
+        f(NOTE, S, true),
+        f(AS_OF, Date32, false),
+    ]))
+}
+
+/// Schema of `deadlines`.
+pub fn deadlines_schema() -> SchemaRef {
+    use DataType::{Date32, Int32, Utf8 as S};
+    use deadlines::*;
+    Arc::new(Schema::new(vec![
+        f(CASE_ID, S, false),
+        f(SOURCE, S, false),
+        f(POLICY, S, false),
+        f(STAGE, S, false),
+        f(DEPT, S, true),
+        f(REGION_TOWN, S, true),
+        f(RECEIVED_AT, ts(), false),
+        f(DUE_AT, Date32, false),
+        f(STATE, S, false),
+        f(DAYS_LEFT, Int32, false),
+        f(AS_OF, Date32, false),
+    ]))
 }
 
 fn list_utf8() -> DataType {
@@ -217,6 +383,10 @@ pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
         table::REJECTS => Ok(rejects_schema()),
         table::PERSONS => Ok(persons_schema()),
         table::ENRICHED => Ok(enriched_schema()),
+        table::RISK => Ok(risk_schema()),
+        table::RISK_GROUPS => Ok(risk_groups_schema()),
+        table::METRICS => Ok(metrics_schema()),
+        table::DEADLINES => Ok(deadlines_schema()),
         other => Err(crate::Error::Schema(format!("unknown table `{other}`; known tables: {}", table::ALL.join(", ")))),
     }
 }

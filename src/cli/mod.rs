@@ -40,6 +40,8 @@ enum Command {
     Sql(SqlArgs),
     /// Run the text stages: segmentation, topics, entities, threat language → `enriched`
     Enrich(EnrichArgs),
+    /// Score stability risk per case, petitioner and entity → `risk`, `risk_groups`
+    Risk(RiskArgs),
     /// Fit a text classifier on a labelled export with its own label set
     Train(TrainArgs),
     /// Measure quality against known truth
@@ -52,6 +54,21 @@ struct EnrichArgs {
     /// Gazetteer CSV (kind,name,town,county) [default: MODELS/gazetteer.csv if present]
     #[arg(long)]
     gazetteer: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RiskArgs {
+    /// Score as known on this day [default: the latest day in the warehouse]
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+struct EvalRiskArgs {
+    /// Generated sample folder (exports/ and truth.csv); ingested and enriched into
+    /// the warehouse [default warehouse: DIR/warehouse] when that has no cases yet
+    #[arg(long, value_name = "DIR")]
+    input: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +97,8 @@ struct TrainArgs {
 enum EvalCommand {
     /// Accuracy, macro-F1, per-class precision/recall and the confusion matrix
     Classify(EvalClassifyArgs),
+    /// AUC and precision at the top 50 of the escalation model and the rule score, on a time split
+    Risk(EvalRiskArgs),
 }
 
 #[derive(Debug, Args)]
@@ -229,6 +248,25 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
             let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, a.gazetteer);
             println!("{}", crate::pipeline::enrich(&wh, &cfg)?);
+            Ok(Status::Ok)
+        }
+        Command::Risk(a) => {
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            println!("{}", crate::risk::run(&wh, &cli.models, a.as_of)?);
+            Ok(Status::Ok)
+        }
+        Command::Eval(EvalCommand::Risk(a)) => {
+            let wh = Warehouse::open(&warehouse(&a.input.join("warehouse")))?;
+            if wh.parts(crate::schema::table::CASES)?.is_empty() {
+                let rep = ingest(&wh, &[a.input.join("exports")], &IngestOptions::default())?;
+                eprintln!("{rep}");
+            }
+            if wh.parts(crate::schema::table::ENRICHED)?.is_empty() {
+                let gaz = Some(a.input.join("gazetteer.csv")).filter(|p| p.exists());
+                let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, gaz);
+                eprintln!("{}", crate::pipeline::enrich(&wh, &cfg)?);
+            }
+            println!("{}", crate::risk::evaluate(&wh, &cli.models, &a.input.join("truth.csv"))?);
             Ok(Status::Ok)
         }
         Command::Train(a) => {

@@ -1,0 +1,198 @@
+//! Stability risk (稳定风险): per case a score 0–100, a level and the reasons with their
+//! points (`rules`), from each case's history at arrival (`history`); the chance of
+//! escalation within 30 days from a model learned on the warehouse's own past (`model`);
+//! the same rolled up per petitioner and per entity (`groups`). Writes `risk` and
+//! `risk_groups`. `eval` measures the model and the rules on a time split.
+
+pub mod config;
+pub mod eval;
+pub mod groups;
+pub mod history;
+pub mod model;
+pub mod rules;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, ListBuilder, StringArray, StringBuilder,
+    TimestampMicrosecondArray,
+};
+use arrow::record_batch::RecordBatch;
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+pub use config::{Calendar, RiskWeights};
+pub use eval::{RiskEval, evaluate};
+
+use crate::Result;
+use crate::pipeline::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
+use crate::schema::{risk_groups_schema, risk_schema, table};
+use crate::warehouse::Warehouse;
+use groups::GroupRisk;
+use rules::Scored;
+
+/// `models/risk.toml` and `models/calendar.toml` from a models folder (built-in copies when absent).
+pub fn load_config(models: &Path) -> Result<(RiskWeights, Calendar)> {
+    let (w, c) = (models.join("risk.toml"), models.join("calendar.toml"));
+    let weights = if w.exists() { RiskWeights::load(&w)? } else { RiskWeights::builtin() };
+    let calendar = if c.exists() { Calendar::load(&c)? } else { Calendar::builtin() };
+    Ok((weights, calendar))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RiskReport {
+    pub as_of: Option<NaiveDate>,
+    pub cases: usize,
+    pub levels: [usize; 4],
+    pub groups: usize,
+    pub red_groups: usize,
+    pub model_rows: usize,
+    pub model_positives: usize,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for RiskReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(as_of) = self.as_of else { return write!(f, "no cases to score") };
+        writeln!(f, "scored {} cases as of {as_of} in {:.1}s", self.cases, self.seconds)?;
+        let [r, o, y, b] = self.levels;
+        writeln!(f, "  红 {r} · 橙 {o} · 黄 {y} · 蓝 {b}")?;
+        writeln!(
+            f,
+            "  groups (petitioners and entities with 2+ cases): {}, of them 红 {}",
+            self.groups, self.red_groups
+        )?;
+        if self.model_rows > 0 {
+            write!(
+                f,
+                "  escalation model: learned from {} past cases ({} escalated within 30 days)",
+                self.model_rows, self.model_positives
+            )
+        } else {
+            write!(
+                f,
+                "  escalation model: not enough history (needs cases older than 30 days with and without escalation)"
+            )
+        }
+    }
+}
+
+/// Level index for counting: 红 0, 橙 1, 黄 2, 蓝 3.
+fn level_index(l: &str) -> usize {
+    ["红", "橙", "黄", "蓝"].iter().position(|x| *x == l).unwrap_or(3)
+}
+
+/// Score every case received up to `as_of` (default: the latest day in the warehouse).
+pub fn run(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>) -> Result<RiskReport> {
+    let t0 = Instant::now();
+    let (w, cal) = load_config(models)?;
+    let mut facts = load_facts(wh)?;
+    let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else {
+        return Ok(RiskReport::default());
+    };
+    facts.retain(|f| f.received.date() <= as_of);
+    tracing::info!("risk: {} cases loaded in {:.2}s", facts.len(), t0.elapsed().as_secs_f64());
+    let hist = history::histories(&facts, &w);
+    let scored: Vec<Scored> = facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, as_of)).collect();
+    // the model learns from cases whose 30 days have passed, with their rule score on arrival
+    let arrival: Vec<u32> =
+        facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, f.received.date()).score).collect();
+    let x: Vec<Vec<f64>> = facts.iter().zip(&hist).zip(&arrival).map(|((f, h), &r)| model::features(f, h, r)).collect();
+    let labels = model::observed_labels(&facts, as_of);
+    let (tx, ty): (Vec<Vec<f64>>, Vec<bool>) =
+        x.iter().zip(&labels).filter_map(|(x, y)| y.map(|y| (x.clone(), y))).unzip();
+    tracing::info!("risk: scored, features ready at {:.2}s", t0.elapsed().as_secs_f64());
+    let fitted = model::EscalationModel::fit(&tx, &ty)?;
+    tracing::info!("risk: model fitted at {:.2}s", t0.elapsed().as_secs_f64());
+    let probs: Vec<Option<f64>> = x.iter().map(|x| fitted.as_ref().map(|m| m.prob(x))).collect();
+    let groups = groups::roll_up(&facts, &scored, &probs, &w, as_of);
+
+    let mut report = RiskReport { as_of: Some(as_of), cases: facts.len(), groups: groups.len(), ..Default::default() };
+    for s in &scored {
+        report.levels[level_index(w.levels.of(s.score))] += 1;
+    }
+    report.red_groups = groups.iter().filter(|g| g.level == "红").count();
+    if let Some(m) = &fitted {
+        (report.model_rows, report.model_positives) = (m.trained_on, m.positives);
+    }
+    let mut tx = wh.begin()?;
+    tx.replace(table::RISK, &[risk_batch(&facts, &scored, &probs, &w, as_of)?])?;
+    tx.replace(table::RISK_GROUPS, &[groups_batch(&groups, as_of)?])?;
+    report.seconds = t0.elapsed().as_secs_f64();
+    tx.commit(
+        "risk",
+        serde_json::json!({
+            "as_of": as_of.to_string(),
+            "cases": report.cases,
+            "levels": report.levels,
+            "groups": report.groups,
+            "model_rows": report.model_rows,
+        }),
+    )?;
+    Ok(report)
+}
+
+fn reasons_array(lists: impl Iterator<Item = Vec<String>>) -> ArrayRef {
+    let mut b = ListBuilder::new(StringBuilder::new());
+    for l in lists {
+        for r in l {
+            b.values().append_value(r);
+        }
+        b.append(true);
+    }
+    Arc::new(b.finish())
+}
+
+fn opt_strs<'a>(v: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(v.collect::<StringArray>())
+}
+
+fn risk_batch(
+    facts: &[CaseFacts],
+    scored: &[Scored],
+    probs: &[Option<f64>],
+    w: &RiskWeights,
+    as_of: NaiveDate,
+) -> Result<RecordBatch> {
+    let n = facts.len();
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(facts.iter().map(|f| Some(f.case_id.as_str())).collect::<StringArray>()),
+        Arc::new(facts.iter().map(|f| Some(&*f.source)).collect::<StringArray>()),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(facts.iter().map(|f| time_to_micros(f.received)))),
+        opt_strs(facts.iter().map(|f| f.person.as_deref())),
+        opt_strs(facts.iter().map(|f| f.entity.as_deref())),
+        Arc::new(facts.iter().map(|f| Some(&*f.focus_topic)).collect::<StringArray>()),
+        opt_strs(facts.iter().map(|f| f.town.as_deref())),
+        opt_strs(facts.iter().map(|f| f.dept.as_deref())),
+        Arc::new(Int32Array::from_iter_values(facts.iter().map(|f| f.people() as i32))),
+        Arc::new(Int32Array::from_iter_values(scored.iter().map(|s| s.score as i32))),
+        Arc::new(scored.iter().map(|s| Some(w.levels.of(s.score))).collect::<StringArray>()),
+        reasons_array(scored.iter().map(|s| s.reasons.iter().map(|r| r.text.clone()).collect())),
+        Arc::new(probs.iter().copied().collect::<Float64Array>()),
+        Arc::new(Date32Array::from(vec![date32(as_of); n])),
+    ];
+    Ok(RecordBatch::try_new(risk_schema(), cols)?)
+}
+
+fn groups_batch(groups: &[GroupRisk], as_of: NaiveDate) -> Result<RecordBatch> {
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(groups.iter().map(|g| Some(g.kind)).collect::<StringArray>()),
+        Arc::new(groups.iter().map(|g| Some(g.key.as_str())).collect::<StringArray>()),
+        Arc::new(Int64Array::from_iter_values(groups.iter().map(|g| g.cases as i64))),
+        Arc::new(Int64Array::from_iter_values(groups.iter().map(|g| g.recent_cases as i64))),
+        Arc::new(Int64Array::from_iter_values(groups.iter().map(|g| g.people))),
+        Arc::new(Int64Array::from_iter_values(groups.iter().map(|g| g.petitioners as i64))),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(groups.iter().map(|g| time_to_micros(g.first_seen)))),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(groups.iter().map(|g| time_to_micros(g.last_seen)))),
+        Arc::new(Int32Array::from_iter_values(groups.iter().map(|g| g.score as i32))),
+        Arc::new(groups.iter().map(|g| Some(g.level)).collect::<StringArray>()),
+        reasons_array(groups.iter().map(|g| g.reasons.clone())),
+        Arc::new(groups.iter().map(|g| Some(g.escalation_path.as_str())).collect::<StringArray>()),
+        Arc::new(groups.iter().map(|g| g.escalation_prob).collect::<Float64Array>()),
+        Arc::new(groups.iter().map(|g| Some(g.top_case.as_str())).collect::<StringArray>()),
+        Arc::new(Date32Array::from(vec![date32(as_of); groups.len()])),
+    ];
+    Ok(RecordBatch::try_new(risk_groups_schema(), cols)?)
+}

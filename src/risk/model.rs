@@ -1,0 +1,238 @@
+//! The learned escalation model: logistic regression (linfa) on what was known when a
+//! case arrived, predicting whether its petitioner or its entity brings a 越级 or 集体
+//! petition within 30 days. It learns from the warehouse's own history: a case's label is
+//! observed once 30 days have passed, so no truth file is needed to use it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate};
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+
+use super::history::History;
+use crate::pipeline::facts::CaseFacts;
+use crate::{Error, Result};
+
+/// Days after a case in which an escalation counts.
+pub const HORIZON_DAYS: i64 = 30;
+/// Training rows kept at most (an even stride through history).
+const MAX_TRAIN: usize = 50_000;
+
+const TOPICS: &[&str] =
+    &["房地产", "欠薪", "非法集资", "征地拆迁", "涉法涉诉", "退役军人", "生态环境", "村务", "社会保障"];
+const SOURCES: &[&str] = &["petition", "hotline", "message", "opinion"];
+
+/// Feature vector of a case; `rule` is its rule score on arrival.
+pub fn features(f: &CaseFacts, h: &History, rule: u32) -> Vec<f64> {
+    let ln = |x: f64| (1.0 + x).ln();
+    let mut v = vec![
+        f64::from(rule) / 100.0,
+        ln(f.headcount.unwrap_or(1).max(0) as f64),
+        f64::from(u8::from(f.is_collective())),
+        f64::from(f.level),
+        f64::from(u8::from(!f.threats.is_empty() || f.threat_flag)),
+        ln(f64::from(h.person_prior)),
+        h.person_prior_level.map_or(-1.0, f64::from),
+        f64::from(u8::from(h.person_prior_level.is_some_and(|l| f.level > l))),
+        ln(f64::from(h.person_events)),
+        ln(f64::from(h.entity_cases)),
+        ln(f64::from(h.entity_people)),
+        ln(f64::from(h.entity_cases_90)),
+        ln(f64::from(h.entity_events)),
+        ln(f64::from(h.online_posts)),
+        ln(h.online_engagement as f64),
+        f64::from(u8::from(f.entity.is_some())),
+        f64::from(u8::from(f.person.is_some())),
+    ];
+    v.extend(TOPICS.iter().map(|t| f64::from(u8::from(&*f.focus_topic == *t))));
+    v.extend(SOURCES.iter().map(|s| f64::from(u8::from(&*f.source == *s))));
+    v
+}
+
+/// Whether each case's petitioner or entity escalated within the horizon, as the warehouse
+/// shows it; `None` when the horizon ends after `known_on` (not yet observable).
+pub fn observed_labels(facts: &[CaseFacts], known_on: NaiveDate) -> Vec<Option<bool>> {
+    let horizon = Duration::days(HORIZON_DAYS);
+    let mut events: HashMap<(u8, &Arc<str>), Vec<chrono::NaiveDateTime>> = HashMap::new();
+    for f in facts.iter().filter(|f| f.is_escalation() && f.received.date() <= known_on) {
+        if let Some(p) = &f.person {
+            events.entry((0, p)).or_default().push(f.received);
+        }
+        if let Some(e) = &f.entity {
+            events.entry((1, e)).or_default().push(f.received);
+        }
+    }
+    let next_within = |key: (u8, &Arc<str>), t| {
+        events.get(&key).is_some_and(|v| {
+            let i = v.partition_point(|&x| x <= t);
+            i < v.len() && v[i] <= t + horizon
+        })
+    };
+    facts
+        .iter()
+        .map(|f| {
+            ((f.received + horizon).date() < known_on).then(|| {
+                f.person.as_ref().is_some_and(|p| next_within((0, p), f.received))
+                    || f.entity.as_ref().is_some_and(|e| next_within((1, e), f.received))
+            })
+        })
+        .collect()
+}
+
+/// A fitted model with its feature standardisation.
+#[derive(Debug, Clone)]
+pub struct EscalationModel {
+    mean: Vec<f64>,
+    scale: Vec<f64>,
+    weights: Vec<f64>,
+    intercept: f64,
+    pub trained_on: usize,
+    pub positives: usize,
+}
+
+impl EscalationModel {
+    /// Fit on rows of features and labels; `None` when one class is missing.
+    pub fn fit(x: &[Vec<f64>], y: &[bool]) -> Result<Option<EscalationModel>> {
+        let positives = y.iter().filter(|&&b| b).count();
+        if x.is_empty() || positives == 0 || positives == y.len() {
+            return Ok(None);
+        }
+        let stride = x.len().div_ceil(MAX_TRAIN);
+        let rows: Vec<usize> = (0..x.len()).step_by(stride).collect();
+        let d = x[0].len();
+        let n = rows.len() as f64;
+        let mut mean = vec![0.0; d];
+        for &i in &rows {
+            for (m, v) in mean.iter_mut().zip(&x[i]) {
+                *m += v / n;
+            }
+        }
+        let mut scale = vec![0.0; d];
+        for &i in &rows {
+            for ((s, v), m) in scale.iter_mut().zip(&x[i]).zip(&mean) {
+                *s += (v - m).powi(2) / n;
+            }
+        }
+        let scale: Vec<f64> = scale.into_iter().map(|s| if s > 1e-12 { s.sqrt() } else { 1.0 }).collect();
+        let mut m = Array2::<f64>::zeros((rows.len(), d));
+        for (r, &i) in rows.iter().enumerate() {
+            for j in 0..d {
+                m[[r, j]] = (x[i][j] - mean[j]) / scale[j];
+            }
+        }
+        let labels: Array1<bool> = rows.iter().map(|&i| y[i]).collect();
+        let kept_pos = labels.iter().filter(|&&b| b).count();
+        if kept_pos == 0 || kept_pos == labels.len() {
+            return Ok(None);
+        }
+        let fitted = LogisticRegression::default()
+            .alpha(1e-2)
+            .gradient_tolerance(1e-3)
+            .max_iterations(100)
+            .fit(&Dataset::new(m, labels))
+            .map_err(|e| Error::Model(format!("fitting the escalation model: {e}")))?;
+        // linfa's positive class is the larger label: `true`
+        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        Ok(Some(EscalationModel {
+            mean,
+            scale,
+            weights: fitted.params().iter().map(|w| w * sign).collect(),
+            intercept: fitted.intercept() * sign,
+            trained_on: rows.len(),
+            positives,
+        }))
+    }
+
+    pub fn prob(&self, x: &[f64]) -> f64 {
+        let z: f64 = self.intercept
+            + x.iter()
+                .zip(&self.mean)
+                .zip(&self.scale)
+                .zip(&self.weights)
+                .map(|(((v, m), s), w)| (v - m) / s * w)
+                .sum::<f64>();
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// Area under the ROC curve (ties count half); `None` without both classes.
+pub fn auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let (pos, neg) = (labels.iter().filter(|&&b| b).count() as f64, labels.iter().filter(|&&b| !b).count() as f64);
+    if pos == 0.0 || neg == 0.0 {
+        return None;
+    }
+    // rank sum of positives with average ranks for ties
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += idx[i..=j].iter().filter(|&&k| labels[k]).count() as f64 * avg;
+        i = j + 1;
+    }
+    Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
+}
+
+/// Precision among the `k` highest scores, in expectation over the order of ties at the cut.
+pub fn precision_at(scores: &[f64], labels: &[bool], k: usize) -> Option<f64> {
+    let k = k.min(scores.len());
+    if k == 0 {
+        return None;
+    }
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut hits, mut taken, mut i) = (0.0, 0usize, 0usize);
+    while taken < k {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let group = j - i + 1;
+        let pos = idx[i..=j].iter().filter(|&&x| labels[x]).count() as f64;
+        let take = group.min(k - taken);
+        hits += pos * take as f64 / group as f64;
+        taken += take;
+        i = j + 1;
+    }
+    Some(hits / k as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_of_perfect_reversed_and_tied_scores() {
+        let y = [false, false, true, true];
+        assert_eq!(auc(&[0.1, 0.2, 0.8, 0.9], &y), Some(1.0));
+        assert_eq!(auc(&[0.9, 0.8, 0.2, 0.1], &y), Some(0.0));
+        assert_eq!(auc(&[0.5, 0.5, 0.5, 0.5], &y), Some(0.5));
+        assert_eq!(auc(&[0.5, 0.5], &[true, true]), None);
+    }
+
+    #[test]
+    fn precision_at_k_shares_ties_fairly() {
+        let y = [true, false, true, false];
+        assert_eq!(precision_at(&[4.0, 3.0, 2.0, 1.0], &y, 1), Some(1.0));
+        assert_eq!(precision_at(&[4.0, 3.0, 2.0, 1.0], &y, 2), Some(0.5));
+        // all tied: expected precision is the base rate
+        assert_eq!(precision_at(&[1.0; 4], &y, 2), Some(0.5));
+    }
+
+    #[test]
+    fn the_model_learns_a_planted_signal() {
+        let x: Vec<Vec<f64>> = (0..400).map(|i| vec![(i % 10) as f64, ((i * 7) % 13) as f64]).collect();
+        let y: Vec<bool> = x.iter().map(|r| r[0] >= 6.0).collect();
+        let m = EscalationModel::fit(&x, &y).unwrap().unwrap();
+        let p: Vec<f64> = x.iter().map(|r| m.prob(r)).collect();
+        assert!(auc(&p, &y).unwrap() > 0.99);
+        assert!(m.prob(&[9.0, 3.0]) > m.prob(&[1.0, 3.0]));
+    }
+}

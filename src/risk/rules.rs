@@ -1,0 +1,216 @@
+//! The rule score: each factor of DESIGN.md's risk section adds points with a reason a
+//! person can check against the case (`集体访 38人 +25`, `扬言"去北京" +20`).
+
+use chrono::NaiveDate;
+
+use super::config::{Calendar, RiskWeights, tier_points};
+use super::history::History;
+use crate::pipeline::facts::{CaseFacts, LEVEL_NAMES};
+
+/// One reason and its points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// Stable name of the factor (rolled up per group): 集体访, 进京访, 扬言, 重复信访, …
+    pub factor: &'static str,
+    /// What a reader sees, points included.
+    pub text: String,
+    pub points: u32,
+}
+
+impl Reason {
+    fn new(factor: &'static str, detail: String, points: u32) -> Reason {
+        let text =
+            if detail.is_empty() { format!("{factor} +{points}") } else { format!("{factor} {detail} +{points}") };
+        Reason { factor, text, points }
+    }
+}
+
+/// A case's score (0–100) and reasons, largest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scored {
+    pub score: u32,
+    pub reasons: Vec<Reason>,
+}
+
+/// Score a case with what was known on `known_on` (the run's as-of date; or, in a time-split
+/// evaluation, the day the case arrived, when nothing about its handling is known yet).
+pub fn score(f: &CaseFacts, h: &History, w: &RiskWeights, cal: &Calendar, known_on: NaiveDate) -> Scored {
+    let mut r: Vec<Reason> = vec![];
+    // head count and collective visits
+    if f.is_collective() {
+        match f.headcount.filter(|&n| n > 0).and_then(|n| tier_points(&w.crowd.tiers, n as u32).map(|p| (n, p))) {
+            Some((n, p)) => r.push(Reason::new("集体访", format!("{n}人"), p)),
+            None => r.push(Reason::new("集体访", String::new(), w.crowd.flag_only)),
+        }
+    }
+    // where it was lodged
+    let lodged = if f.to_beijing || f.level >= 3 {
+        Some(("进京访", w.level.beijing))
+    } else if f.to_province || f.level == 2 {
+        Some(("赴省访", w.level.province))
+    } else if f.cross_level {
+        Some(("越级访", w.level.cross_level))
+    } else {
+        None
+    };
+    if let Some((name, p)) = lodged {
+        r.push(Reason::new(name, String::new(), p));
+    }
+    // threat language: the two strongest kinds
+    let mut threats: Vec<Reason> = vec![];
+    for (kind, term) in &f.threats {
+        let Some(&p) = w.threat.get(kind.as_str()) else { continue };
+        if threats.iter().all(|t| !t.text.contains(&format!("({kind})"))) {
+            threats.push(Reason { factor: "扬言", text: format!("扬言\"{term}\"({kind}) +{p}"), points: p });
+        }
+    }
+    threats.sort_by(|a, b| b.points.cmp(&a.points).then_with(|| a.text.cmp(&b.text)));
+    threats.truncate(2);
+    if threats.is_empty() && f.threat_flag {
+        threats.push(Reason::new("扬言", "(登记标注)".into(), w.threat.get("flag_only").copied().unwrap_or(0)));
+    }
+    r.extend(threats);
+    // the same petitioner again, and higher than before
+    if h.person_prior > 0 {
+        let p = (h.person_prior * w.repeat.per_prior).min(w.repeat.max);
+        r.push(Reason::new("重复信访", format!("{}天内第{}次", w.repeat.window_days, h.person_prior + 1), p));
+    }
+    if let Some(prev) = h.person_prior_level.filter(|&l| f.level > l) {
+        r.push(Reason::new(
+            "逐级升级",
+            format!("{}→{}", LEVEL_NAMES[prev as usize], LEVEL_NAMES[f.level as usize]),
+            w.repeat.escalation,
+        ));
+    }
+    // focus topic
+    if let Some(&p) = w.topic.get(&*f.focus_topic) {
+        r.push(Reason::new("重点领域", f.focus_topic.to_string(), p));
+    }
+    // sensitive periods, by the day the case arrived
+    if let Some((name, p)) = cal.period(f.received.date(), &f.focus_topic) {
+        r.push(Reason::new("敏感节点", name, p));
+    }
+    // 串联: many petitions about one entity from several people
+    if h.entity_people >= w.linked.min_people {
+        if let Some(p) = tier_points(&w.linked.tiers, h.entity_cases) {
+            let name = f.entity.as_deref().map_or("", entity_name);
+            r.push(Reason::new(
+                "串联",
+                format!("{}天内涉{}信访{}件{}人", w.linked.window_days, name, h.entity_cases, h.entity_people),
+                p,
+            ));
+        }
+    }
+    // handling, as known on the day
+    if let Some(due) = f.due.map(|d| d.date()) {
+        let closed_by = f.closed.map(|c| c.date()).filter(|&c| c <= known_on);
+        if closed_by.is_none() && due < known_on {
+            let over = (known_on - due).num_days() as u32;
+            let p = (w.handling.overdue_base + over / w.handling.overdue_per_days).min(w.handling.overdue_max);
+            r.push(Reason::new("逾期未办结", format!("{over}天"), p));
+        }
+    }
+    let rated_by = f.closed.or(f.replied).is_some_and(|c| c.date() <= known_on);
+    if rated_by && f.satisfaction.as_deref() == Some("不满意") {
+        r.push(Reason::new("不满意", String::new(), w.handling.dissatisfied));
+    }
+    // amplification online
+    if let Some(p) = tier_points(&w.online.tiers, h.online_posts) {
+        let extra = if h.online_engagement >= w.online.engagement { w.online.engagement_points } else { 0 };
+        r.push(Reason::new(
+            "网上发酵",
+            format!("{}天内网上{}条 互动{}", w.online.window_days, h.online_posts, h.online_engagement),
+            p + extra,
+        ));
+    }
+    r.sort_by(|a, b| b.points.cmp(&a.points).then_with(|| a.text.cmp(&b.text)));
+    let score = r.iter().map(|x| x.points).sum::<u32>().min(100);
+    Scored { score, reasons: r }
+}
+
+/// `estate:翠湖花园` → `翠湖花园`.
+pub fn entity_name(key: &str) -> &str {
+    key.split_once(':').map_or(key, |(_, n)| n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn case() -> CaseFacts {
+        CaseFacts {
+            case_id: "XF1".into(),
+            source: "petition".into(),
+            received: day("2026-05-12").and_hms_opt(10, 0, 0).unwrap(),
+            focus_topic: "其他".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn thirty_eight_people_and_beijing_both_count() {
+        let mut f = case();
+        f.headcount = Some(38);
+        f.collective = true;
+        f.threats = vec![("进京".into(), "去北京".into())];
+        let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
+        let texts: Vec<&str> = s.reasons.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(texts, ["集体访 38人 +25", "扬言\"去北京\"(进京) +20"]);
+        assert_eq!(s.score, 45);
+    }
+
+    #[test]
+    fn five_people_make_a_collective_visit_without_the_flag() {
+        let mut f = case();
+        f.headcount = Some(5);
+        let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
+        assert_eq!(s.reasons[0].text, "集体访 5人 +10");
+        f.headcount = Some(4);
+        let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
+        assert!(s.reasons.is_empty());
+    }
+
+    #[test]
+    fn repeat_escalation_overdue_and_period() {
+        let mut f = case();
+        f.received = day("2026-02-25").and_hms_opt(9, 0, 0).unwrap();
+        f.level = 2;
+        f.to_province = true;
+        f.focus_topic = "非法集资".into();
+        f.due = Some(day("2026-04-01").and_hms_opt(0, 0, 0).unwrap());
+        let h = History { person_prior: 3, person_prior_level: Some(0), ..Default::default() };
+        let s = score(&f, &h, &RiskWeights::builtin(), &Calendar::builtin(), day("2026-04-13"));
+        let texts: Vec<&str> = s.reasons.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "赴省访 +15",
+                "重复信访 90天内第4次 +12",
+                "逐级升级 县→省 +10",
+                "重点领域 非法集资 +10",
+                "敏感节点 两会前7天 +8",
+                "逾期未办结 12天 +6"
+            ]
+        );
+        assert_eq!(s.score, 15 + 12 + 10 + 10 + 8 + 6);
+        // the same case on the day it arrived: nothing about handling is known
+        let s = score(&f, &h, &RiskWeights::builtin(), &Calendar::builtin(), day("2026-02-25"));
+        assert!(s.reasons.iter().all(|r| r.factor != "逾期未办结"));
+    }
+
+    #[test]
+    fn score_is_capped_at_100() {
+        let mut f = case();
+        f.headcount = Some(300);
+        f.to_beijing = true;
+        f.focus_topic = "非法集资".into();
+        f.threats = vec![("自伤".into(), "跳楼".into()), ("暴力".into(), "同归于尽".into())];
+        let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
+        assert_eq!(s.score, 100);
+        assert!(s.reasons.iter().map(|r| r.points).sum::<u32>() > 100);
+    }
+}
