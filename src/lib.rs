@@ -11,6 +11,7 @@ pub mod entities;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod metrics;
 pub mod normalize;
 pub mod pipeline;
 pub mod report;

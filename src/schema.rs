@@ -50,6 +50,8 @@ pub mod cases {
     pub const REPLIED_AT: &str = "replied_at";
     pub const SATISFACTION: &str = "satisfaction";
     pub const REPLY: &str = "reply";
+    /// 包案领导 / 包案单位, when the export has one.
+    pub const OWNER: &str = "owner";
     pub const LIKES: &str = "likes";
     pub const DISLIKES: &str = "dislikes";
     pub const SHARES: &str = "shares";
@@ -336,6 +338,7 @@ pub fn cases_schema() -> SchemaRef {
         f(REPLIED_AT, ts(), true),
         f(SATISFACTION, S, true),
         f(REPLY, S, true),
+        f(OWNER, S, true),
         f(LIKES, Int64, true),
         f(DISLIKES, Int64, true),
         f(SHARES, Int64, true),

@@ -30,7 +30,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Sample data → ingest → summary of the warehouse
+    /// Sample data → ingest → text → risk → metrics, and a summary of the warehouse
     Demo(DemoArgs),
     /// Write realistic sample exports for all four sources, with a truth file
     Generate(GenerateArgs),
@@ -42,6 +42,8 @@ enum Command {
     Enrich(EnrichArgs),
     /// Score stability risk per case, petitioner and entity → `risk`, `risk_groups`
     Risk(RiskArgs),
+    /// Deadlines, work rates, volumes, township ranking, surges and backlog → `metrics`, `deadlines`
+    Metrics(MetricsArgs),
     /// Fit a text classifier on a labelled export with its own label set
     Train(TrainArgs),
     /// Measure quality against known truth
@@ -61,6 +63,22 @@ struct RiskArgs {
     /// Score as known on this day [default: the latest day in the warehouse]
     #[arg(long, value_name = "DATE")]
     as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+struct MetricsArgs {
+    /// Measure as of this day [default: the latest day in the warehouse]
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<NaiveDate>,
+    /// Deadline policy: statutory (信访工作条例 15/60/+30, 复查复核 30) or 520 (5/20, simple 2/10)
+    #[arg(long, value_enum, default_value_t = crate::metrics::Policy::Statutory)]
+    policy: crate::metrics::Policy,
+    /// A case is 临期 with this many days left or fewer
+    #[arg(long, default_value_t = 3)]
+    warn_days: i64,
+    /// Town populations CSV (town,population) for volumes per 10,000 people in the ranking
+    #[arg(long, value_name = "FILE")]
+    populations: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -255,6 +273,17 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             println!("{}", crate::risk::run(&wh, &cli.models, a.as_of)?);
             Ok(Status::Ok)
         }
+        Command::Metrics(a) => {
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            let cfg = crate::metrics::MetricsConfig {
+                policy: a.policy,
+                warn_days: a.warn_days,
+                populations: a.populations,
+                ..Default::default()
+            };
+            println!("{}", crate::metrics::run(&wh, &cfg, a.as_of)?);
+            Ok(Status::Ok)
+        }
         Command::Eval(EvalCommand::Risk(a)) => {
             let wh = Warehouse::open(&warehouse(&a.input.join("warehouse")))?;
             if wh.parts(crate::schema::table::CASES)?.is_empty() {
@@ -335,6 +364,12 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let gaz = Some(sample.join("gazetteer.csv")).filter(|p| p.exists());
             let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, gaz);
             println!("{}", crate::pipeline::enrich(&wh, &cfg)?);
+            println!("\n== risk ==");
+            println!("{}", crate::risk::run(&wh, &cli.models, None)?);
+            println!("\n== deadlines, rates, ranking, surges ==");
+            let populations = Some(sample.join("populations.csv")).filter(|p| p.exists());
+            let cfg = crate::metrics::MetricsConfig { populations, ..Default::default() };
+            println!("{}", crate::metrics::run(&wh, &cfg, None)?);
             println!("\n== warehouse {} ==", wh.root().display());
             println!("{}", crate::report::summarize(&wh)?);
             println!(

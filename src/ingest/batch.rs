@@ -49,6 +49,7 @@ pub fn cases_batch(rows: &[CaseRow]) -> Result<RecordBatch> {
         ts(rows, |r| r.replied_at),
         s(rows, |r| r.satisfaction.as_deref()),
         s(rows, |r| r.reply.as_deref()),
+        s(rows, |r| r.owner.as_deref()),
         i64s(rows, |r| r.likes),
         i64s(rows, |r| r.dislikes),
         i64s(rows, |r| r.shares),

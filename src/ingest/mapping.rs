@@ -48,6 +48,7 @@ pub const FIELDS: &[&str] = &[
     "replied_at",
     "satisfaction",
     "reply",
+    "owner",
     "likes",
     "dislikes",
     "shares",

@@ -36,6 +36,8 @@ pub struct CaseRow {
     pub replied_at: Option<NaiveDateTime>,
     pub satisfaction: Option<String>,
     pub reply: Option<String>,
+    /// 包案领导 or 包案单位: who answers for a long-running case.
+    pub owner: Option<String>,
     pub likes: Option<i64>,
     pub dislikes: Option<i64>,
     pub shares: Option<i64>,
@@ -193,6 +195,7 @@ impl RowParser<'_> {
             replied_at: self.time(cells, "replied_at")?,
             satisfaction: self.text(cells, "satisfaction"),
             reply: self.text(cells, "reply").map(|t| mask_identifiers(&t).into_owned()),
+            owner: self.text(cells, "owner"),
             likes: self.int(cells, "likes")?,
             dislikes: self.int(cells, "dislikes")?,
             shares: self.int(cells, "shares")?,

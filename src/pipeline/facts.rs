@@ -37,6 +37,10 @@ pub struct CaseFacts {
     pub threat_flag: bool,
     pub repeat_flag: Option<bool>,
     pub dept: Option<Arc<str>>,
+    /// 信访目的 / 诉求类型.
+    pub purpose: Option<Arc<str>>,
+    /// 包案领导 / 包案单位.
+    pub owner: Option<Arc<str>>,
     pub county: Option<Arc<str>>,
     pub town: Option<Arc<str>>,
     pub accepted: Option<NaiveDateTime>,
@@ -48,6 +52,8 @@ pub struct CaseFacts {
     pub engagement: i64,
     /// From `enriched` ("其他" when the case was not enriched).
     pub focus_topic: Arc<str>,
+    /// The finer matter (逾期交房, 物业, 农民工工资, …), empty when unknown.
+    pub focus_sub: Arc<str>,
     pub entity: Option<Arc<str>>,
     /// Asserted threat language: (kind, term).
     pub threats: Vec<(String, String)>,
@@ -163,6 +169,8 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
         THREAT_FLAG,
         LEVEL,
         DEPT,
+        PURPOSE,
+        OWNER,
         ACCEPTED_AT,
         DUE_AT,
         CLOSED_AT,
@@ -210,6 +218,8 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
                 threat_flag: c.bool(THREAT_FLAG, i)?.unwrap_or(false),
                 repeat_flag: c.bool(REPEAT_FLAG, i)?,
                 dept: s(DEPT)?,
+                purpose: s(PURPOSE)?,
+                owner: s(OWNER)?,
                 county: s(REGION_COUNTY)?,
                 town: s(REGION_TOWN)?,
                 accepted: c.ts(ACCEPTED_AT, i)?,
@@ -219,6 +229,7 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
                 satisfaction: s(SATISFACTION)?,
                 engagement,
                 focus_topic: strings.get("其他"),
+                focus_sub: strings.get(""),
                 entity: None,
                 threats: vec![],
             });
@@ -228,7 +239,7 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
         out.iter().enumerate().map(|(i, f)| ((f.source.clone(), f.case_id.clone()), i)).collect();
     {
         use enriched::*;
-        let cols = [CASE_ID, SOURCE, FOCUS_TOPIC, ENTITY_KEY, THREATS, REGION_COUNTY, REGION_TOWN];
+        let cols = [CASE_ID, SOURCE, FOCUS_TOPIC, FOCUS_SUB, ENTITY_KEY, THREATS, REGION_COUNTY, REGION_TOWN];
         for b in read_table_columns(wh, table::ENRICHED, Some(&cols))? {
             let c = Cols(&b);
             let threats = c.col(THREATS)?.as_list::<i32>();
@@ -240,6 +251,7 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
                 let Some(&k) = index.get(&key) else { continue };
                 let f = &mut out[k];
                 f.focus_topic = strings.get(c.str(FOCUS_TOPIC, i)?.unwrap_or("其他"));
+                f.focus_sub = strings.get(c.str(FOCUS_SUB, i)?.unwrap_or(""));
                 f.entity = c.str(ENTITY_KEY, i)?.map(|v| strings.get(v));
                 if f.town.is_none() {
                     f.town = c.str(REGION_TOWN, i)?.map(|v| strings.get(v));

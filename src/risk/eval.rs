@@ -28,9 +28,13 @@ pub struct RiskEval {
     pub train_positives: usize,
     pub test: usize,
     pub test_positives: usize,
+    /// The reported chance: regression blended with the rule score.
     pub auc_model: Option<f64>,
+    /// The regression alone.
+    pub auc_regression: Option<f64>,
     pub auc_rules: Option<f64>,
     pub top_model: Option<f64>,
+    pub top_regression: Option<f64>,
     pub top_rules: Option<f64>,
 }
 
@@ -43,8 +47,10 @@ impl std::fmt::Display for RiskEval {
         writeln!(f, "test_cases {}", self.test)?;
         writeln!(f, "test_escalated {}", self.test_positives)?;
         writeln!(f, "auc {}", v(self.auc_model))?;
+        writeln!(f, "auc_regression {}", v(self.auc_regression))?;
         writeln!(f, "auc_rules {}", v(self.auc_rules))?;
         writeln!(f, "precision_at_{TOP} {}", v(self.top_model))?;
+        writeln!(f, "precision_at_{TOP}_regression {}", v(self.top_regression))?;
         write!(f, "precision_at_{TOP}_rules {}", v(self.top_rules))
     }
 }
@@ -81,9 +87,9 @@ pub fn evaluate(wh: &Warehouse, models: &Path, truth: &Path) -> Result<RiskEval>
     let cut = NaiveDate::from_ymd_opt(mid.year(), mid.month(), 1).expect("first of a month");
     let test_end = last - Duration::days(HORIZON_DAYS);
     let hist = history::histories(&facts, &w);
-    let rule: Vec<u32> =
-        facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, f.received.date()).score).collect();
-    let x: Vec<Vec<f64>> = facts.iter().zip(&hist).zip(&rule).map(|((f, h), &r)| model::features(f, h, r)).collect();
+    let rule: Vec<rules::Scored> =
+        facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, f.received.date())).collect();
+    let x: Vec<Vec<f64>> = facts.iter().zip(&hist).zip(&rule).map(|((f, h), r)| model::features(f, h, r)).collect();
     // labels as the warehouse shows them on the day of the cut
     let observed = model::observed_labels(&facts, cut);
     let (tx, ty): (Vec<Vec<f64>>, Vec<bool>) = facts
@@ -100,7 +106,7 @@ pub fn evaluate(wh: &Warehouse, models: &Path, truth: &Path) -> Result<RiskEval>
         train_positives: ty.iter().filter(|&&b| b).count(),
         ..Default::default()
     };
-    let (mut pm, mut pr, mut y) = (vec![], vec![], vec![]);
+    let (mut pm, mut pg, mut pr, mut y) = (vec![], vec![], vec![], vec![]);
     for (i, f) in facts.iter().enumerate() {
         let d = f.received.date();
         if d < cut || d > test_end {
@@ -108,8 +114,10 @@ pub fn evaluate(wh: &Warehouse, models: &Path, truth: &Path) -> Result<RiskEval>
         }
         let Some(&label) = truth.get(&(f.source.to_string(), f.case_id.clone())) else { continue };
         y.push(label);
-        pr.push(f64::from(rule[i]));
-        pm.push(fitted.as_ref().map_or(0.0, |m| m.prob(&x[i])));
+        pr.push(f64::from(rule[i].score));
+        let p = fitted.as_ref().map_or(0.0, |m| m.prob(&x[i]));
+        pg.push(p);
+        pm.push(model::blend(p, rule[i].score));
     }
     out.test = y.len();
     out.test_positives = y.iter().filter(|&&b| b).count();
@@ -121,6 +129,8 @@ pub fn evaluate(wh: &Warehouse, models: &Path, truth: &Path) -> Result<RiskEval>
     if fitted.is_some() {
         out.auc_model = auc(&pm, &y);
         out.top_model = precision_at(&pm, &y, TOP);
+        out.auc_regression = auc(&pg, &y);
+        out.top_regression = precision_at(&pg, &y, TOP);
     }
     out.auc_rules = auc(&pr, &y);
     out.top_rules = precision_at(&pr, &y, TOP);

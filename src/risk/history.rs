@@ -24,7 +24,8 @@ pub struct History {
     pub person_prior_level: Option<u8>,
     /// Earlier 越级/集体 cases of the same petitioner within 90 days.
     pub person_events: u32,
-    /// Petitions and hotline orders about the same entity within the linked window, this one included.
+    /// Petitions and hotline orders about the same entity and focus topic within the linked
+    /// window, this one included (the entity counts below are on the same topic too).
     pub entity_cases: u32,
     /// Distinct petitioners among them.
     pub entity_people: u32,
@@ -35,6 +36,9 @@ pub struct History {
     /// Opinion and message posts about the entity within the online window.
     pub online_posts: u32,
     pub online_engagement: i64,
+    /// Days since the first case about the same entity and topic, and cases about it so far.
+    pub issue_age_days: i64,
+    pub issue_cases: u32,
 }
 
 fn is_online(f: &CaseFacts) -> bool {
@@ -45,13 +49,14 @@ fn is_online(f: &CaseFacts) -> bool {
 pub fn histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<History> {
     let mut out = vec![History::default(); facts.len()];
     let mut by_person: HashMap<&Arc<str>, Vec<usize>> = HashMap::new();
-    let mut by_entity: HashMap<&Arc<str>, Vec<usize>> = HashMap::new();
+    // one issue: the same entity on the same focus topic (a village's land case is not its school's)
+    let mut by_entity: HashMap<(&Arc<str>, &Arc<str>), Vec<usize>> = HashMap::new();
     for (i, f) in facts.iter().enumerate() {
         if let Some(p) = &f.person {
             by_person.entry(p).or_default().push(i);
         }
         if let Some(e) = &f.entity {
-            by_entity.entry(e).or_default().push(i);
+            by_entity.entry((e, &f.focus_topic)).or_default().push(i);
         }
     }
     let repeat = Duration::days(w.repeat.window_days);
@@ -129,6 +134,8 @@ pub fn histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<History> {
             h.entity_events = ev_prefix[k] - ev_prefix[all_lo.min(k)];
             h.online_posts = (post_hi - post_lo) as u32;
             h.online_engagement = eng_prefix[post_hi] - eng_prefix[post_lo];
+            h.issue_age_days = (t - facts[idx[0]].received).num_days();
+            h.issue_cases = k as u32;
         }
     }
     out

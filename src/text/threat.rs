@@ -30,6 +30,10 @@ static NEGATED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(不会|不再|不想|不打算|不准备|不要|没有|没想|并不|绝不|决不|从未|从没|不愿|不去|不|别|未)[^，。；！？,;!?]{0,4}$")
         .expect("static regex")
 });
+/// A condition, not a negation: "再不解决就去北京", "不给钱的话就堵路".
+static CONDITIONAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(不|没|未)[^，。；！？,;!?]{0,8}(就|的话|便|则)[^，。；！？,;!?]{0,3}$").expect("static regex")
+});
 /// Hearsay earlier in the same clause or sentence.
 static REPORTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"听说|据说|传言|听别人说|听人说|网上说|新闻说|以前有人|隔壁").expect("static regex"));
@@ -81,7 +85,7 @@ pub fn find_threats(text: &str) -> Vec<ThreatHit> {
                 before = before.replace(not_negation, "");
             }
             let sentence = &text[sentence_start(text, m.start())..m.start()];
-            let status = if NEGATED.is_match(&before) {
+            let status = if NEGATED.is_match(&before) && !CONDITIONAL.is_match(&before) {
                 Status::Negated
             } else if REPORTED.is_match(sentence) {
                 Status::Reported
@@ -135,6 +139,9 @@ mod tests {
         // a negation in another clause does not cancel the threat
         assert_eq!(asserted("如果再不解决，我们就去省里讨说法"), vec!["赴省"]);
         assert_eq!(asserted("再拖下去不然我们就去北京"), vec!["进京"]);
+        // a condition in the same clause is a threat, not a negation
+        assert_eq!(asserted("业主们说再不解决就去北京上访"), vec!["进京"]);
+        assert_eq!(asserted("不给钱的话我们堵路"), vec!["堵路"]);
     }
 
     #[test]

@@ -1,0 +1,354 @@
+//! Deadlines, work rates, volumes, township ranking, surges and backlog, as of a day.
+//!
+//! Each case becomes one row of flags (`frame`): which rate's numerator and denominator it
+//! counts in, under the pipeline's deadline policy. Polars (lazy) sums the flags per period
+//! and per department, town, topic or channel (`rates`, `volumes`); `ranking`, `surges`
+//! and `backlog` build on the same facts. Everything lands in the long `metrics` table
+//! (numerator, denominator and value on every row) and open cases in `deadlines`.
+
+pub mod backlog;
+pub mod deadlines;
+pub mod frame;
+pub mod ranking;
+pub mod rates;
+pub mod surges;
+pub mod volumes;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{ArrayRef, Date32Array, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray};
+use arrow::record_batch::RecordBatch;
+use chrono::NaiveDate;
+
+pub use deadlines::{Policy, Stage, State};
+
+use crate::Result;
+use crate::pipeline::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
+use crate::schema::{deadlines_schema, metrics_schema, risk, table};
+use crate::warehouse::{Warehouse, read_table_columns};
+
+/// One figure of the `metrics` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub grain: &'static str,
+    pub period: String,
+    pub source: String,
+    pub dimension: &'static str,
+    pub key: String,
+    pub measure: &'static str,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub value: Option<f64>,
+    pub note: Option<String>,
+}
+
+impl Metric {
+    /// A count: the value is the numerator.
+    pub fn count(
+        grain: &'static str,
+        period: &str,
+        source: &str,
+        dimension: &'static str,
+        key: &str,
+        measure: &'static str,
+        n: f64,
+    ) -> Metric {
+        Metric {
+            grain,
+            period: period.into(),
+            source: source.into(),
+            dimension,
+            key: key.into(),
+            measure,
+            numerator: Some(n),
+            denominator: None,
+            value: Some(n),
+            note: None,
+        }
+    }
+
+    /// A rate or ratio: the value is numerator / denominator, none when the denominator is 0.
+    pub fn ratio(
+        grain: &'static str,
+        period: &str,
+        source: &str,
+        dimension: &'static str,
+        key: &str,
+        measure: &'static str,
+        num: f64,
+        den: f64,
+    ) -> Metric {
+        Metric {
+            numerator: Some(num),
+            denominator: Some(den),
+            value: ratio(num, den),
+            ..Metric::count(grain, period, source, dimension, key, measure, 0.0)
+        }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Metric {
+        self.note = Some(note.into());
+        self
+    }
+}
+
+/// num / den, or `None` for an empty denominator.
+pub fn ratio(num: f64, den: f64) -> Option<f64> {
+    (den != 0.0).then(|| num / den)
+}
+
+/// A rate as analysts write it: `93.5%`, or `—` when nothing was counted.
+pub fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// Settings of the metrics stage (a pipeline file names them).
+#[derive(Debug, Clone)]
+pub struct MetricsConfig {
+    pub policy: Policy,
+    /// A case is 临期 with this many days left or fewer.
+    pub warn_days: i64,
+    /// Days after closing in which a rating is still expected (参评率).
+    pub rating_days: i64,
+    /// A case open this long is 积案.
+    pub backlog_days: i64,
+    /// Town populations (CSV town,county,population) for per-10,000 volumes.
+    pub populations: Option<PathBuf>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { policy: Policy::Statutory, warn_days: 3, rating_days: 30, backlog_days: 365, populations: None }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MetricsReport {
+    pub as_of: Option<NaiveDate>,
+    pub policy: String,
+    pub metrics: usize,
+    pub open: usize,
+    pub states: [usize; 4],
+    /// This month's headline rates for petitions: (name, value, numerator, denominator).
+    pub headline: Vec<(String, Option<f64>, f64, f64)>,
+    pub bottom_towns: Vec<String>,
+    pub surges: Vec<String>,
+    pub backlog: usize,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for MetricsReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(as_of) = self.as_of else { return write!(f, "no cases to measure") };
+        writeln!(
+            f,
+            "metrics as of {as_of} ({} deadline policy): {} figures in {:.1}s",
+            self.policy, self.metrics, self.seconds
+        )?;
+        let [n, s, t, o] = self.states;
+        writeln!(f, "  open cases with a deadline: {} — 正常 {n} · 临期 {s} · 到期 {t} · 逾期 {o}", self.open)?;
+        for (name, v, num, den) in &self.headline {
+            writeln!(f, "  {name} {} ({num}/{den})", percent(*v))?;
+        }
+        writeln!(f, "  积案 (open past the backlog threshold): {}", self.backlog)?;
+        if !self.bottom_towns.is_empty() {
+            writeln!(f, "  站队末位: {}", self.bottom_towns.join("、"))?;
+        }
+        if self.surges.is_empty() {
+            write!(f, "  异动: none this week")
+        } else {
+            write!(f, "  异动: {}", self.surges.join("; "))
+        }
+    }
+}
+
+/// Risk levels by (source, case_id), from the `risk` table when it has been scored.
+fn risk_levels(wh: &Warehouse) -> Result<HashMap<(String, String), String>> {
+    let mut out = HashMap::new();
+    if wh.parts(table::RISK)?.is_empty() {
+        return Ok(out);
+    }
+    for b in read_table_columns(wh, table::RISK, Some(&[risk::SOURCE, risk::CASE_ID, risk::LEVEL]))? {
+        use arrow::array::AsArray;
+        let get = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
+        let (Some(s), Some(c), Some(l)) = (get(risk::SOURCE), get(risk::CASE_ID), get(risk::LEVEL)) else {
+            return Err(crate::Error::Schema(
+                "the `risk` table lacks source, case_id or level: re-run `minqing risk`".into(),
+            ));
+        };
+        for i in 0..b.num_rows() {
+            out.insert((s.value(i).to_string(), c.value(i).to_string()), l.value(i).to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Compute every figure as of `as_of` (default: the latest day in the warehouse).
+pub fn run(wh: &Warehouse, cfg: &MetricsConfig, as_of: Option<NaiveDate>) -> Result<MetricsReport> {
+    let t0 = Instant::now();
+    let mut facts = load_facts(wh)?;
+    let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else { return Ok(MetricsReport::default()) };
+    facts.retain(|f| f.received.date() <= as_of);
+    let levels = risk_levels(wh)?;
+    let high_risk: Vec<bool> = facts
+        .iter()
+        .map(|f| levels.get(&(f.source.to_string(), f.case_id.clone())).is_some_and(|l| l == "红" || l == "橙"))
+        .collect();
+    let populations = match &cfg.populations {
+        Some(p) => ranking::load_populations(p)?,
+        None => Vec::new(),
+    };
+    let df = frame::case_frame(&facts, &high_risk, cfg, as_of)?;
+    let mut metrics = volumes::volumes(&df)?;
+    metrics.extend(rates::rates(&df)?);
+    let open = open_deadlines(&facts, cfg, as_of);
+    metrics.extend(deadline_counts(&facts, &open, cfg, as_of));
+    let month = as_of.format("%Y-%m").to_string();
+    let mut overdue_by_town: HashMap<String, f64> = HashMap::new();
+    for (i, _, _, left) in &open {
+        if *left < 0 {
+            *overdue_by_town.entry(facts[*i].town.as_deref().unwrap_or(UNKNOWN).to_string()).or_default() += 1.0;
+        }
+    }
+    let ranked = ranking::rank(&df, &overdue_by_town, &populations, &month)?;
+    metrics.extend(ranking::metrics(&ranked, &month));
+    let surges = surges::find(&facts, as_of);
+    metrics.extend(surges.iter().map(|s| s.metric(as_of)));
+    let backlog = backlog::measure(&facts, cfg, as_of);
+    let backlog_open = backlog.open;
+    metrics.extend(backlog.metrics);
+    metrics.sort_by(|a, b| {
+        (a.grain, &a.period, &a.source, a.dimension, &a.key, a.measure).cmp(&(
+            b.grain,
+            &b.period,
+            &b.source,
+            b.dimension,
+            &b.key,
+            b.measure,
+        ))
+    });
+
+    let mut report = MetricsReport {
+        as_of: Some(as_of),
+        policy: cfg.policy.name().into(),
+        metrics: metrics.len(),
+        open: open.len(),
+        backlog: backlog_open,
+        ..Default::default()
+    };
+    for (_, _, _, left) in &open {
+        report.states[State::of(*left, cfg.warn_days) as usize] += 1;
+    }
+    for name in rates::PETITION_RATES {
+        if let Some(m) = metrics.iter().find(|m| {
+            m.grain == "month"
+                && m.period == month
+                && m.source == "petition"
+                && m.dimension == "total"
+                && m.measure == *name
+        }) {
+            report.headline.push((name.to_string(), m.value, m.numerator.unwrap_or(0.0), m.denominator.unwrap_or(0.0)));
+        }
+    }
+    report.bottom_towns = ranked.iter().filter(|r| r.bottom).map(|r| r.town.clone()).collect();
+    report.surges = surges.iter().map(|s| s.describe()).collect();
+
+    let mut tx = wh.begin()?;
+    tx.replace(table::METRICS, &[metrics_batch(&metrics, as_of)?])?;
+    tx.replace(table::DEADLINES, &[deadlines_batch(&facts, &open, cfg, as_of)?])?;
+    report.seconds = t0.elapsed().as_secs_f64();
+    tx.commit(
+        "metrics",
+        serde_json::json!({"as_of": as_of.to_string(), "policy": cfg.policy.name(), "metrics": report.metrics, "open": report.open}),
+    )?;
+    Ok(report)
+}
+
+/// Open cases with a deadline: (index into facts, stage, due day, days left).
+pub fn open_deadlines(
+    facts: &[CaseFacts],
+    cfg: &MetricsConfig,
+    as_of: NaiveDate,
+) -> Vec<(usize, Stage, NaiveDate, i64)> {
+    facts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| deadlines::open_deadline(cfg.policy, f, as_of).map(|(s, d, l)| (i, s, d, l)))
+        .collect()
+}
+
+/// 正常 / 临期 / 到期 / 逾期 counts on the as-of day, per source, in total, per department and per town.
+fn deadline_counts(
+    facts: &[CaseFacts],
+    open: &[(usize, Stage, NaiveDate, i64)],
+    cfg: &MetricsConfig,
+    as_of: NaiveDate,
+) -> Vec<Metric> {
+    let mut counts: BTreeMap<(&str, &'static str, &str, &'static str), f64> = BTreeMap::new();
+    for (i, _, _, left) in open {
+        let f = &facts[*i];
+        let measure = match State::of(*left, cfg.warn_days) {
+            State::Normal => "正常件数",
+            State::DueSoon => "临期件数",
+            State::DueToday => "到期件数",
+            State::Overdue => "逾期件数",
+        };
+        for src in ["all", &*f.source] {
+            for (dim, key) in [
+                ("total", "全部"),
+                ("dept", f.dept.as_deref().unwrap_or(UNKNOWN)),
+                ("town", f.town.as_deref().unwrap_or(UNKNOWN)),
+            ] {
+                *counts.entry((src, dim, key, measure)).or_default() += 1.0;
+            }
+        }
+    }
+    let period = as_of.to_string();
+    counts.into_iter().map(|((src, dim, key, m), n)| Metric::count("asof", &period, src, dim, key, m, n)).collect()
+}
+
+/// The key of a case whose department, town or channel the export left empty.
+pub const UNKNOWN: &str = "未知";
+
+fn deadlines_batch(
+    facts: &[CaseFacts],
+    open: &[(usize, Stage, NaiveDate, i64)],
+    cfg: &MetricsConfig,
+    as_of: NaiveDate,
+) -> Result<RecordBatch> {
+    let f = |i: usize| &facts[i];
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(open.iter().map(|o| Some(f(o.0).case_id.as_str())).collect::<StringArray>()),
+        Arc::new(open.iter().map(|o| Some(&*f(o.0).source)).collect::<StringArray>()),
+        Arc::new(open.iter().map(|_| Some(cfg.policy.name())).collect::<StringArray>()),
+        Arc::new(open.iter().map(|o| Some(o.1.name())).collect::<StringArray>()),
+        Arc::new(open.iter().map(|o| f(o.0).dept.as_deref()).collect::<StringArray>()),
+        Arc::new(open.iter().map(|o| f(o.0).town.as_deref()).collect::<StringArray>()),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(open.iter().map(|o| time_to_micros(f(o.0).received)))),
+        Arc::new(Date32Array::from_iter_values(open.iter().map(|o| date32(o.2)))),
+        Arc::new(open.iter().map(|o| Some(State::of(o.3, cfg.warn_days).name())).collect::<StringArray>()),
+        Arc::new(Int32Array::from_iter_values(open.iter().map(|o| o.3 as i32))),
+        Arc::new(Date32Array::from(vec![date32(as_of); open.len()])),
+    ];
+    Ok(RecordBatch::try_new(deadlines_schema(), cols)?)
+}
+
+fn metrics_batch(m: &[Metric], as_of: NaiveDate) -> Result<RecordBatch> {
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(m.iter().map(|m| Some(m.grain)).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| Some(m.period.as_str())).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| Some(m.source.as_str())).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| Some(m.dimension)).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| Some(m.key.as_str())).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| Some(m.measure)).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| m.numerator).collect::<Float64Array>()),
+        Arc::new(m.iter().map(|m| m.denominator).collect::<Float64Array>()),
+        Arc::new(m.iter().map(|m| m.value).collect::<Float64Array>()),
+        Arc::new(m.iter().map(|m| m.note.as_deref()).collect::<StringArray>()),
+        Arc::new(Date32Array::from(vec![date32(as_of); m.len()])),
+    ];
+    Ok(RecordBatch::try_new(metrics_schema(), cols)?)
+}

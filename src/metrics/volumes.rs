@@ -1,0 +1,43 @@
+//! Volumes in 批次 (cases) and 人次 (head count) per day, week and month, by channel,
+//! source, topic, town and department, with 环比 (against the period before) and 同比
+//! (against the same period a year before, for weeks and months). A change row's
+//! numerator is the change, its denominator the earlier figure, its value the change as a
+//! share (null when the earlier figure is 0); no change row when the earlier period lies
+//! before the data begins.
+
+use std::collections::HashMap;
+
+use polars::prelude::DataFrame;
+
+use super::Metric;
+use super::frame::{col, previous, sums};
+use crate::Result;
+
+pub const GRAINS: &[&str] = &["day", "week", "month"];
+pub const DIMENSIONS: &[&str] = &["total", "source", "channel", "topic", "town", "dept"];
+
+pub fn volumes(df: &DataFrame) -> Result<Vec<Metric>> {
+    let mut out = vec![];
+    for &grain in GRAINS {
+        for &dim in DIMENSIONS {
+            let rows = sums(df, None, grain, dim, &[col::ONE, col::PEOPLE])?;
+            let Some(first) = rows.iter().map(|r| r.0.clone()).min() else { continue };
+            let by: HashMap<(&str, &str), &Vec<f64>> =
+                rows.iter().map(|(p, k, v)| ((p.as_str(), k.as_str()), v)).collect();
+            for (period, key, v) in &rows {
+                out.push(Metric::count(grain, period, "all", dim, key, "批次", v[0]));
+                out.push(Metric::count(grain, period, "all", dim, key, "人次", v[1]));
+                let (prev, year_ago) = previous(grain, period);
+                let changes =
+                    [("批次环比", "人次环比", prev), ("批次同比", "人次同比", year_ago.filter(|_| grain != "day"))];
+                for (m_cases, m_people, base) in changes {
+                    let Some(base) = base.filter(|b| *b >= first) else { continue };
+                    let b = by.get(&(base.as_str(), key.as_str())).map_or([0.0, 0.0], |v| [v[0], v[1]]);
+                    out.push(Metric::ratio(grain, period, "all", dim, key, m_cases, v[0] - b[0], b[0]));
+                    out.push(Metric::ratio(grain, period, "all", dim, key, m_people, v[1] - b[1], b[1]));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
