@@ -19,7 +19,7 @@ use crate::{Error, Result};
 /// Days after a case in which an escalation counts.
 pub const HORIZON_DAYS: i64 = 30;
 /// Training rows kept at most (an even stride through history).
-const MAX_TRAIN: usize = 50_000;
+const MAX_TRAIN: usize = 30_000;
 
 const TOPICS: &[&str] =
     &["房地产", "欠薪", "非法集资", "征地拆迁", "涉法涉诉", "退役军人", "生态环境", "村务", "社会保障"];
@@ -172,8 +172,8 @@ impl EscalationModel {
         }
         let fitted = LogisticRegression::default()
             .alpha(1.0)
-            .gradient_tolerance(1e-5)
-            .max_iterations(500)
+            .gradient_tolerance(1e-4)
+            .max_iterations(100)
             .fit(&Dataset::new(m, labels))
             .map_err(|e| Error::Model(format!("fitting the escalation model: {e}")))?;
         // linfa's positive class is the larger label: `true`
@@ -184,7 +184,7 @@ impl EscalationModel {
             weights: fitted.params().iter().map(|w| w * sign).collect(),
             intercept: fitted.intercept() * sign,
             trained_on: rows.len(),
-            positives,
+            positives: kept_pos,
         }))
     }
 

@@ -1,0 +1,126 @@
+//! Near-duplicates: the same complaint sent again, by the same person or copied by others.
+//!
+//! Each text becomes a set of character 3-grams (letters, digits and CJK only), sketched
+//! by one-permutation MinHash (`K` bins, one hash per shingle, empty bins filled from the
+//! next bin) so a sketch costs one pass over the text. Locality-sensitive hashing over
+//! `BANDS` bands of `ROWS` bins proposes candidates; within a band bucket each member is
+//! checked against the bucket's first member only, so work stays linear even when
+//! thousands of texts share a bucket. Pairs whose estimated Jaccard similarity reaches
+//! `threshold` are joined (union-find) into near-duplicate groups.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+pub const K: usize = 64;
+pub const BANDS: usize = 16;
+pub const ROWS: usize = K / BANDS;
+/// Default estimated Jaccard similarity for two texts to be near-duplicates.
+pub const THRESHOLD: f64 = 0.7;
+
+fn mix(mut x: u64) -> u64 {
+    // splitmix64 finaliser
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The MinHash sketch of a text; `None` when it has fewer than 3 usable characters.
+pub fn sketch(text: &str) -> Option<[u32; K]> {
+    let chars: Vec<u32> = text.chars().filter(|c| c.is_alphanumeric()).map(|c| c as u32).collect();
+    if chars.len() < 3 {
+        return None;
+    }
+    let mut bins = [u32::MAX; K];
+    for w in chars.windows(3) {
+        let h = mix((u64::from(w[0]) << 42) ^ (u64::from(w[1]) << 21) ^ u64::from(w[2]));
+        let bin = (h % K as u64) as usize;
+        let v = (h >> 32) as u32;
+        if v < bins[bin] {
+            bins[bin] = v;
+        }
+    }
+    // densify: an empty bin borrows from the next filled one (rotation), salted by distance
+    for i in 0..K {
+        if bins[i] == u32::MAX {
+            let mut j = 1;
+            while bins[(i + j) % K] == u32::MAX && j < K {
+                j += 1;
+            }
+            let src = bins[(i + j) % K];
+            bins[i] = if src == u32::MAX { u32::MAX } else { (mix(u64::from(src) ^ ((j as u64) << 40)) >> 32) as u32 };
+        }
+    }
+    Some(bins)
+}
+
+/// Estimated Jaccard similarity of two sketches.
+pub fn similarity(a: &[u32; K], b: &[u32; K]) -> f64 {
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / K as f64
+}
+
+fn find(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        parent[i as usize] = parent[parent[i as usize] as usize];
+        i = parent[i as usize];
+    }
+    i
+}
+
+/// Near-duplicate group of each text: the index of the group's first member, or `None`
+/// for a text with no near-duplicate.
+pub fn groups(texts: &[&str], threshold: f64) -> Vec<Option<usize>> {
+    let sketches: Vec<Option<[u32; K]>> = texts.par_iter().map(|t| sketch(t)).collect();
+    let n = texts.len();
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    for band in 0..BANDS {
+        let mut buckets: HashMap<u64, u32> = HashMap::with_capacity(n);
+        for (i, s) in sketches.iter().enumerate() {
+            let Some(s) = s else { continue };
+            let rows = &s[band * ROWS..(band + 1) * ROWS];
+            let key = rows.iter().fold(band as u64, |acc, &v| mix(acc ^ u64::from(v)));
+            match buckets.get(&key) {
+                None => {
+                    buckets.insert(key, i as u32);
+                }
+                Some(&first) => {
+                    let f = sketches[first as usize].as_ref().expect("bucketed texts have sketches");
+                    if similarity(f, s) >= threshold {
+                        let (a, b) = (find(&mut parent, first), find(&mut parent, i as u32));
+                        if a != b {
+                            parent[a.max(b) as usize] = a.min(b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let roots: Vec<u32> = (0..n as u32).map(|i| find(&mut parent, i)).collect();
+    let mut size: HashMap<u32, usize> = HashMap::new();
+    for &r in &roots {
+        *size.entry(r).or_default() += 1;
+    }
+    roots.iter().map(|r| (size[r] > 1).then_some(*r as usize)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_and_light_edits_group_and_different_complaints_do_not() {
+        let a = "翠湖花园小区开发商逾期交房已经两年，业主多次找售楼部无果，请政府督促开发商尽快交房。";
+        let b = "翠湖花园小区开发商逾期交房已经两年了，业主多次找售楼部无果，请政府督促开发商尽快交房！";
+        let c = "我家孩子今年九月上小学，户口在城关镇，学校说学位已满不能入学，请教育局协调解决。";
+        let d = "宏建建筑工程有限公司拖欠我们三十多名农民工工资共计四十万元，春节前要不到钱回不了家。";
+        let g = groups(&[a, b, c, d, a], THRESHOLD);
+        assert_eq!(g[0], Some(0));
+        assert_eq!(g[1], Some(0));
+        assert_eq!(g[4], Some(0));
+        assert_eq!(g[2], None);
+        assert_eq!(g[3], None);
+        assert!(similarity(&sketch(a).unwrap(), &sketch(c).unwrap()) < 0.2);
+        assert_eq!(sketch("好"), None);
+    }
+}
