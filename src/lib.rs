@@ -7,6 +7,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod cluster;
 pub mod entities;
 pub mod error;
 pub mod generate;

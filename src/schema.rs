@@ -17,8 +17,11 @@ pub mod table {
     pub const RISK_GROUPS: &str = "risk_groups";
     pub const METRICS: &str = "metrics";
     pub const DEADLINES: &str = "deadlines";
+    pub const CLUSTERS: &str = "clusters";
+    pub const CLUSTER_MEMBERS: &str = "cluster_members";
     /// Every table `minqing sql` may register, in a stable order.
-    pub const ALL: &[&str] = &[CASES, REJECTS, PERSONS, ENRICHED, RISK, RISK_GROUPS, METRICS, DEADLINES];
+    pub const ALL: &[&str] =
+        &[CASES, REJECTS, PERSONS, ENRICHED, RISK, RISK_GROUPS, METRICS, DEADLINES, CLUSTERS, CLUSTER_MEMBERS];
 }
 
 /// Columns of the canonical `cases` table (see DESIGN.md).
@@ -183,6 +186,99 @@ pub mod deadlines {
     /// Days from the as-of date to the due date; negative when overdue.
     pub const DAYS_LEFT: &str = "days_left";
     pub const AS_OF: &str = "as_of";
+}
+
+/// Columns of `clusters`: same-type case groups (类案) with heat and suggested assignment.
+pub mod clusters {
+    pub const CLUSTER_ID: &str = "cluster_id";
+    /// `issue` (one entity, one matter, with collective action or threats), `routine` (one
+    /// entity, one matter, ordinary individual complaints: 常发) or `duplicate` (the same
+    /// text sent again from one locality, no entity named).
+    pub const KIND: &str = "kind";
+    pub const TITLE: &str = "title";
+    pub const FOCUS_TOPIC: &str = "focus_topic";
+    pub const FOCUS_SUB: &str = "focus_sub";
+    pub const ENTITY_KEY: &str = "entity_key";
+    pub const CASES: &str = "cases";
+    pub const PEOPLE: &str = "people";
+    pub const PETITIONERS: &str = "petitioners";
+    pub const PETITION: &str = "petition";
+    pub const HOTLINE: &str = "hotline";
+    pub const MESSAGE: &str = "message";
+    pub const OPINION: &str = "opinion";
+    /// The source of the earliest case: where the issue showed first.
+    pub const FIRST_SOURCE: &str = "first_source";
+    pub const FIRST_SEEN: &str = "first_seen";
+    pub const LAST_SEEN: &str = "last_seen";
+    /// Cases per week, the 12 weeks ending on the as-of day, oldest first: `0,1,3,…`.
+    pub const WEEKLY: &str = "weekly";
+    /// `城关镇 12、青石镇 3`: the localities owning the cases (属地).
+    pub const REGIONS: &str = "regions";
+    pub const DEPTS: &str = "depts";
+    pub const RISK_MAX: &str = "risk_max";
+    pub const RED_CASES: &str = "red_cases";
+    pub const ENGAGEMENT: &str = "engagement";
+    pub const HEAT: &str = "heat";
+    pub const HEAT_RANK: &str = "heat_rank";
+    /// The functional department that leads the class (双向交办).
+    pub const LEAD_DEPT: &str = "lead_dept";
+    /// `首发 X1；风险最高 X7；典型表述 X3`.
+    pub const REPRESENTATIVE: &str = "representative";
+    /// Resolved cases with how they were handled (the typical-case library).
+    pub const TYPICAL: &str = "typical";
+    pub const AS_OF: &str = "as_of";
+}
+
+/// Columns of `cluster_members`.
+pub mod cluster_members {
+    pub const CLUSTER_ID: &str = "cluster_id";
+    pub const CASE_ID: &str = "case_id";
+    pub const SOURCE: &str = "source";
+    /// Near-duplicate group (the case_id of its first member), when the text was sent again.
+    pub const DUP_OF: &str = "dup_of";
+}
+
+/// Schema of `clusters`.
+pub fn clusters_schema() -> SchemaRef {
+    use DataType::{Date32, Float64, Int32, Int64, Utf8 as S};
+    use clusters::*;
+    Arc::new(Schema::new(vec![
+        f(CLUSTER_ID, S, false),
+        f(KIND, S, false),
+        f(TITLE, S, false),
+        f(FOCUS_TOPIC, S, false),
+        f(FOCUS_SUB, S, false),
+        f(ENTITY_KEY, S, true),
+        f(CASES, Int64, false),
+        f(PEOPLE, Int64, false),
+        f(PETITIONERS, Int64, false),
+        f(PETITION, Int64, false),
+        f(HOTLINE, Int64, false),
+        f(MESSAGE, Int64, false),
+        f(OPINION, Int64, false),
+        f(FIRST_SOURCE, S, false),
+        f(FIRST_SEEN, ts(), false),
+        f(LAST_SEEN, ts(), false),
+        f(WEEKLY, S, false),
+        f(REGIONS, S, false),
+        f(DEPTS, S, false),
+        f(RISK_MAX, Int32, true),
+        f(RED_CASES, Int64, false),
+        f(ENGAGEMENT, Int64, false),
+        f(HEAT, Float64, false),
+        f(HEAT_RANK, Int32, false),
+        f(LEAD_DEPT, S, false),
+        f(REPRESENTATIVE, S, false),
+        f(TYPICAL, S, false),
+        f(AS_OF, Date32, false),
+    ]))
+}
+
+/// Schema of `cluster_members`.
+pub fn cluster_members_schema() -> SchemaRef {
+    use DataType::Utf8 as S;
+    use cluster_members::*;
+    Arc::new(Schema::new(vec![f(CLUSTER_ID, S, false), f(CASE_ID, S, false), f(SOURCE, S, false), f(DUP_OF, S, true)]))
 }
 
 /// Schema of `risk`.
@@ -390,6 +486,8 @@ pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
         table::RISK_GROUPS => Ok(risk_groups_schema()),
         table::METRICS => Ok(metrics_schema()),
         table::DEADLINES => Ok(deadlines_schema()),
+        table::CLUSTERS => Ok(clusters_schema()),
+        table::CLUSTER_MEMBERS => Ok(cluster_members_schema()),
         other => Err(crate::Error::Schema(format!("unknown table `{other}`; known tables: {}", table::ALL.join(", ")))),
     }
 }

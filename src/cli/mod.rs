@@ -42,6 +42,8 @@ enum Command {
     Enrich(EnrichArgs),
     /// Score stability risk per case, petitioner and entity → `risk`, `risk_groups`
     Risk(RiskArgs),
+    /// Near-duplicates and same-type clusters (类案) with heat → `clusters`, `cluster_members`, clusters.xlsx
+    Cluster(ClusterArgs),
     /// Deadlines, work rates, volumes, township ranking, surges and backlog → `metrics`, `deadlines`
     Metrics(MetricsArgs),
     /// Fit a text classifier on a labelled export with its own label set
@@ -63,6 +65,32 @@ struct RiskArgs {
     /// Score as known on this day [default: the latest day in the warehouse]
     #[arg(long, value_name = "DATE")]
     as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+struct ClusterArgs {
+    /// Cluster as of this day [default: the latest day in the warehouse]
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<NaiveDate>,
+    /// Folder for clusters.xlsx (类案清单)
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    out: PathBuf,
+    /// An issue quiet this many days starts a new cluster
+    #[arg(long, default_value_t = 60)]
+    gap_days: i64,
+    /// Fewest cases in a cluster
+    #[arg(long, default_value_t = 3)]
+    min_cases: usize,
+}
+
+#[derive(Debug, Args)]
+struct EvalClusterArgs {
+    /// CSV with case_id and group (or a generator truth.csv with incident_id), optionally source
+    #[arg(long, value_name = "FILE")]
+    truth: PathBuf,
+    /// Count only clusters of these kinds (issue, routine, duplicate) [default: all]
+    #[arg(long, value_delimiter = ',')]
+    kinds: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +145,8 @@ enum EvalCommand {
     Classify(EvalClassifyArgs),
     /// AUC and precision at the top 50 of the escalation model and the rule score, on a time split
     Risk(EvalRiskArgs),
+    /// Pairwise precision/recall/F1, ARI and NMI of `clusters` against a truth file
+    Cluster(EvalClusterArgs),
 }
 
 #[derive(Debug, Args)]
@@ -273,6 +303,26 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             println!("{}", crate::risk::run(&wh, &cli.models, a.as_of)?);
             Ok(Status::Ok)
         }
+        Command::Cluster(a) => {
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            let cfg =
+                crate::cluster::ClusterConfig { gap_days: a.gap_days, min_cases: a.min_cases, ..Default::default() };
+            let (rep, clusters, facts) = crate::cluster::run(&wh, &cfg, a.as_of)?;
+            println!("{rep}");
+            if rep.as_of.is_some() {
+                let path = a.out.join("clusters.xlsx");
+                crate::cluster::xlsx::write(&path, &clusters, &facts)?;
+                println!("  类案清单: {}", path.display());
+            }
+            Ok(Status::Ok)
+        }
+        Command::Eval(EvalCommand::Cluster(a)) => {
+            let wh = Warehouse::open_read(&warehouse(Path::new("warehouse")))?;
+            let kinds: Vec<&str> = a.kinds.iter().map(String::as_str).collect();
+            let kinds = (!kinds.is_empty()).then_some(kinds.as_slice());
+            println!("{}", crate::cluster::evaluate(&wh, &a.truth, kinds)?);
+            Ok(Status::Ok)
+        }
         Command::Metrics(a) => {
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
             let cfg = crate::metrics::MetricsConfig {
@@ -370,6 +420,12 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let populations = Some(sample.join("populations.csv")).filter(|p| p.exists());
             let cfg = crate::metrics::MetricsConfig { populations, ..Default::default() };
             println!("{}", crate::metrics::run(&wh, &cfg, None)?);
+            println!("\n== same-type clusters ==");
+            let (rep, clusters, facts) = crate::cluster::run(&wh, &crate::cluster::ClusterConfig::default(), None)?;
+            println!("{rep}");
+            let xlsx = a.out.join("reports").join("clusters.xlsx");
+            crate::cluster::xlsx::write(&xlsx, &clusters, &facts)?;
+            println!("  类案清单: {}", xlsx.display());
             println!("\n== warehouse {} ==", wh.root().display());
             println!("{}", crate::report::summarize(&wh)?);
             println!(

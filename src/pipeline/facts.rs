@@ -55,6 +55,8 @@ pub struct CaseFacts {
     /// The finer matter (逾期交房, 物业, 农民工工资, …), empty when unknown.
     pub focus_sub: Arc<str>,
     pub entity: Option<Arc<str>>,
+    /// The functional department that leads the matter (住建, 人社, …), from `enriched`.
+    pub lead_dept: Option<Arc<str>>,
     /// Asserted threat language: (kind, term).
     pub threats: Vec<(String, String)>,
 }
@@ -231,6 +233,7 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
                 focus_topic: strings.get("其他"),
                 focus_sub: strings.get(""),
                 entity: None,
+                lead_dept: None,
                 threats: vec![],
             });
         }
@@ -239,7 +242,8 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
         out.iter().enumerate().map(|(i, f)| ((f.source.clone(), f.case_id.clone()), i)).collect();
     {
         use enriched::*;
-        let cols = [CASE_ID, SOURCE, FOCUS_TOPIC, FOCUS_SUB, ENTITY_KEY, THREATS, REGION_COUNTY, REGION_TOWN];
+        let cols =
+            [CASE_ID, SOURCE, FOCUS_TOPIC, FOCUS_SUB, LEAD_DEPT, ENTITY_KEY, THREATS, REGION_COUNTY, REGION_TOWN];
         for b in read_table_columns(wh, table::ENRICHED, Some(&cols))? {
             let c = Cols(&b);
             let threats = c.col(THREATS)?.as_list::<i32>();
@@ -253,6 +257,7 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
                 f.focus_topic = strings.get(c.str(FOCUS_TOPIC, i)?.unwrap_or("其他"));
                 f.focus_sub = strings.get(c.str(FOCUS_SUB, i)?.unwrap_or(""));
                 f.entity = c.str(ENTITY_KEY, i)?.map(|v| strings.get(v));
+                f.lead_dept = c.str(LEAD_DEPT, i)?.filter(|v| !v.is_empty()).map(|v| strings.get(v));
                 if f.town.is_none() {
                     f.town = c.str(REGION_TOWN, i)?.map(|v| strings.get(v));
                     f.county = f.county.take().or(c.str(REGION_COUNTY, i)?.map(|v| strings.get(v)));

@@ -1,0 +1,574 @@
+//! Same-type cases (类案) and hot issues.
+//!
+//! Two levels. Near-duplicates (`minhash`): the same text sent again. Same-type clusters:
+//! the cases of all four sources about one entity on one focus topic (an estate's delayed
+//! delivery, a company's unpaid wages, a collapsed platform), split where the issue goes
+//! quiet for `gap_days`; a group needs `min_cases` cases from at least two petitioners or
+//! two sources, so individual complaints stay out. Texts sent again without a named
+//! entity form `duplicate` clusters. Each cluster gets a title in the analysts' style,
+//! counts per source, people, petitioners, regions, departments, weekly trend, risk
+//! (from the `risk` table when scored), heat (`heat`), representative and typical cases,
+//! and the suggested two-way assignment: the lead functional department of the matter
+//! (`models/topics.toml`) and the localities owning each case. Writes `clusters`,
+//! `cluster_members`; `xlsx` writes the 类案清单; `eval` scores clusters against truth.
+
+pub mod eval;
+pub mod heat;
+pub mod minhash;
+pub mod xlsx;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
+};
+use arrow::datatypes::Int32Type;
+use arrow::record_batch::RecordBatch;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+pub use eval::{ClusterEval, evaluate};
+
+use crate::Result;
+use crate::pipeline::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
+use crate::risk::rules::entity_name;
+use crate::schema::{cases, cluster_members_schema, clusters_schema, risk, table};
+use crate::warehouse::{Warehouse, read_table_columns};
+
+pub const SOURCES: [&str; 4] = ["petition", "hotline", "message", "opinion"];
+/// Share of an entity cluster's cases with collective action or threat language that makes
+/// it an `issue` rather than `routine` (常发: the same entity, ordinary individual complaints).
+pub const ISSUE_SIGNAL: f64 = 0.05;
+/// Weeks in a cluster's trend.
+pub const TREND_WEEKS: usize = 12;
+
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// An issue quiet this long starts a new cluster.
+    pub gap_days: i64,
+    pub min_cases: usize,
+    /// Estimated Jaccard similarity of near-duplicate texts.
+    pub dup_threshold: f64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig { gap_days: 60, min_cases: 3, dup_threshold: minhash::THRESHOLD }
+    }
+}
+
+/// One cluster, its members as indices into the facts.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub id: String,
+    pub kind: &'static str,
+    pub title: String,
+    pub topic: String,
+    pub sub: String,
+    pub entity: Option<String>,
+    pub members: Vec<usize>,
+    pub people: i64,
+    pub petitioners: usize,
+    pub by_source: [usize; 4],
+    pub first_source: String,
+    pub first: NaiveDateTime,
+    pub last: NaiveDateTime,
+    pub weekly: Vec<u32>,
+    pub regions: String,
+    pub depts: String,
+    pub risk_max: Option<i32>,
+    pub red: usize,
+    pub engagement: i64,
+    pub heat: f64,
+    pub heat_rank: usize,
+    pub lead_dept: String,
+    pub representative: String,
+    pub typical: String,
+}
+
+/// What the text of a case says and how it was answered, for sketches and the typical-case library.
+struct Texts {
+    title: Vec<String>,
+    text: Vec<String>,
+    reply: Vec<Option<String>>,
+}
+
+fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
+    let index: HashMap<(&str, &str), usize> =
+        facts.iter().enumerate().map(|(i, f)| ((&*f.source, f.case_id.as_str()), i)).collect();
+    let mut text = vec![String::new(); facts.len()];
+    let mut titles = vec![String::new(); facts.len()];
+    let mut reply = vec![None; facts.len()];
+    let cols = [cases::CASE_ID, cases::SOURCE, cases::TITLE, cases::CONTENT, cases::REPLY];
+    for b in read_table_columns(wh, table::CASES, Some(&cols))? {
+        let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>().clone();
+        let (id, src, title, content, rep) =
+            (s(cases::CASE_ID), s(cases::SOURCE), s(cases::TITLE), s(cases::CONTENT), s(cases::REPLY));
+        for r in 0..b.num_rows() {
+            if let Some(&i) = index.get(&(src.value(r), id.value(r))) {
+                let t = if title.is_null(r) { "" } else { title.value(r) };
+                text[i] = format!("{t} {}", content.value(r));
+                titles[i] = t.to_string();
+                reply[i] = (!rep.is_null(r) && !rep.value(r).trim().is_empty()).then(|| rep.value(r).to_string());
+            }
+        }
+    }
+    Ok(Texts { title: titles, text, reply })
+}
+
+/// Risk score by (source, case_id), when `risk` has been scored.
+fn risk_scores(wh: &Warehouse) -> Result<HashMap<(String, String), i32>> {
+    let mut out = HashMap::new();
+    if wh.parts(table::RISK)?.is_empty() {
+        return Ok(out);
+    }
+    for b in read_table_columns(wh, table::RISK, Some(&[risk::SOURCE, risk::CASE_ID, risk::SCORE]))? {
+        let (Some(s), Some(c), Some(v)) =
+            (b.column_by_name(risk::SOURCE), b.column_by_name(risk::CASE_ID), b.column_by_name(risk::SCORE))
+        else {
+            continue;
+        };
+        let (s, c, v) = (s.as_string::<i32>(), c.as_string::<i32>(), v.as_primitive::<Int32Type>());
+        for i in 0..b.num_rows() {
+            out.insert((s.value(i).to_string(), c.value(i).to_string()), v.value(i));
+        }
+    }
+    Ok(out)
+}
+
+/// The problem as analysts name it, by matter.
+fn problem(topic: &str, sub: &str) -> Option<String> {
+    let what = match sub {
+        "逾期交房" => "逾期交房",
+        "烂尾" => "项目烂尾",
+        "办证难" => "办证难",
+        "质量" => "房屋质量",
+        "物业" => "物业服务",
+        "农民工工资" => "拖欠农民工工资",
+        "工程款" => "拖欠工程款",
+        "个人欠薪" => "拖欠工资",
+        "集资诈骗" => "非法集资",
+        "征地补偿" => "征地补偿",
+        "拆迁" => "拆迁安置",
+        "执行难" => "执行难",
+        "待遇落实" => "待遇落实",
+        "入学" => "入学难",
+        "医疗纠纷" => "医疗纠纷",
+        "污染" => "环境污染",
+        "噪音扰民" => "噪音扰民",
+        "社保" => "社保待遇",
+        "村务公开" => "村务公开",
+        _ if topic.is_empty() || topic == "其他" => return None,
+        _ => topic,
+    };
+    Some(what.to_string())
+}
+
+/// "翠湖花园小区逾期交房问题", "宏建建筑工程有限公司拖欠农民工工资问题"; for a matter no
+/// class names, "XX相关问题" or, without an entity, the first case's own title.
+pub fn title(entity: Option<&str>, town: Option<&str>, topic: &str, sub: &str, first_title: &str) -> String {
+    let who = entity.map(entity_name).or(town).unwrap_or("");
+    match (problem(topic, sub), entity) {
+        (Some(p), _) => format!("{who}{p}问题"),
+        (None, Some(e)) => format!("{}相关问题", entity_name(e)),
+        (None, None) if !first_title.trim().is_empty() => {
+            let t: String = first_title.trim().chars().take(24).collect();
+            format!("{who}“{t}”同类诉求")
+        }
+        (None, None) => format!("{who}同类诉求"),
+    }
+}
+
+fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in items.filter(|s| !s.is_empty()) {
+        *n.entry(i).or_default() += 1;
+    }
+    n.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(k, _)| k)
+}
+
+/// `城关镇 12、青石镇 3` (most first).
+fn tally<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in items {
+        *n.entry(i).or_default() += 1;
+    }
+    let mut v: Vec<(&str, usize)> = n.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter().map(|(k, c)| format!("{k} {c}")).collect::<Vec<_>>().join("、")
+}
+
+/// Member lists: issue clusters, then duplicate clusters among the rest.
+pub fn group(facts: &[CaseFacts], dup: &[Option<usize>], cfg: &ClusterConfig) -> Vec<(&'static str, Vec<usize>)> {
+    // one issue: one entity, one matter (an estate's delayed delivery is not its property management)
+    let mut issues: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        if let Some(e) = &f.entity {
+            issues.entry((e, &f.focus_topic, &f.focus_sub)).or_default().push(i);
+        }
+    }
+    let enough = |m: &[usize]| {
+        let people: HashSet<&str> = m.iter().filter_map(|&i| facts[i].person.as_deref()).collect();
+        let sources: HashSet<&str> = m.iter().map(|&i| &*facts[i].source).collect();
+        m.len() >= cfg.min_cases && (people.len() >= 2 || sources.len() >= 2)
+    };
+    let mut out: Vec<(&'static str, Vec<usize>)> = vec![];
+    let mut taken = vec![false; facts.len()];
+    for idx in issues.into_values() {
+        let mut run: Vec<usize> = vec![];
+        for i in idx {
+            if run.last().is_some_and(|&p| facts[i].received - facts[p].received > Duration::days(cfg.gap_days)) {
+                if enough(&run) {
+                    out.push(("issue", std::mem::take(&mut run)));
+                } else {
+                    run.clear();
+                }
+            }
+            run.push(i);
+        }
+        if enough(&run) {
+            out.push(("issue", run));
+        }
+    }
+    // an entity's steady trickle of individual complaints is 常发 (routine), not a hot issue:
+    // an issue shows collective action or threats in at least `ISSUE_SIGNAL` of its cases
+    for (kind, m) in out.iter_mut() {
+        let signals = m
+            .iter()
+            .filter(|&&i| facts[i].is_collective() || !facts[i].threats.is_empty() || facts[i].threat_flag)
+            .count();
+        if (signals as f64) < ISSUE_SIGNAL * m.len() as f64 {
+            *kind = "routine";
+        }
+    }
+    // an issue's cases read as different matters (逾期交房 / 烂尾) are still one issue:
+    // merge issues of one entity and topic that run into each other
+    let mut merged: Vec<(&'static str, Vec<usize>)> = vec![];
+    let mut issues_by: BTreeMap<(&str, &str), Vec<Vec<usize>>> = BTreeMap::new();
+    for (kind, m) in out {
+        if kind == "issue" {
+            let f = &facts[m[0]];
+            issues_by.entry((f.entity.as_deref().unwrap_or(""), &f.focus_topic)).or_default().push(m);
+        } else {
+            merged.push((kind, m));
+        }
+    }
+    for mut runs in issues_by.into_values() {
+        runs.sort_by_key(|m| m[0]);
+        let mut cur: Vec<usize> = vec![];
+        for m in runs {
+            let last = cur.iter().copied().max();
+            if last.is_some_and(|l| facts[m[0]].received - facts[l].received > Duration::days(cfg.gap_days)) {
+                cur.sort_unstable();
+                merged.push(("issue", std::mem::take(&mut cur)));
+            }
+            cur.extend(m);
+        }
+        cur.sort_unstable();
+        merged.push(("issue", cur));
+    }
+    let mut out = merged;
+    for (_, m) in &out {
+        for &i in m {
+            taken[i] = true;
+        }
+    }
+    // the same text from one locality (a template sent from several towns is several issues)
+    let mut dups: BTreeMap<(usize, &str), Vec<usize>> = BTreeMap::new();
+    for (i, d) in dup.iter().enumerate() {
+        if let Some(root) = d.filter(|_| !taken[i]) {
+            dups.entry((root, facts[i].town.as_deref().unwrap_or(""))).or_default().push(i);
+        }
+    }
+    out.extend(dups.into_values().filter(|m| m.len() >= cfg.min_cases).map(|m| ("duplicate", m)));
+    out
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClusterReport {
+    pub as_of: Option<NaiveDate>,
+    pub cases: usize,
+    pub dup_cases: usize,
+    pub dup_groups: usize,
+    pub clusters: usize,
+    pub clustered: usize,
+    pub top: Vec<(String, usize, f64)>,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for ClusterReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(as_of) = self.as_of else { return write!(f, "no cases to cluster") };
+        writeln!(f, "clustered {} cases as of {as_of} in {:.1}s", self.cases, self.seconds)?;
+        writeln!(f, "  near-duplicates: {} cases in {} groups", self.dup_cases, self.dup_groups)?;
+        write!(f, "  类案: {} clusters holding {} cases; hottest:", self.clusters, self.clustered)?;
+        for (t, n, h) in &self.top {
+            write!(f, "\n    {t} — {n}件, 热度 {h:.1}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Find near-duplicates and clusters as of `as_of` (default: the latest day).
+pub fn run(
+    wh: &Warehouse,
+    cfg: &ClusterConfig,
+    as_of: Option<NaiveDate>,
+) -> Result<(ClusterReport, Vec<Cluster>, Vec<CaseFacts>)> {
+    let t0 = Instant::now();
+    let mut facts = load_facts(wh)?;
+    let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else {
+        return Ok((ClusterReport::default(), vec![], vec![]));
+    };
+    facts.retain(|f| f.received.date() <= as_of);
+    let texts = load_texts(wh, &facts)?;
+    let refs: Vec<&str> = texts.text.iter().map(String::as_str).collect();
+    let dup = minhash::groups(&refs, cfg.dup_threshold);
+    tracing::info!("cluster: near-duplicates at {:.2}s", t0.elapsed().as_secs_f64());
+    let scores = risk_scores(wh)?;
+    let score = |i: usize| scores.get(&(facts[i].source.to_string(), facts[i].case_id.clone())).copied();
+    let mut clusters: Vec<Cluster> = group(&facts, &dup, cfg)
+        .into_iter()
+        .map(|(kind, m)| describe(kind, m, &facts, &texts, &dup, &score, as_of))
+        .collect();
+    heat::rank(&mut clusters, as_of);
+
+    let mut report = ClusterReport {
+        as_of: Some(as_of),
+        cases: facts.len(),
+        dup_cases: dup.iter().filter(|d| d.is_some()).count(),
+        dup_groups: dup.iter().flatten().collect::<HashSet<_>>().len(),
+        clusters: clusters.len(),
+        clustered: clusters.iter().map(|c| c.members.len()).sum(),
+        ..Default::default()
+    };
+    report.top = clusters.iter().take(5).map(|c| (c.title.clone(), c.members.len(), c.heat)).collect();
+    let mut tx = wh.begin()?;
+    tx.replace(table::CLUSTERS, &[clusters_batch(&clusters, as_of)?])?;
+    tx.replace(table::CLUSTER_MEMBERS, &[members_batch(&clusters, &facts, &dup)?])?;
+    report.seconds = t0.elapsed().as_secs_f64();
+    tx.commit(
+        "cluster",
+        serde_json::json!({"as_of": as_of.to_string(), "clusters": report.clusters, "clustered": report.clustered,
+            "near_duplicates": report.dup_cases}),
+    )?;
+    Ok((report, clusters, facts))
+}
+
+fn describe(
+    kind: &'static str,
+    m: Vec<usize>,
+    facts: &[CaseFacts],
+    texts: &Texts,
+    dup: &[Option<usize>],
+    score: &dyn Fn(usize) -> Option<i32>,
+    as_of: NaiveDate,
+) -> Cluster {
+    let fs = || m.iter().map(|&i| &facts[i]);
+    let topic = most_common(fs().map(|f| &*f.focus_topic)).unwrap_or("其他").to_string();
+    let sub = most_common(fs().map(|f| &*f.focus_sub)).unwrap_or("").to_string();
+    let entity = fs().find_map(|f| f.entity.as_deref()).filter(|_| kind != "duplicate").map(String::from);
+    let town = most_common(fs().filter_map(|f| f.town.as_deref()));
+    let mut by_source = [0usize; 4];
+    for f in fs() {
+        if let Some(k) = SOURCES.iter().position(|s| *s == &*f.source) {
+            by_source[k] += 1;
+        }
+    }
+    let first = &facts[m[0]];
+    let last = &facts[m[m.len() - 1]];
+    let mut weekly = vec![0u32; TREND_WEEKS];
+    for f in fs() {
+        let back = (as_of - f.received.date()).num_days() / 7;
+        if (0..TREND_WEEKS as i64).contains(&back) {
+            weekly[TREND_WEEKS - 1 - back as usize] += 1;
+        }
+    }
+    let scores: Vec<Option<i32>> = m.iter().map(|&i| score(i)).collect();
+    let top_risk =
+        m.iter().zip(&scores).filter_map(|(&i, s)| s.map(|s| (s, i))).max_by_key(|(s, i)| (*s, std::cmp::Reverse(*i)));
+    // the wording sent most often: the member of the largest near-duplicate group
+    let mut dup_n: HashMap<usize, usize> = HashMap::new();
+    for &i in &m {
+        if let Some(d) = dup[i] {
+            *dup_n.entry(d).or_default() += 1;
+        }
+    }
+    let typical_text = dup_n
+        .iter()
+        .max_by_key(|(d, n)| (**n, std::cmp::Reverse(**d)))
+        .map(|(&d, _)| m.iter().copied().find(|&i| dup[i] == Some(d)).expect("a member of the group"));
+    let mut rep = vec![format!("首发 {}（{}）", first.case_id, first.source)];
+    if let Some((s, i)) = top_risk {
+        rep.push(format!("风险最高 {}（{}分）", facts[i].case_id, s));
+    }
+    if let Some(i) = typical_text {
+        rep.push(format!("典型表述 {}（{}件同文）", facts[i].case_id, dup_n[&dup[i].expect("grouped")]));
+    }
+    // typical-case library: resolved and answered, the hardest (highest risk) first
+    let mut resolved: Vec<(i32, usize)> = m
+        .iter()
+        .zip(&scores)
+        .filter(|(i, _)| {
+            let f = &facts[**i];
+            f.closed.is_some_and(|c| c.date() <= as_of)
+                && matches!(f.satisfaction.as_deref(), Some("满意" | "基本满意"))
+                && texts.reply[**i].is_some()
+        })
+        .map(|(&i, s)| (s.unwrap_or(0), i))
+        .collect();
+    resolved.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let typical: Vec<String> = resolved
+        .iter()
+        .take(2)
+        .map(|&(_, i)| {
+            let r: String = texts.reply[i].as_deref().unwrap_or("").chars().take(80).collect();
+            format!("{}（{}）：{r}", facts[i].case_id, facts[i].satisfaction.as_deref().unwrap_or(""))
+        })
+        .collect();
+    let lead = most_common(fs().filter_map(|f| f.lead_dept.as_deref())).unwrap_or("属地").to_string();
+    let id = format!(
+        "C{}",
+        &blake3::hash(
+            format!("{kind}|{}|{topic}|{}|{}", entity.as_deref().unwrap_or(""), first.source, first.case_id).as_bytes()
+        )
+        .to_hex()[..8]
+    );
+    Cluster {
+        id,
+        kind,
+        title: title(entity.as_deref(), town, &topic, &sub, &texts.title[m[0]]),
+        topic,
+        sub,
+        entity,
+        people: fs().map(|f| f.people()).sum(),
+        petitioners: fs().filter_map(|f| f.person.as_deref()).collect::<HashSet<_>>().len(),
+        by_source,
+        first_source: first.source.to_string(),
+        first: first.received,
+        last: last.received,
+        weekly,
+        regions: tally(fs().map(|f| f.town.as_deref().unwrap_or("未知"))),
+        depts: tally(fs().filter_map(|f| f.dept.as_deref())),
+        risk_max: top_risk.map(|(s, _)| s),
+        red: scores.iter().filter(|s| s.is_some_and(|s| s >= 80)).count(),
+        engagement: fs().map(|f| f.engagement).sum(),
+        heat: 0.0,
+        heat_rank: 0,
+        lead_dept: lead,
+        representative: rep.join("；"),
+        typical: typical.join("；"),
+        members: m,
+    }
+}
+
+fn i64s(v: impl Iterator<Item = i64>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(v))
+}
+
+fn strs<'a>(v: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(v.map(Some).collect::<StringArray>())
+}
+
+fn clusters_batch(c: &[Cluster], as_of: NaiveDate) -> Result<RecordBatch> {
+    let cols: Vec<ArrayRef> = vec![
+        strs(c.iter().map(|c| c.id.as_str())),
+        strs(c.iter().map(|c| c.kind)),
+        strs(c.iter().map(|c| c.title.as_str())),
+        strs(c.iter().map(|c| c.topic.as_str())),
+        strs(c.iter().map(|c| c.sub.as_str())),
+        Arc::new(c.iter().map(|c| c.entity.as_deref()).collect::<StringArray>()),
+        i64s(c.iter().map(|c| c.members.len() as i64)),
+        i64s(c.iter().map(|c| c.people)),
+        i64s(c.iter().map(|c| c.petitioners as i64)),
+        i64s(c.iter().map(|c| c.by_source[0] as i64)),
+        i64s(c.iter().map(|c| c.by_source[1] as i64)),
+        i64s(c.iter().map(|c| c.by_source[2] as i64)),
+        i64s(c.iter().map(|c| c.by_source[3] as i64)),
+        strs(c.iter().map(|c| c.first_source.as_str())),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(c.iter().map(|c| time_to_micros(c.first)))),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(c.iter().map(|c| time_to_micros(c.last)))),
+        Arc::new(
+            c.iter()
+                .map(|c| Some(c.weekly.iter().map(u32::to_string).collect::<Vec<_>>().join(",")))
+                .collect::<StringArray>(),
+        ),
+        strs(c.iter().map(|c| c.regions.as_str())),
+        strs(c.iter().map(|c| c.depts.as_str())),
+        Arc::new(c.iter().map(|c| c.risk_max).collect::<Int32Array>()),
+        i64s(c.iter().map(|c| c.red as i64)),
+        i64s(c.iter().map(|c| c.engagement)),
+        Arc::new(Float64Array::from_iter_values(c.iter().map(|c| c.heat))),
+        Arc::new(Int32Array::from_iter_values(c.iter().map(|c| c.heat_rank as i32))),
+        strs(c.iter().map(|c| c.lead_dept.as_str())),
+        strs(c.iter().map(|c| c.representative.as_str())),
+        strs(c.iter().map(|c| c.typical.as_str())),
+        Arc::new(Date32Array::from(vec![date32(as_of); c.len()])),
+    ];
+    Ok(RecordBatch::try_new(clusters_schema(), cols)?)
+}
+
+fn members_batch(c: &[Cluster], facts: &[CaseFacts], dup: &[Option<usize>]) -> Result<RecordBatch> {
+    let rows: Vec<(&str, usize)> = c.iter().flat_map(|c| c.members.iter().map(move |&i| (c.id.as_str(), i))).collect();
+    let cols: Vec<ArrayRef> = vec![
+        strs(rows.iter().map(|r| r.0)),
+        strs(rows.iter().map(|r| facts[r.1].case_id.as_str())),
+        strs(rows.iter().map(|r| &*facts[r.1].source)),
+        Arc::new(rows.iter().map(|r| dup[r.1].map(|d| facts[d].case_id.as_str())).collect::<StringArray>()),
+    ];
+    Ok(RecordBatch::try_new(cluster_members_schema(), cols)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_read_like_an_analyst_wrote_them() {
+        assert_eq!(title(Some("翠湖花园小区"), None, "房地产", "逾期交房", ""), "翠湖花园小区逾期交房问题");
+        assert_eq!(
+            title(Some("宏建建筑工程有限公司"), None, "欠薪", "农民工工资", ""),
+            "宏建建筑工程有限公司拖欠农民工工资问题"
+        );
+        assert_eq!(title(None, Some("城关镇"), "退役军人", "待遇落实", ""), "城关镇待遇落实问题");
+        assert_eq!(title(Some("estate:江南丽都"), None, "房地产", "物业", ""), "江南丽都物业服务问题");
+        assert_eq!(title(Some("出租车公司"), None, "其他", "其他", "的哥投诉"), "出租车公司相关问题");
+        assert_eq!(title(None, None, "其他", "", "请修好公园门球场"), "“请修好公园门球场”同类诉求");
+    }
+
+    fn case(day: u32, person: &str, source: &str, entity: Option<&str>) -> CaseFacts {
+        CaseFacts {
+            case_id: format!("{source}-{day}-{person}"),
+            source: source.into(),
+            received: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(9, 0, 0).unwrap()
+                + Duration::days(day as i64),
+            person: Some(person.into()),
+            entity: entity.map(Into::into),
+            focus_topic: "房地产".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn issues_need_several_voices_and_split_when_quiet() {
+        let e = Some("翠湖花园");
+        let mut facts = vec![
+            case(0, "甲", "petition", e),
+            case(3, "乙", "petition", e),
+            case(5, "甲", "opinion", e),
+            // quiet for over 60 days, then one lone complaint: not a cluster
+            case(100, "丙", "hotline", e),
+            // one person writing three times about another estate: not a cluster
+            case(1, "丁", "petition", Some("江南丽都")),
+            case(2, "丁", "petition", Some("江南丽都")),
+            case(4, "丁", "petition", Some("江南丽都")),
+        ];
+        let g = group(&facts, &vec![None; facts.len()], &ClusterConfig::default());
+        assert_eq!(g.len(), 1, "{g:?}");
+        assert_eq!(g[0], ("routine", vec![0, 1, 2]), "individual complaints about one estate: 常发");
+        facts[1].headcount = Some(30);
+        let g = group(&facts, &vec![None; facts.len()], &ClusterConfig::default());
+        assert_eq!(g, vec![("issue", vec![0, 1, 2])], "a collective visit makes it an issue");
+    }
+}
