@@ -11,6 +11,9 @@ use crate::pipeline::facts::CaseFacts;
 use crate::warehouse::atomic_write;
 use crate::{Error, Result};
 
+/// Rows an Excel sheet holds, less one for a closing note.
+const MAX_ROWS: u32 = 1_048_575;
+
 const SOURCE_NAMES: [&str; 4] = ["信访", "12345", "留言", "舆情"];
 
 fn source_name(s: &str) -> &str {
@@ -123,8 +126,14 @@ pub fn write(path: &Path, clusters: &[Cluster], facts: &[CaseFacts]) -> Result<(
     ];
     header(ws, &cols, &bold).map_err(x)?;
     let mut r = 1u32;
-    for c in clusters {
+    let total: usize = clusters.iter().map(|c| c.members.len()).sum();
+    'rows: for c in clusters {
         for &i in &c.members {
+            if r >= MAX_ROWS {
+                let note = format!("……其余{}件见仓库 cluster_members 表（Excel 单表行数上限）", total + 1 - r as usize);
+                ws.write_string(r, 0, note).map_err(x)?;
+                break 'rows;
+            }
             let f = &facts[i];
             let cells = [
                 c.id.as_str(),
