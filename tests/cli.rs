@@ -163,6 +163,9 @@ fn demo_runs_end_to_end_and_sql_speaks_csv_and_json() {
         assert!(out.contains(s), "{s}\n{out}");
     }
     assert!(out.contains("rejects:"), "{out}");
+    let briefing = out.lines().find_map(|l| l.strip_prefix("briefing: ")).expect("the briefing's path");
+    let md = std::fs::read_to_string(d.join(briefing)).unwrap();
+    assert!(md.contains("## 一、总体情况") && md.contains("## 七、工作建议"), "{md}");
     let json = minqing(
         d,
         &[

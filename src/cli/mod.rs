@@ -30,12 +30,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Sample data → ingest → text → risk → metrics, and a summary of the warehouse
+    /// The weekly pipeline on the bundled sample (or generated data); prints the briefing's path
     Demo(DemoArgs),
     /// Write realistic sample exports for all four sources, with a truth file
     Generate(GenerateArgs),
     /// Read exports (xlsx, csv in UTF-8/GBK/GB18030, jsonl) into the warehouse
     Ingest(IngestArgs),
+    /// Run a pipeline file end to end: exports → warehouse → reports/<name>-<as-of>/
+    Run(RunArgs),
     /// Run SQL (DataFusion) over the warehouse tables
     Sql(SqlArgs),
     /// Run the text stages: segmentation, topics, entities, threat language → `enriched`
@@ -58,6 +60,18 @@ struct EnrichArgs {
     /// Gazetteer CSV (kind,name,town,county) [default: MODELS/gazetteer.csv if present]
     #[arg(long)]
     gazetteer: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Pipeline file (pipelines/daily.toml, weekly.toml, monthly.toml or your own)
+    pipeline: PathBuf,
+    /// The day the run is as of [default: the latest day in the warehouse]
+    #[arg(long, value_name = "DATE")]
+    as_of: Option<NaiveDate>,
+    /// Reports folder
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +312,14 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             println!("{}", crate::pipeline::enrich(&wh, &cfg)?);
             Ok(Status::Ok)
         }
+        Command::Run(a) => {
+            let p = crate::pipeline::config::Pipeline::load(&a.pipeline)?;
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            let key = person_key()?;
+            let rep = crate::pipeline::run::run(&wh, &p, &cli.models, &key, a.as_of, &a.out)?;
+            println!("{rep}");
+            Ok(if rep.rejected > 0 { Status::Attention } else { Status::Ok })
+        }
         Command::Risk(a) => {
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
             println!("{}", crate::risk::run(&wh, &cli.models, a.as_of)?);
@@ -407,31 +429,18 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                 }
             };
             let wh = Warehouse::open(&warehouse(&a.out.join("warehouse")))?;
-            println!("== ingest {} ==", sample.display());
-            let rep = ingest(&wh, &[sample.join("exports")], &IngestOptions::default())?;
+            // the shipped weekly pipeline, pointed at the sample
+            let p = crate::pipeline::config::Pipeline::weekly_for(&sample)?;
+            println!("== weekly pipeline on {} ==", sample.display());
+            let rep = crate::pipeline::run::run(&wh, &p, &cli.models, &person_key()?, None, &a.out.join("reports"))?;
             println!("{rep}");
-            println!("\n== text stages ==");
-            let gaz = Some(sample.join("gazetteer.csv")).filter(|p| p.exists());
-            let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, gaz);
-            println!("{}", crate::pipeline::enrich(&wh, &cfg)?);
-            println!("\n== risk ==");
-            println!("{}", crate::risk::run(&wh, &cli.models, None)?);
-            println!("\n== deadlines, rates, ranking, surges ==");
-            let populations = Some(sample.join("populations.csv")).filter(|p| p.exists());
-            let cfg = crate::metrics::MetricsConfig { populations, ..Default::default() };
-            println!("{}", crate::metrics::run(&wh, &cfg, None)?);
-            println!("\n== same-type clusters ==");
-            let (rep, clusters, facts) = crate::cluster::run(&wh, &crate::cluster::ClusterConfig::default(), None)?;
-            println!("{rep}");
-            let xlsx = a.out.join("reports").join("clusters.xlsx");
-            crate::cluster::xlsx::write(&xlsx, &clusters, &facts)?;
-            println!("  类案清单: {}", xlsx.display());
             println!("\n== warehouse {} ==", wh.root().display());
             println!("{}", crate::report::summarize(&wh)?);
             println!(
                 "\nquery it: minqing sql --warehouse {} \"SELECT source, count(*) FROM cases GROUP BY source\"",
                 wh.root().display()
             );
+            println!("\nbriefing: {}", rep.folder.join("briefing.md").display());
             Ok(Status::Ok)
         }
     }
@@ -456,6 +465,11 @@ fn read_folds(path: &Path, n: usize, k: usize) -> anyhow::Result<Vec<usize>> {
 }
 
 fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions) -> anyhow::Result<IngestReport> {
+    Ok(crate::ingest::ingest(wh, inputs, opts, &person_key()?)?)
+}
+
+/// The person key, saying where it came from.
+fn person_key() -> anyhow::Result<PersonKey> {
     let (key, from) = PersonKey::load()?;
     match from {
         KeySource::Created(p) => eprintln!(
@@ -465,5 +479,5 @@ fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions) -> anyhow::R
         KeySource::File(p) => tracing::info!("person key from {}", p.display()),
         KeySource::Env => tracing::info!("person key from MINQING_KEY"),
     }
-    Ok(crate::ingest::ingest(wh, inputs, opts, &key)?)
+    Ok(key)
 }

@@ -69,6 +69,19 @@ pub fn previous(grain: &str, period: &str) -> (Option<String>, Option<String>) {
     }
 }
 
+/// The first day of a `day`/`week`/`month` period key.
+pub fn period_start(grain: &str, period: &str) -> Option<NaiveDate> {
+    match grain {
+        "day" => NaiveDate::parse_from_str(period, "%Y-%m-%d").ok(),
+        "week" => {
+            let (y, w) = period.split_once("-W")?;
+            NaiveDate::from_isoywd_opt(y.parse().ok()?, w.parse().ok()?, chrono::Weekday::Mon)
+        }
+        "month" => NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok(),
+        _ => None,
+    }
+}
+
 fn rated(s: Option<&str>) -> bool {
     matches!(s, Some("满意" | "基本满意" | "不满意"))
 }

@@ -2,15 +2,15 @@
 //! source, topic, town and department, with 环比 (against the period before) and 同比
 //! (against the same period a year before, for weeks and months). A change row's
 //! numerator is the change, its denominator the earlier figure, its value the change as a
-//! share (null when the earlier figure is 0); no change row when the earlier period lies
-//! before the data begins.
+//! share (null when the earlier figure is 0); no change row when the earlier period starts
+//! before the data does (a partly covered base would make the change meaningless).
 
 use std::collections::HashMap;
 
 use polars::prelude::DataFrame;
 
 use super::Metric;
-use super::frame::{col, previous, sums};
+use super::frame::{col, period_start, previous, sums};
 use crate::Result;
 
 pub const GRAINS: &[&str] = &["day", "week", "month"];
@@ -18,10 +18,12 @@ pub const DIMENSIONS: &[&str] = &["total", "source", "channel", "topic", "town",
 
 pub fn volumes(df: &DataFrame) -> Result<Vec<Metric>> {
     let mut out = vec![];
+    // a base period must lie wholly inside the data: a week the data starts in the middle of is no base
+    let first_day = sums(df, None, "day", "total", &[col::ONE])?.into_iter().map(|r| r.0).min();
+    let Some(first_day) = first_day.and_then(|d| period_start("day", &d)) else { return Ok(out) };
     for &grain in GRAINS {
         for &dim in DIMENSIONS {
             let rows = sums(df, None, grain, dim, &[col::ONE, col::PEOPLE])?;
-            let Some(first) = rows.iter().map(|r| r.0.clone()).min() else { continue };
             let by: HashMap<(&str, &str), &Vec<f64>> =
                 rows.iter().map(|(p, k, v)| ((p.as_str(), k.as_str()), v)).collect();
             for (period, key, v) in &rows {
@@ -31,7 +33,9 @@ pub fn volumes(df: &DataFrame) -> Result<Vec<Metric>> {
                 let changes =
                     [("批次环比", "人次环比", prev), ("批次同比", "人次同比", year_ago.filter(|_| grain != "day"))];
                 for (m_cases, m_people, base) in changes {
-                    let Some(base) = base.filter(|b| *b >= first) else { continue };
+                    let Some(base) = base.filter(|b| period_start(grain, b).is_some_and(|s| s >= first_day)) else {
+                        continue;
+                    };
                     let b = by.get(&(base.as_str(), key.as_str())).map_or([0.0, 0.0], |v| [v[0], v[1]]);
                     out.push(Metric::ratio(grain, period, "all", dim, key, m_cases, v[0] - b[0], b[0]));
                     out.push(Metric::ratio(grain, period, "all", dim, key, m_people, v[1] - b[1], b[1]));

@@ -1,5 +1,7 @@
-//! Outputs for people: the warehouse summary now; charts and briefings later.
+//! Outputs for people: the warehouse summary, the briefing, the xlsx lists.
 
+pub mod briefing;
+pub mod lists;
 pub mod summary;
 
 pub use summary::{Summary, summarize};

@@ -16,7 +16,7 @@ mod commit;
 mod parquet_io;
 mod sql;
 
-pub use commit::{Commit, TableChange, Transaction};
+pub use commit::{Commit, TableChange, Transaction, read_commits};
 pub use parquet_io::{ParquetPart, read_table, read_table_columns, write_parquet};
 pub use sql::{OutputFormat, query, register_all, render};
 

@@ -1,0 +1,296 @@
+//! Pipeline files (`pipelines/daily.toml`, `weekly.toml`, `monthly.toml`): inputs, period,
+//! deadline policy, stages and outputs of one run. Read as TOML and checked key by key, so
+//! every problem in a file is reported at once with the key and a hint.
+
+use std::path::{Path, PathBuf};
+
+use toml::Value;
+
+use crate::metrics::Policy;
+use crate::{Error, Result};
+
+pub const STAGES: &[&str] = &["ingest", "enrich", "risk", "metrics", "cluster", "report"];
+pub const OUTPUTS: &[&str] = &["briefing.md", "risk.xlsx", "overdue.xlsx", "metrics.xlsx", "clusters.xlsx"];
+
+/// The period a briefing covers, ending on the as-of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+}
+
+impl Period {
+    /// The `metrics` grain of this period.
+    pub fn grain(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+
+    /// 本日 / 本周 / 本月.
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Day => "本日",
+            Period::Week => "本周",
+            Period::Month => "本月",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub path: PathBuf,
+    pub name: String,
+    pub title: String,
+    pub period: Period,
+    /// Export files or folders, resolved against the pipeline file's folder.
+    pub exports: Vec<PathBuf>,
+    pub gazetteer: Option<PathBuf>,
+    pub populations: Option<PathBuf>,
+    pub policy: Policy,
+    pub warn_days: i64,
+    pub stages: Vec<String>,
+    pub outputs: Vec<String>,
+}
+
+impl Pipeline {
+    pub fn load(path: &Path) -> Result<Pipeline> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Pipeline::parse(path, &text).map_err(|problems| Error::Config { path: path.to_path_buf(), problems })
+    }
+
+    pub fn parse(path: &Path, text: &str) -> std::result::Result<Pipeline, Vec<String>> {
+        let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| vec![format!("not valid TOML: {e}")])?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut p = Problems(vec![]);
+        p.known(&doc, "", &["name", "title", "period", "inputs", "deadlines", "stages", "outputs"]);
+        let name =
+            p.string(&doc, "name", "a short name for the report folder, e.g. name = \"weekly\"").unwrap_or_default();
+        if name.contains(['/', '\\']) {
+            p.push("name", "must not contain a path separator");
+        }
+        let title = p.opt_string(&doc, "title").unwrap_or_else(|| "社情民意分析报告".into());
+        let period = match p.string(&doc, "period", "one of \"day\", \"week\", \"month\"").as_deref() {
+            Some("day") => Period::Day,
+            Some("week") => Period::Week,
+            Some("month") => Period::Month,
+            Some(other) => {
+                p.push("period", &format!("`{other}` is not a period; use \"day\", \"week\" or \"month\""));
+                Period::Week
+            }
+            None => Period::Week,
+        };
+        let empty = toml::Table::new();
+        let inputs = p.table(&doc, "inputs").unwrap_or(&empty);
+        p.known(inputs, "inputs.", &["exports", "gazetteer", "populations"]);
+        let exports: Vec<PathBuf> = match inputs.get("exports") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| match v.as_str() {
+                    Some(s) => Some(base.join(s)),
+                    None => {
+                        p.push(&format!("inputs.exports[{i}]"), "must be a path in quotes");
+                        None
+                    }
+                })
+                .collect(),
+            Some(_) => {
+                p.push("inputs.exports", "must be a list of paths, e.g. exports = [\"exports/\"]");
+                vec![]
+            }
+            None => vec![],
+        };
+        for e in &exports {
+            if !e.exists() {
+                p.push(
+                    "inputs.exports",
+                    &format!("{} does not exist (paths are relative to the pipeline file)", e.display()),
+                );
+            }
+        }
+        let mut file = |key: &str| {
+            p.opt_string(inputs, key).map(|s| base.join(s)).filter(|f| {
+                let ok = f.exists();
+                if !ok {
+                    p.push(&format!("inputs.{key}"), &format!("{} does not exist", f.display()));
+                }
+                ok
+            })
+        };
+        let (gazetteer, populations) = (file("gazetteer"), file("populations"));
+        let dl = p.table(&doc, "deadlines").unwrap_or(&empty);
+        p.known(dl, "deadlines.", &["policy", "warn_days"]);
+        let policy = match p.opt_string(dl, "policy").as_deref() {
+            None | Some("statutory") => Policy::Statutory,
+            Some("520") => Policy::Fast520,
+            Some(other) => {
+                p.push("deadlines.policy", &format!("`{other}` is not a policy; use \"statutory\" or \"520\""));
+                Policy::Statutory
+            }
+        };
+        let warn_days = match dl.get("warn_days") {
+            None => 3,
+            Some(Value::Integer(n)) if (0..=60).contains(n) => *n,
+            Some(v) => {
+                p.push("deadlines.warn_days", &format!("`{v}` should be a whole number of days from 0 to 60"));
+                3
+            }
+        };
+        let stages = p.list(&doc, "stages", STAGES);
+        let outputs = p.list(&doc, "outputs", OUTPUTS);
+        let Problems(problems) = p;
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Pipeline {
+            path: path.to_path_buf(),
+            name,
+            title,
+            period,
+            exports,
+            gazetteer,
+            populations,
+            policy,
+            warn_days,
+            stages: if stages.is_empty() { STAGES.iter().map(|s| s.to_string()).collect() } else { stages },
+            outputs: if outputs.is_empty() { OUTPUTS.iter().map(|s| s.to_string()).collect() } else { outputs },
+        })
+    }
+
+    /// The shipped `pipelines/weekly.toml` with its inputs pointed at a sample folder
+    /// (exports/, gazetteer.csv, populations.csv): what `minqing demo` runs.
+    pub fn weekly_for(sample: &Path) -> Result<Pipeline> {
+        let dir = std::path::absolute(sample).map_err(|e| Error::io(sample, e))?;
+        let text = include_str!("../../pipelines/weekly.toml")
+            .replace("../notebooks-data/sample", &dir.to_string_lossy().replace('\\', "/"));
+        let path = dir.join("weekly.toml");
+        let mut p = Pipeline::parse(&path, &text).map_err(|problems| Error::Config { path: path.clone(), problems })?;
+        p.path = path;
+        Ok(p)
+    }
+
+    pub fn runs(&self, stage: &str) -> bool {
+        self.stages.iter().any(|s| s == stage)
+    }
+
+    pub fn writes(&self, output: &str) -> bool {
+        self.outputs.iter().any(|s| s == output)
+    }
+}
+
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn push(&mut self, key: &str, problem: &str) {
+        self.0.push(format!("{key}: {problem}"));
+    }
+
+    fn known(&mut self, t: &toml::Table, prefix: &str, keys: &[&str]) {
+        for k in t.keys() {
+            if !keys.contains(&k.as_str()) {
+                self.push(&format!("{prefix}{k}"), &format!("unknown key; known here: {}", keys.join(", ")));
+            }
+        }
+    }
+
+    fn string(&mut self, t: &toml::Table, key: &str, hint: &str) -> Option<String> {
+        match t.get(key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => {
+                self.push(key, &format!("`{v}` should be text in quotes: {hint}"));
+                None
+            }
+            None => {
+                self.push(key, &format!("missing: {hint}"));
+                None
+            }
+        }
+    }
+
+    fn opt_string(&mut self, t: &toml::Table, key: &str) -> Option<String> {
+        match t.get(key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => {
+                self.push(key, &format!("`{v}` should be text in quotes"));
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn table<'a>(&mut self, t: &'a toml::Table, key: &str) -> Option<&'a toml::Table> {
+        match t.get(key) {
+            Some(Value::Table(x)) => Some(x),
+            Some(_) => {
+                self.push(key, &format!("should be a section: [{key}]"));
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn list(&mut self, t: &toml::Table, key: &str, allowed: &[&str]) -> Vec<String> {
+        let mut out = vec![];
+        match t.get(key) {
+            None => {}
+            Some(Value::Array(a)) => {
+                for v in a {
+                    match v.as_str() {
+                        Some(s) if allowed.contains(&s) => out.push(s.to_string()),
+                        _ => self.push(key, &format!("`{v}` is not one of: {}", allowed.join(", "))),
+                    }
+                }
+            }
+            Some(_) => self.push(key, &format!("should be a list, e.g. {key} = [\"{}\"]", allowed[0])),
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_pipelines_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+        for (f, period) in [("daily.toml", Period::Day), ("weekly.toml", Period::Week), ("monthly.toml", Period::Month)]
+        {
+            let p = Pipeline::load(&dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert_eq!(p.period, period);
+            assert!(!p.exports.is_empty());
+        }
+    }
+
+    #[test]
+    fn every_problem_is_listed_at_once() {
+        let text = r#"
+period = "fortnight"
+colour = "red"
+stages = ["ingest", "dance"]
+[inputs]
+exports = ["no/such/folder"]
+[deadlines]
+policy = "fast"
+warn_days = 99
+"#;
+        let problems = Pipeline::parse(Path::new("/tmp/x.toml"), text).unwrap_err();
+        let all = problems.join("\n");
+        for expect in [
+            "colour: unknown key",
+            "name: missing",
+            "period: `fortnight` is not a period",
+            "inputs.exports: ",
+            "deadlines.policy: `fast`",
+            "deadlines.warn_days:",
+            "stages: `\"dance\"` is not one of",
+        ] {
+            assert!(all.contains(expect), "{expect}\n{all}");
+        }
+        assert_eq!(problems.len(), 7, "{all}");
+    }
+}

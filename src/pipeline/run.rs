@@ -1,0 +1,210 @@
+//! `minqing run PIPELINE.toml --as-of DATE`: raw exports to `reports/<name>-<as-of>/`.
+//!
+//! Stages in order — ingest, enrich, risk, metrics, cluster, report — each over the
+//! warehouse. Ingest adds only new rows (re-ingesting is idempotent); enrich, the slow
+//! text stage, is skipped when no ingest has changed `cases` since it last ran. Risk,
+//! metrics and clusters depend on the as-of day and always run. The report folder is
+//! written beside its final place and renamed into it, so a crash leaves the last
+//! complete folder or none. `run.json` records inputs with hashes, rows per stage,
+//! versions and timings.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::config::Pipeline;
+use crate::normalize::PersonKey;
+use crate::report::briefing::{Briefing, period_range};
+use crate::schema::table;
+use crate::warehouse::{Warehouse, read_commits};
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    pub folder: PathBuf,
+    pub as_of: Option<NaiveDate>,
+    pub stages: Vec<(String, f64, String)>,
+    pub rejected: u64,
+}
+
+impl std::fmt::Display for RunReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, secs, what) in &self.stages {
+            writeln!(f, "  {name:<8} {secs:>6.1}s  {what}")?;
+        }
+        write!(f, "report: {}", self.folder.display())
+    }
+}
+
+/// Whether `cases` changed after the last enrich.
+fn enrich_is_stale(wh: &Warehouse) -> Result<bool> {
+    let commits = read_commits(wh.root())?;
+    let last_cases = commits.iter().filter(|c| c.tables.contains_key(table::CASES)).map(|c| c.seq).max();
+    let last_enrich = commits.iter().filter(|c| c.tables.contains_key(table::ENRICHED)).map(|c| c.seq).max();
+    Ok(match (last_cases, last_enrich) {
+        (Some(c), Some(e)) => c > e,
+        (Some(_), None) => true,
+        (None, _) => false,
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
+}
+
+pub fn run(
+    wh: &Warehouse,
+    p: &Pipeline,
+    models: &Path,
+    key: &PersonKey,
+    as_of: Option<NaiveDate>,
+    reports: &Path,
+) -> Result<RunReport> {
+    let mut rep = RunReport::default();
+    let mut inputs = vec![];
+    let mut counts = serde_json::Map::new();
+    let timed = |rep: &mut RunReport, name: &str, t: Instant, what: String| {
+        rep.stages.push((name.to_string(), t.elapsed().as_secs_f64(), what));
+    };
+    if p.runs("ingest") {
+        let t = Instant::now();
+        let r = crate::ingest::ingest(wh, &p.exports, &Default::default(), key)?;
+        rep.rejected = r.rejected();
+        for f in &r.files {
+            inputs.push(json!({"file": f.file, "blake3": f.file_hash, "source": f.source, "rows_read": f.rows_read,
+                "added": f.added, "rejected": f.rejected, "duplicates": f.duplicates}));
+        }
+        counts.insert("ingest_added".into(), json!(r.total(|f| f.added)));
+        counts.insert("ingest_rejected".into(), json!(r.rejected()));
+        timed(
+            &mut rep,
+            "ingest",
+            t,
+            format!("{} files, {} rows added, {} rejected", r.files.len(), r.total(|f| f.added), r.rejected()),
+        );
+    }
+    if p.runs("enrich") {
+        let t = Instant::now();
+        if enrich_is_stale(wh)? {
+            let cfg = super::EnrichConfig::from_models_dir(models, p.gazetteer.clone());
+            let r = super::enrich(wh, &cfg)?;
+            counts.insert("enriched".into(), json!(r.cases));
+            timed(&mut rep, "enrich", t, first_line(&r.to_string()));
+        } else {
+            timed(&mut rep, "enrich", t, "up to date: no new cases since the last run".into());
+        }
+    }
+    if p.runs("risk") {
+        let t = Instant::now();
+        let r = crate::risk::run(wh, models, as_of)?;
+        rep.as_of = rep.as_of.or(r.as_of);
+        counts.insert("risk_cases".into(), json!(r.cases));
+        counts.insert("risk_groups".into(), json!(r.groups));
+        timed(&mut rep, "risk", t, first_line(&r.to_string()));
+    }
+    if p.runs("metrics") {
+        let t = Instant::now();
+        let cfg = crate::metrics::MetricsConfig {
+            policy: p.policy,
+            warn_days: p.warn_days,
+            populations: p.populations.clone(),
+            ..Default::default()
+        };
+        let r = crate::metrics::run(wh, &cfg, as_of)?;
+        rep.as_of = rep.as_of.or(r.as_of);
+        counts.insert("metrics".into(), json!(r.metrics));
+        counts.insert("open_deadlines".into(), json!(r.open));
+        timed(&mut rep, "metrics", t, first_line(&r.to_string()));
+    }
+    let mut clusters = None;
+    if p.runs("cluster") {
+        let t = Instant::now();
+        let (r, c, facts) = crate::cluster::run(wh, &crate::cluster::ClusterConfig::default(), as_of)?;
+        rep.as_of = rep.as_of.or(r.as_of);
+        counts.insert("clusters".into(), json!(r.clusters));
+        counts.insert("clustered_cases".into(), json!(r.clustered));
+        timed(&mut rep, "cluster", t, first_line(&r.to_string()));
+        clusters = Some((c, facts));
+    }
+    let as_of = match as_of.or(rep.as_of) {
+        Some(d) => d,
+        None => crate::pipeline::facts::latest_day(&crate::pipeline::facts::load_facts(wh)?)
+            .ok_or_else(|| Error::Usage("the warehouse has no cases: nothing to report".into()))?,
+    };
+    rep.as_of = Some(as_of);
+    let folder = reports.join(format!("{}-{as_of}", p.name));
+    rep.folder = folder.clone();
+    if !p.runs("report") {
+        return Ok(rep);
+    }
+    let t = Instant::now();
+    let tmp = reports.join(format!(".{}-{as_of}.tmp", p.name));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let (key_name, start, end) = period_range(p.period, as_of);
+    let mut written = vec![];
+    if p.writes("briefing.md") {
+        let b = Briefing::gather(wh, &p.title, p.period, as_of)?;
+        std::fs::write(tmp.join("briefing.md"), b.to_markdown()).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
+        written.push("briefing.md".to_string());
+    }
+    if p.writes("risk.xlsx") {
+        let n = crate::report::lists::risk_xlsx(wh, &tmp.join("risk.xlsx"), start, end)?;
+        counts.insert("risk_list".into(), json!(n));
+        written.push("risk.xlsx".into());
+    }
+    if p.writes("overdue.xlsx") {
+        let n = crate::report::lists::overdue_xlsx(wh, &tmp.join("overdue.xlsx"))?;
+        counts.insert("overdue_list".into(), json!(n));
+        written.push("overdue.xlsx".into());
+    }
+    if p.writes("metrics.xlsx") {
+        crate::report::lists::metrics_xlsx(wh, &tmp.join("metrics.xlsx"), p.period.grain(), &key_name, as_of)?;
+        written.push("metrics.xlsx".into());
+    }
+    if p.writes("clusters.xlsx") {
+        if let Some((c, facts)) = &clusters {
+            crate::cluster::xlsx::write(&tmp.join("clusters.xlsx"), c, facts)?;
+            written.push("clusters.xlsx".into());
+        }
+    }
+    timed(&mut rep, "report", t, written.join(", "));
+    // the demo's pipeline is the shipped file, not one on disk
+    let pipeline_text =
+        std::fs::read(&p.path).unwrap_or_else(|_| include_bytes!("../../pipelines/weekly.toml").to_vec());
+    let run = json!({
+        "pipeline": {"name": p.name, "file": p.path.display().to_string(), "blake3": blake3::hash(&pipeline_text).to_hex().to_string()},
+        "as_of": as_of.to_string(),
+        "period": {"key": key_name, "start": start.to_string(), "end": end.to_string()},
+        "deadline_policy": p.policy.name(),
+        "inputs": inputs,
+        "rows": counts,
+        "outputs": written,
+        "versions": {"minqing": env!("CARGO_PKG_VERSION"), "models": models_hashes(models)},
+        "timings_seconds": rep.stages.iter().map(|(n, s, _)| (n.clone(), json!((s * 1000.0).round() / 1000.0))).collect::<serde_json::Map<_, _>>(),
+    });
+    let bytes = serde_json::to_vec_pretty(&run).expect("run.json serializes");
+    std::fs::write(tmp.join("run.json"), bytes).map_err(|e| Error::io(tmp.join("run.json"), e))?;
+    if folder.exists() {
+        std::fs::remove_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+    }
+    std::fs::rename(&tmp, &folder).map_err(|e| Error::io(&folder, e))?;
+    Ok(rep)
+}
+
+/// BLAKE3 of each model file, so a run says which weights and lexicons made it.
+fn models_hashes(models: &Path) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let Ok(rd) = std::fs::read_dir(models) {
+        let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+        files.sort();
+        for f in files {
+            if let (Some(name), Ok(bytes)) = (f.file_name().and_then(|n| n.to_str()), std::fs::read(&f)) {
+                out.insert(name.to_string(), json!(blake3::hash(&bytes).to_hex().to_string()));
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
