@@ -94,9 +94,16 @@ fn no_raw_identifier_in_any_output() {
         ids.lines().chain(phones.lines()).skip(1).filter(|l| l.len() >= 7 && *l != "phone").map(String::from).collect();
     assert!(raw.len() > 100, "the sample has identifiers to look for: {}", raw.len());
     let folder = d.join("reports/weekly-2026-10-31");
+    let mut files = vec![];
+    let mut dirs = vec![folder.clone()];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { dirs.push(p) } else { files.push(p) }
+        }
+    }
     let mut scanned = 0;
-    for e in std::fs::read_dir(&folder).unwrap() {
-        let p = e.unwrap().path();
+    for p in files {
         let text = if p.extension().is_some_and(|x| x == "xlsx") {
             use calamine::Reader;
             let mut wb = calamine::open_workbook_auto(&p).unwrap();
@@ -112,14 +119,15 @@ fn no_raw_identifier_in_any_output() {
             }
             all
         } else {
-            std::fs::read_to_string(&p).unwrap()
+            // text files whole; PNG bytes as text, which shows any metadata chunk
+            String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned()
         };
         scanned += 1;
         for r in &raw {
             assert!(!text.contains(r.as_str()), "{} holds a raw identifier", p.display());
         }
     }
-    assert_eq!(scanned, 6, "briefing.md, run.json and four xlsx lists");
+    assert!(scanned >= 17, "briefing.md and .html, run.json, four xlsx lists, charts as SVG and PNG: {scanned}");
 }
 
 #[test]
@@ -137,4 +145,82 @@ fn a_bad_pipeline_file_lists_every_problem() {
     for expect in ["bad.toml", "period: `year`", "inputs.exports:", "deadlines.policy: `fast`"] {
         assert!(err.contains(expect), "{expect}\n{err}");
     }
+}
+
+/// Screenshot a page with headless Chromium (installed by scripts/setup.sh).
+fn screenshot(html: &Path, png: &Path, profile: &Path) {
+    let out = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            &format!("--user-data-dir={}", profile.display()),
+            "--window-size=1240,1754",
+            &format!("--screenshot={}", png.display()),
+            &format!("file://{}", html.display()),
+        ])
+        .output()
+        .expect("chromium runs (scripts/setup.sh installs it)");
+    assert!(png.exists(), "no screenshot: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// RGB pixels of a PNG: (width, height, bytes).
+fn pixels(png: &Path) -> (usize, usize, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let step = info.color_type.samples();
+    let rgb = buf[..info.buffer_size()].chunks(step).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    (info.width as usize, info.height as usize, rgb)
+}
+
+#[test]
+fn html_briefing_renders_in_chromium_with_chinese_laid_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    run_weekly(d);
+    let folder = d.join("reports/weekly-2026-10-31");
+    let html = std::fs::read_to_string(folder.join("briefing.html")).unwrap();
+    assert!(html.contains("data:image/png;base64,"), "charts are inline");
+    assert!(!html.contains("src=\"charts/"), "no file the HTML depends on");
+    for name in ["trend", "topics", "risk_levels", "clusters"] {
+        assert!(
+            folder.join(format!("charts/{name}.png")).exists() && folder.join(format!("charts/{name}.svg")).exists(),
+            "{name}"
+        );
+    }
+    let shot = d.join("shot.png");
+    screenshot(&folder.join("briefing.html"), &shot, &d.join("profile"));
+    let (w, h, px) = pixels(&shot);
+    let dark = px.chunks(3).filter(|p| p.iter().all(|&c| c < 128)).count();
+    assert!(dark > w * h / 200, "the page is not blank: {dark} dark pixels of {}", w * h);
+    // the red 黑体 title: Chinese glyphs drawn, not empty boxes — the same page with the
+    // title's characters swapped for ones no font has must look different
+    let red = |px: &[u8]| -> Vec<usize> {
+        px.chunks(3)
+            .enumerate()
+            .filter(|(i, p)| *i < w * 200 && p[0] > 150 && p[1] < 80 && p[2] < 80)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let title_red = red(&px);
+    assert!(title_red.len() > 500, "a red title at the top: {}", title_red.len());
+    let boxes = html.replacen(
+        "<h1>青溪县社情民意周报</h1>",
+        "<h1>\u{E000}\u{E001}\u{E002}\u{E003}\u{E004}\u{E005}\u{E006}\u{E007}\u{E008}\u{E009}</h1>",
+        1,
+    );
+    assert_ne!(boxes, html);
+    std::fs::write(d.join("boxes.html"), boxes).unwrap();
+    let shot2 = d.join("boxes.png");
+    screenshot(&d.join("boxes.html"), &shot2, &d.join("profile2"));
+    let (_, _, px2) = pixels(&shot2);
+    assert_ne!(title_red, red(&px2), "the title renders the same as missing glyphs");
 }

@@ -10,7 +10,8 @@ use crate::metrics::Policy;
 use crate::{Error, Result};
 
 pub const STAGES: &[&str] = &["ingest", "enrich", "risk", "metrics", "cluster", "report"];
-pub const OUTPUTS: &[&str] = &["briefing.md", "risk.xlsx", "overdue.xlsx", "metrics.xlsx", "clusters.xlsx"];
+pub const OUTPUTS: &[&str] =
+    &["briefing.md", "briefing.html", "charts", "risk.xlsx", "overdue.xlsx", "metrics.xlsx", "clusters.xlsx"];
 
 /// The period a briefing covers, ending on the as-of day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -145,10 +145,24 @@ pub fn run(
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let (key_name, start, end) = period_range(p.period, as_of);
     let mut written = vec![];
-    if p.writes("briefing.md") {
+    if p.writes("briefing.md") || p.writes("briefing.html") || p.writes("charts") {
         let b = Briefing::gather(wh, &p.title, p.period, as_of)?;
-        std::fs::write(tmp.join("briefing.md"), b.to_markdown()).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
-        written.push("briefing.md".to_string());
+        let mut md = b.to_markdown();
+        if p.writes("charts") || p.writes("briefing.html") {
+            let rendered = crate::report::html::render_all(&b, &tmp.join("charts"))?;
+            counts.insert("charts".into(), json!(rendered.len()));
+            md = crate::report::html::with_charts(&md, &rendered);
+            written.push("charts".to_string());
+        }
+        if p.writes("briefing.md") {
+            std::fs::write(tmp.join("briefing.md"), &md).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
+            written.push("briefing.md".to_string());
+        }
+        if p.writes("briefing.html") {
+            let html = crate::report::html::to_html(&p.title, &md, &tmp)?;
+            std::fs::write(tmp.join("briefing.html"), html).map_err(|e| Error::io(tmp.join("briefing.html"), e))?;
+            written.push("briefing.html".to_string());
+        }
     }
     if p.writes("risk.xlsx") {
         let n = crate::report::lists::risk_xlsx(wh, &tmp.join("risk.xlsx"), start, end)?;

@@ -112,6 +112,10 @@ pub struct Briefing {
     pub orange: usize,
     pub red_groups: Vec<RiskGroup>,
     pub clusters: Vec<ClusterLine>,
+    /// Cases per month and level (红, 橙, 黄, 蓝) from `risk`, the 12 months ending with the as-of month.
+    pub risk_months: BTreeMap<String, [f64; 4]>,
+    /// Cases of the period per (town, topic), from `risk`.
+    pub town_topic: BTreeMap<(String, String), f64>,
 }
 
 /// The period's key in `metrics` and its first and last days.
@@ -156,10 +160,26 @@ impl Briefing {
             }
         }
         let (mut risks, mut red, mut orange) = (vec![], 0, 0);
+        let mut risk_months: BTreeMap<String, [f64; 4]> = BTreeMap::new();
+        let mut town_topic: BTreeMap<(String, String), f64> = BTreeMap::new();
+        let first_month = {
+            let m = as_of.year() * 12 + as_of.month0() as i32 - 11;
+            format!("{}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)
+        };
+        let last_month = as_of.format("%Y-%m").to_string();
         for b in rows(wh, table::RISK)? {
             for i in 0..b.num_rows() {
                 let d = day(&b, "received_at", i).unwrap_or(start);
                 let level = s(&b, "level", i).unwrap_or_default();
+                let month = d.format("%Y-%m").to_string();
+                if month >= first_month && month <= last_month {
+                    let k = ["红", "橙", "黄", "蓝"].iter().position(|l| *l == level).unwrap_or(3);
+                    risk_months.entry(month).or_insert([0.0; 4])[k] += 1.0;
+                }
+                if d >= start && d <= end {
+                    let town = s(&b, "region_town", i).unwrap_or_else(|| "未知".into());
+                    *town_topic.entry((town, s(&b, "focus_topic", i).unwrap_or_default())).or_default() += 1.0;
+                }
                 if d < start || d > end || !(level == "红" || level == "橙") {
                     continue;
                 }
@@ -228,6 +248,8 @@ impl Briefing {
             orange,
             red_groups,
             clusters: clusters.into_iter().map(|(_, c)| c).collect(),
+            risk_months,
+            town_topic,
         })
     }
 

@@ -1,6 +1,8 @@
 //! Outputs for people: the warehouse summary, the briefing, the xlsx lists.
 
 pub mod briefing;
+pub mod charts;
+pub mod html;
 pub mod lists;
 pub mod summary;
 
