@@ -24,7 +24,6 @@ use std::time::Instant;
 use arrow::array::{
     Array, ArrayRef, AsArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
 };
-use arrow::datatypes::Int32Type;
 use arrow::record_batch::RecordBatch;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
@@ -33,7 +32,7 @@ pub use eval::{ClusterEval, evaluate};
 use crate::Result;
 use crate::pipeline::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
 use crate::risk::rules::entity_name;
-use crate::schema::{cases, cluster_members_schema, clusters_schema, risk, table};
+use crate::schema::{cases, cluster_members_schema, clusters_schema, table};
 use crate::warehouse::{Warehouse, read_table_columns};
 
 pub const SOURCES: [&str; 4] = ["petition", "hotline", "message", "opinion"];
@@ -115,26 +114,6 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
         }
     }
     Ok(Texts { title: titles, text, reply })
-}
-
-/// Risk score by (source, case_id), when `risk` has been scored.
-fn risk_scores(wh: &Warehouse) -> Result<HashMap<(String, String), i32>> {
-    let mut out = HashMap::new();
-    if wh.parts(table::RISK)?.is_empty() {
-        return Ok(out);
-    }
-    for b in read_table_columns(wh, table::RISK, Some(&[risk::SOURCE, risk::CASE_ID, risk::SCORE]))? {
-        let (Some(s), Some(c), Some(v)) =
-            (b.column_by_name(risk::SOURCE), b.column_by_name(risk::CASE_ID), b.column_by_name(risk::SCORE))
-        else {
-            continue;
-        };
-        let (s, c, v) = (s.as_string::<i32>(), c.as_string::<i32>(), v.as_primitive::<Int32Type>());
-        for i in 0..b.num_rows() {
-            out.insert((s.value(i).to_string(), c.value(i).to_string()), v.value(i));
-        }
-    }
-    Ok(out)
 }
 
 /// The problem as analysts name it, by matter.
@@ -326,8 +305,8 @@ pub fn run(
     let refs: Vec<&str> = texts.text.iter().map(String::as_str).collect();
     let dup = minhash::groups(&refs, cfg.dup_threshold);
     tracing::info!("cluster: near-duplicates at {:.2}s", t0.elapsed().as_secs_f64());
-    let scores = risk_scores(wh)?;
-    let score = |i: usize| scores.get(&(facts[i].source.to_string(), facts[i].case_id.clone())).copied();
+    let scores = crate::risk::read_scores(wh)?;
+    let score = |i: usize| scores.get(&(facts[i].source.to_string(), facts[i].case_id.clone())).map(|s| s.0);
     let mut clusters: Vec<Cluster> = group(&facts, &dup, cfg)
         .into_iter()
         .map(|(kind, m)| describe(kind, m, &facts, &texts, &dup, &score, as_of))

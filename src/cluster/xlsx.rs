@@ -6,19 +6,13 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
-use super::{Cluster, SOURCES};
+use super::Cluster;
 use crate::pipeline::facts::CaseFacts;
 use crate::warehouse::atomic_write;
 use crate::{Error, Result};
 
 /// Rows an Excel sheet holds, less one for a closing note.
 const MAX_ROWS: u32 = 1_048_575;
-
-const SOURCE_NAMES: [&str; 4] = ["信访", "12345", "留言", "舆情"];
-
-fn source_name(s: &str) -> &str {
-    SOURCES.iter().position(|x| *x == s).map_or(s, |i| SOURCE_NAMES[i])
-}
 
 fn header(
     ws: &mut Worksheet,
@@ -87,7 +81,7 @@ pub fn write(path: &Path, clusters: &[Cluster], facts: &[CaseFacts]) -> Result<(
             (2, c.title.clone()),
             (3, c.topic.clone()),
             (4, c.sub.clone()),
-            (12, source_name(&c.first_source).to_string()),
+            (12, crate::schema::source_label(&c.first_source).to_string()),
             (13, c.first.date().to_string()),
             (14, c.last.date().to_string()),
             (15, c.weekly.iter().map(u32::to_string).collect::<Vec<_>>().join(",")),
@@ -139,7 +133,7 @@ pub fn write(path: &Path, clusters: &[Cluster], facts: &[CaseFacts]) -> Result<(
                 c.id.as_str(),
                 c.title.as_str(),
                 f.case_id.as_str(),
-                source_name(&f.source),
+                crate::schema::source_label(&f.source),
                 f.channel.as_deref().unwrap_or(""),
                 &f.received.format("%Y-%m-%d %H:%M").to_string(),
                 f.town.as_deref().unwrap_or(""),

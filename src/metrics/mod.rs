@@ -27,8 +27,8 @@ pub use deadlines::{Policy, Stage, State};
 
 use crate::Result;
 use crate::pipeline::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
-use crate::schema::{deadlines_schema, metrics_schema, risk, table};
-use crate::warehouse::{Warehouse, read_table_columns};
+use crate::schema::{deadlines_schema, metrics_schema, table};
+use crate::warehouse::Warehouse;
 
 /// One figure of the `metrics` table.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,37 +165,16 @@ impl std::fmt::Display for MetricsReport {
     }
 }
 
-/// Risk levels by (source, case_id), from the `risk` table when it has been scored.
-fn risk_levels(wh: &Warehouse) -> Result<HashMap<(String, String), String>> {
-    let mut out = HashMap::new();
-    if wh.parts(table::RISK)?.is_empty() {
-        return Ok(out);
-    }
-    for b in read_table_columns(wh, table::RISK, Some(&[risk::SOURCE, risk::CASE_ID, risk::LEVEL]))? {
-        use arrow::array::AsArray;
-        let get = |name: &str| b.column_by_name(name).map(|c| c.as_string::<i32>().clone());
-        let (Some(s), Some(c), Some(l)) = (get(risk::SOURCE), get(risk::CASE_ID), get(risk::LEVEL)) else {
-            return Err(crate::Error::Schema(
-                "the `risk` table lacks source, case_id or level: re-run `minqing risk`".into(),
-            ));
-        };
-        for i in 0..b.num_rows() {
-            out.insert((s.value(i).to_string(), c.value(i).to_string()), l.value(i).to_string());
-        }
-    }
-    Ok(out)
-}
-
 /// Compute every figure as of `as_of` (default: the latest day in the warehouse).
 pub fn run(wh: &Warehouse, cfg: &MetricsConfig, as_of: Option<NaiveDate>) -> Result<MetricsReport> {
     let t0 = Instant::now();
     let mut facts = load_facts(wh)?;
     let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else { return Ok(MetricsReport::default()) };
     facts.retain(|f| f.received.date() <= as_of);
-    let levels = risk_levels(wh)?;
+    let levels = crate::risk::read_scores(wh)?;
     let high_risk: Vec<bool> = facts
         .iter()
-        .map(|f| levels.get(&(f.source.to_string(), f.case_id.clone())).is_some_and(|l| l == "红" || l == "橙"))
+        .map(|f| levels.get(&(f.source.to_string(), f.case_id.clone())).is_some_and(|(_, l)| l == "红" || l == "橙"))
         .collect();
     let populations = match &cfg.populations {
         Some(p) => ranking::load_populations(p)?,

@@ -91,16 +91,6 @@ fn cell(b: &RecordBatch, name: &str, i: usize) -> Cell {
     }
 }
 
-fn source_name(s: &str) -> &str {
-    match s {
-        "petition" => "信访",
-        "hotline" => "12345",
-        "message" => "留言",
-        "opinion" => "舆情",
-        other => other,
-    }
-}
-
 fn write(path: &Path, sheet: &str, cols: &[Col], rows: &[(&RecordBatch, usize)]) -> Result<usize> {
     let x = |e: rust_xlsxwriter::XlsxError| Error::Xlsx(format!("{}: {e}", path.display()));
     let mut wb = Workbook::new();
@@ -120,7 +110,9 @@ fn write(path: &Path, sheet: &str, cols: &[Col], rows: &[(&RecordBatch, usize)])
         for (c, (name, _, _)) in cols.iter().enumerate() {
             let (r, c) = (r as u32 + 1, c as u16);
             match cell(b, name, *i) {
-                Cell::Text(t) if *name == "source" => ws.write_string(r, c, source_name(&t)).map_err(x)?,
+                Cell::Text(t) if *name == "source" => {
+                    ws.write_string(r, c, crate::schema::source_label(&t)).map_err(x)?
+                }
                 Cell::Text(t) => ws.write_string(r, c, t).map_err(x)?,
                 Cell::Num(v) => ws.write_number(r, c, v).map_err(x)?,
                 Cell::Empty => ws,

@@ -79,6 +79,39 @@ impl std::fmt::Display for RiskReport {
     }
 }
 
+/// Each scored case's (score, level) by (source, case_id); empty before `minqing risk` has run.
+pub fn read_scores(wh: &Warehouse) -> Result<std::collections::HashMap<(String, String), (i32, String)>> {
+    use crate::schema::risk as col;
+    use arrow::array::AsArray;
+    use arrow::datatypes::Int32Type;
+    let mut out = std::collections::HashMap::new();
+    if wh.parts(table::RISK)?.is_empty() {
+        return Ok(out);
+    }
+    for b in crate::warehouse::read_table_columns(
+        wh,
+        table::RISK,
+        Some(&[col::SOURCE, col::CASE_ID, col::SCORE, col::LEVEL]),
+    )? {
+        let (Some(s), Some(c), Some(v), Some(l)) = (
+            b.column_by_name(col::SOURCE),
+            b.column_by_name(col::CASE_ID),
+            b.column_by_name(col::SCORE),
+            b.column_by_name(col::LEVEL),
+        ) else {
+            return Err(crate::Error::Schema(
+                "the `risk` table lacks source, case_id, score or level: re-run `minqing risk`".into(),
+            ));
+        };
+        let (s, c, v, l) =
+            (s.as_string::<i32>(), c.as_string::<i32>(), v.as_primitive::<Int32Type>(), l.as_string::<i32>());
+        for i in 0..b.num_rows() {
+            out.insert((s.value(i).to_string(), c.value(i).to_string()), (v.value(i), l.value(i).to_string()));
+        }
+    }
+    Ok(out)
+}
+
 /// Level index for counting: 红 0, 橙 1, 黄 2, 蓝 3.
 fn level_index(l: &str) -> usize {
     ["红", "橙", "黄", "蓝"].iter().position(|x| *x == l).unwrap_or(3)
