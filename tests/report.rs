@@ -104,7 +104,9 @@ fn no_raw_identifier_in_any_output() {
     }
     let mut scanned = 0;
     for p in files {
-        let text = if p.extension().is_some_and(|x| x == "xlsx") {
+        let text = if p.extension().is_some_and(|x| x == "docx") {
+            docx_text(&p)
+        } else if p.extension().is_some_and(|x| x == "xlsx") {
             use calamine::Reader;
             let mut wb = calamine::open_workbook_auto(&p).unwrap();
             let mut all = String::new();
@@ -127,7 +129,7 @@ fn no_raw_identifier_in_any_output() {
             assert!(!text.contains(r.as_str()), "{} holds a raw identifier", p.display());
         }
     }
-    assert!(scanned >= 17, "briefing.md and .html, run.json, four xlsx lists, charts as SVG and PNG: {scanned}");
+    assert!(scanned >= 20, "briefing md/html/docx, run.json, four xlsx lists, charts, letters: {scanned}");
 }
 
 #[test]
@@ -223,4 +225,45 @@ fn html_briefing_renders_in_chromium_with_chinese_laid_out() {
     screenshot(&d.join("boxes.html"), &shot2, &d.join("profile2"));
     let (_, _, px2) = pixels(&shot2);
     assert_ne!(title_red, red(&px2), "the title renders the same as missing glyphs");
+}
+
+/// The XML of every part of a DOCX, joined.
+fn docx_text(path: &Path) -> String {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut all = String::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).unwrap();
+        if f.name().ends_with(".xml") {
+            std::io::Read::read_to_string(&mut f, &mut all).unwrap();
+        }
+    }
+    all
+}
+
+#[test]
+fn docx_briefing_and_draft_letters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    run_weekly(d);
+    let folder = d.join("reports/weekly-2026-10-31");
+    let xml = docx_text(&folder.join("briefing.docx"));
+    for expect in ["青溪县社情民意周报", "一、总体情况", "七、工作建议", "黑体", "仿宋", "<w:drawing>", "<w:tbl>"]
+    {
+        assert!(xml.contains(expect), "{expect} not in briefing.docx");
+    }
+    let letters: Vec<String> = std::fs::read_dir(folder.join("letters"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let depts = count(d, "SELECT count(DISTINCT coalesce(dept, '')) FROM deadlines WHERE state = '逾期'");
+    assert_eq!(letters.iter().filter(|l| l.starts_with("督办函")).count() as u64, depts, "{letters:?}");
+    let red = count(d, "SELECT count(*) FROM clusters WHERE kind = 'issue' AND risk_max >= 80");
+    assert_eq!(letters.iter().filter(|l| l.starts_with("风险提醒函")).count() as u64, red, "{letters:?}");
+    // every overdue case is in its department's letter
+    let overdue = sql(d, "SELECT case_id FROM deadlines WHERE state = '逾期'");
+    let all: String = letters.iter().map(|l| docx_text(&folder.join("letters").join(l))).collect();
+    for id in overdue.lines().skip(1) {
+        assert!(all.contains(id), "{id} missing from the 督办函");
+    }
+    assert!(all.contains("信访事项督办函") && all.contains("（草稿，请核实后签发）"));
 }

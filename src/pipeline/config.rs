@@ -10,8 +10,17 @@ use crate::metrics::Policy;
 use crate::{Error, Result};
 
 pub const STAGES: &[&str] = &["ingest", "enrich", "risk", "metrics", "cluster", "report"];
-pub const OUTPUTS: &[&str] =
-    &["briefing.md", "briefing.html", "charts", "risk.xlsx", "overdue.xlsx", "metrics.xlsx", "clusters.xlsx"];
+pub const OUTPUTS: &[&str] = &[
+    "briefing.md",
+    "briefing.html",
+    "briefing.docx",
+    "charts",
+    "letters",
+    "risk.xlsx",
+    "overdue.xlsx",
+    "metrics.xlsx",
+    "clusters.xlsx",
+];
 
 /// The period a briefing covers, ending on the as-of day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +55,8 @@ pub struct Pipeline {
     pub path: PathBuf,
     pub name: String,
     pub title: String,
+    /// Who signs the draft letters (发函单位).
+    pub issuer: String,
     pub period: Period,
     /// Export files or folders, resolved against the pipeline file's folder.
     pub exports: Vec<PathBuf>,
@@ -67,13 +78,14 @@ impl Pipeline {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| vec![format!("not valid TOML: {e}")])?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut p = Problems(vec![]);
-        p.known(&doc, "", &["name", "title", "period", "inputs", "deadlines", "stages", "outputs"]);
+        p.known(&doc, "", &["name", "title", "issuer", "period", "inputs", "deadlines", "stages", "outputs"]);
         let name =
             p.string(&doc, "name", "a short name for the report folder, e.g. name = \"weekly\"").unwrap_or_default();
         if name.contains(['/', '\\']) {
             p.push("name", "must not contain a path separator");
         }
         let title = p.opt_string(&doc, "title").unwrap_or_else(|| "社情民意分析报告".into());
+        let issuer = p.opt_string(&doc, "issuer").unwrap_or_else(|| "（发函单位）".into());
         let period = match p.string(&doc, "period", "one of \"day\", \"week\", \"month\"").as_deref() {
             Some("day") => Period::Day,
             Some("week") => Period::Week,
@@ -151,6 +163,7 @@ impl Pipeline {
             path: path.to_path_buf(),
             name,
             title,
+            issuer,
             period,
             exports,
             gazetteer,

@@ -2,6 +2,7 @@
 
 pub mod briefing;
 pub mod charts;
+pub mod docx;
 pub mod html;
 pub mod lists;
 pub mod summary;
