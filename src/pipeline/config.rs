@@ -66,6 +66,8 @@ pub struct Pipeline {
     pub warn_days: i64,
     pub stages: Vec<String>,
     pub outputs: Vec<String>,
+    /// Targets for the petition rates, in percent (考核目标), drawn against the rates.
+    pub targets: Vec<(String, f64)>,
 }
 
 impl Pipeline {
@@ -78,7 +80,11 @@ impl Pipeline {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| vec![format!("not valid TOML: {e}")])?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut p = Problems(vec![]);
-        p.known(&doc, "", &["name", "title", "issuer", "period", "inputs", "deadlines", "stages", "outputs"]);
+        p.known(
+            &doc,
+            "",
+            &["name", "title", "issuer", "period", "inputs", "deadlines", "stages", "outputs", "targets"],
+        );
         let name =
             p.string(&doc, "name", "a short name for the report folder, e.g. name = \"weekly\"").unwrap_or_default();
         if name.contains(['/', '\\']) {
@@ -153,6 +159,20 @@ impl Pipeline {
                 3
             }
         };
+        let mut targets = vec![];
+        if let Some(t) = p.table(&doc, "targets") {
+            for (k, v) in t {
+                let rates = crate::metrics::rates::PETITION_RATES;
+                let n = v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+                match n {
+                    _ if !rates.contains(&k.as_str()) => {
+                        p.push(&format!("targets.{k}"), &format!("not a rate; rates: {}", rates.join(", ")))
+                    }
+                    Some(n) if (0.0..=100.0).contains(&n) => targets.push((k.clone(), n)),
+                    _ => p.push(&format!("targets.{k}"), &format!("`{v}` should be a percentage from 0 to 100")),
+                }
+            }
+        }
         let stages = p.list(&doc, "stages", STAGES);
         let outputs = p.list(&doc, "outputs", OUTPUTS);
         let Problems(problems) = p;
@@ -172,6 +192,7 @@ impl Pipeline {
             warn_days,
             stages: if stages.is_empty() { STAGES.iter().map(|s| s.to_string()).collect() } else { stages },
             outputs: if outputs.is_empty() { OUTPUTS.iter().map(|s| s.to_string()).collect() } else { outputs },
+            targets,
         })
     }
 
@@ -306,5 +327,17 @@ warn_days = 99
             assert!(all.contains(expect), "{expect}\n{all}");
         }
         assert_eq!(problems.len(), 7, "{all}");
+    }
+
+    #[test]
+    fn targets_are_rates_in_percent() {
+        let ok = "name = \"w\"\nperiod = \"week\"\n[targets]\n\"满意率\" = 90\n\"按期办结率\" = 92.5\n";
+        let p = Pipeline::parse(Path::new("/tmp/w.toml"), ok).unwrap();
+        assert_eq!(p.targets, vec![("按期办结率".to_string(), 92.5), ("满意率".to_string(), 90.0)]);
+        let bad = "name = \"w\"\nperiod = \"week\"\n[targets]\n\"好评率\" = 90\n\"满意率\" = 190\n";
+        let problems = Pipeline::parse(Path::new("/tmp/w.toml"), bad).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("targets.好评率: not a rate"), "{problems:?}");
+        assert!(problems[1].starts_with("targets.满意率: `190`"), "{problems:?}");
     }
 }

@@ -146,7 +146,8 @@ pub fn run(
     let (key_name, start, end) = period_range(p.period, as_of);
     let mut written = vec![];
     if p.writes("briefing.md") || p.writes("briefing.html") || p.writes("charts") {
-        let b = Briefing::gather(wh, &p.title, p.period, as_of)?;
+        let mut b = Briefing::gather(wh, &p.title, p.period, as_of)?;
+        b.targets = p.targets.clone();
         let mut md = b.to_markdown();
         if p.writes("charts") || p.writes("briefing.html") || p.writes("briefing.docx") {
             let rendered = crate::report::html::render_all(&b, &tmp.join("charts"))?;

@@ -116,6 +116,8 @@ pub struct Briefing {
     pub risk_months: BTreeMap<String, [f64; 4]>,
     /// Cases of the period per (town, topic), from `risk`.
     pub town_topic: BTreeMap<(String, String), f64>,
+    /// Rate targets in percent from the pipeline file (考核目标).
+    pub targets: Vec<(String, f64)>,
 }
 
 /// The period's key in `metrics` and its first and last days.
@@ -250,6 +252,7 @@ impl Briefing {
             clusters: clusters.into_iter().map(|(_, c)| c).collect(),
             risk_months,
             town_topic,
+            targets: vec![],
         })
     }
 
@@ -438,6 +441,19 @@ impl Briefing {
             .collect();
         if !rates.is_empty() {
             md += &format!("{}月信访事项：{}。", self.as_of.month(), rates.join("，"));
+            let below: Vec<String> = self
+                .targets
+                .iter()
+                .filter_map(|(m, t)| {
+                    let v = self.metric("month", &month, "petition", "total", "全部", m)?.value?;
+                    (v * 100.0 < *t).then(|| format!("{m}{}（目标{t}%）", percent(Some(v))))
+                })
+                .collect();
+            if !below.is_empty() {
+                md += &format!("未达考核目标的有：{}。", below.join("、"));
+            } else if !self.targets.is_empty() {
+                md += "各项指标均达到考核目标。";
+            }
         }
         let asof = self.as_of.to_string();
         let state =

@@ -52,8 +52,8 @@ pub fn ensure_font() -> Result<PathBuf> {
 pub enum Chart {
     /// Lines over periods: (series name, values aligned with `labels`).
     Lines { title: String, y: String, labels: Vec<String>, series: Vec<(String, Vec<f64>)> },
-    /// Bars: (label, value), drawn top to bottom.
-    Bars { title: String, x: String, bars: Vec<(String, f64)> },
+    /// Bars: (label, value), drawn top to bottom; an optional target per bar is drawn as a red mark.
+    Bars { title: String, x: String, bars: Vec<(String, f64)>, targets: Vec<Option<f64>> },
     /// Stacked columns over periods: (series name, values aligned with `labels`).
     Stacked { title: String, y: String, labels: Vec<String>, series: Vec<(String, Vec<f64>)> },
     /// A grid of counts: rows × columns.
@@ -149,8 +149,8 @@ where
                 .draw()
                 .map_err(e)?;
         }
-        Chart::Bars { title, x, bars } => {
-            let top = bars.iter().map(|b| b.1).fold(0.0, f64::max);
+        Chart::Bars { title, x, bars, targets } => {
+            let top = bars.iter().map(|b| b.1).chain(targets.iter().flatten().copied()).fold(0.0, f64::max);
             let n = bars.len().max(1);
             let mut c = ChartBuilder::on(&root)
                 .caption(title, font(40))
@@ -191,6 +191,31 @@ where
                 Text::new(format!("{v}"), (*v + top * 0.01, SegmentValue::CenterOf(n - 1 - i)), font(24))
             }))
             .map_err(e)?;
+            if targets.iter().any(Option::is_some) {
+                let marks: Vec<PathElement<(f64, SegmentValue<usize>)>> = targets
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, t)| {
+                        let (t, row) = ((*t)?, n - 1 - i);
+                        Some(PathElement::new(
+                            vec![(t, SegmentValue::Exact(row)), (t, SegmentValue::Exact(row + 1))],
+                            COLORS[0].stroke_width(5),
+                        ))
+                    })
+                    .collect();
+                c.draw_series(marks).map_err(e)?.label("考核目标").legend(|(x, y)| {
+                    PathElement::new(vec![(x + 10, y - 10), (x + 10, y + 10)], COLORS[0].stroke_width(5))
+                });
+            }
+            if targets.iter().any(Option::is_some) {
+                c.configure_series_labels()
+                    .label_font(font(26))
+                    .background_style(WHITE.mix(0.85))
+                    .border_style(BLACK)
+                    .position(SeriesLabelPosition::LowerRight)
+                    .draw()
+                    .map_err(e)?;
+            }
         }
         Chart::Heatmap { title, rows, cols, values } => {
             let top = values.iter().flatten().copied().fold(0.0, f64::max).max(1.0);

@@ -82,7 +82,12 @@ pub fn charts(b: &Briefing) -> Vec<(&'static str, Chart)> {
     if !topics.is_empty() {
         out.push((
             "topics",
-            Chart::Bars { title: format!("{}诉求领域分布", b.period.name()), x: "件数".into(), bars: topics },
+            Chart::Bars {
+                title: format!("{}诉求领域分布", b.period.name()),
+                x: "件数".into(),
+                bars: topics,
+                targets: vec![],
+            },
         ));
     }
 
@@ -134,7 +139,7 @@ pub fn charts(b: &Briefing) -> Vec<(&'static str, Chart)> {
 
     if !b.clusters.is_empty() {
         let bars = b.clusters.iter().take(10).map(|c| (c.title.clone(), c.heat)).collect();
-        out.push(("clusters", Chart::Bars { title: "类案热度前十".into(), x: "热度".into(), bars }));
+        out.push(("clusters", Chart::Bars { title: "类案热度前十".into(), x: "热度".into(), bars, targets: vec![] }));
     }
 
     let month = b.as_of.format("%Y-%m").to_string();
@@ -155,12 +160,9 @@ pub fn charts(b: &Briefing) -> Vec<(&'static str, Chart)> {
         })
         .collect();
     if !rates.is_empty() {
-        out.push((
-            "rates",
-            Chart::Bars {
-                title: format!("{}月信访工作指标（%）", b.as_of.format("%-m")), x: "%".into(), bars: rates
-            },
-        ));
+        let targets = rates.iter().map(|(m, _)| b.targets.iter().find(|(t, _)| t == m).map(|t| t.1)).collect();
+        let title = format!("{}月信访工作指标与考核目标（%）", b.as_of.format("%-m"));
+        out.push(("rates", Chart::Bars { title, x: "%".into(), bars: rates, targets }));
     }
     if b.period == Period::Month {
         let mut rank: Vec<(f64, String, f64)> = b
@@ -188,7 +190,10 @@ pub fn charts(b: &Briefing) -> Vec<(&'static str, Chart)> {
         rank.sort_by(|a, c| a.0.total_cmp(&c.0));
         if !rank.is_empty() {
             let bars = rank.into_iter().map(|(_, t, v)| (t, v)).collect();
-            out.push(("ranking", Chart::Bars { title: "乡镇月站队得分".into(), x: "得分".into(), bars }));
+            out.push((
+                "ranking",
+                Chart::Bars { title: "乡镇月站队得分".into(), x: "得分".into(), bars, targets: vec![] },
+            ));
         }
     }
     out
