@@ -23,10 +23,10 @@ const FONT_PATHS: &[&str] = &[
 ];
 pub const SIZE: (u32, u32) = (1600, 900);
 
-static FONT: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
+static FONT: OnceLock<std::result::Result<(PathBuf, &'static [u8]), String>> = OnceLock::new();
 
-/// Find and register the CJK font once.
-pub fn ensure_font() -> Result<PathBuf> {
+/// Find and register the CJK font once; its path and bytes.
+pub fn ensure_font() -> Result<(PathBuf, &'static [u8])> {
     FONT.get_or_init(|| {
         let candidates: Vec<PathBuf> = std::env::var_os("MINQING_CJK_FONT")
             .map(PathBuf::from)
@@ -41,7 +41,7 @@ pub fn ensure_font() -> Result<PathBuf> {
         for style in [FontStyle::Normal, FontStyle::Bold] {
             plotters::style::register_font(FAMILY, style, bytes).map_err(|_| format!("{} is not a font file", path.display()))?;
         }
-        Ok(path)
+        Ok((path, bytes))
     })
     .clone()
     .map_err(|e| Error::Usage(e))
@@ -275,9 +275,51 @@ where
     Ok(())
 }
 
-/// Write `name.svg` and `name.png` into `dir`; returns the PNG's path.
+/// Every piece of text a chart draws.
+fn texts(chart: &Chart) -> Vec<&str> {
+    let mut out = vec![];
+    match chart {
+        Chart::Lines { title, y, labels, series } | Chart::Stacked { title, y, labels, series } => {
+            out.extend([title.as_str(), y.as_str()]);
+            out.extend(labels.iter().map(String::as_str));
+            out.extend(series.iter().map(|s| s.0.as_str()));
+        }
+        Chart::Bars { title, x, bars, .. } => {
+            out.extend([title.as_str(), x.as_str(), "考核目标"]);
+            out.extend(bars.iter().map(|b| b.0.as_str()));
+        }
+        Chart::Heatmap { title, rows, cols, .. } => {
+            out.push(title.as_str());
+            out.extend(rows.iter().chain(cols).map(String::as_str));
+        }
+    }
+    out
+}
+
+/// Characters of the chart's text the font has no glyph for (they would draw as boxes).
+pub fn missing_glyphs(chart: &Chart, font: &[u8]) -> Result<Vec<char>> {
+    use ab_glyph::Font;
+    let f = ab_glyph::FontRef::try_from_slice_and_index(font, 0)
+        .map_err(|_| Error::Usage("the CJK font file cannot be read".into()))?;
+    let mut missing: Vec<char> =
+        texts(chart).iter().flat_map(|t| t.chars()).filter(|c| !c.is_whitespace() && f.glyph_id(*c).0 == 0).collect();
+    missing.sort_unstable();
+    missing.dedup();
+    Ok(missing)
+}
+
+/// Write `name.svg` and `name.png` into `dir`; returns the PNG's path. A character the
+/// font cannot draw is an error naming it, not a box in a leader's chart.
 pub fn render(chart: &Chart, dir: &Path, name: &str) -> Result<PathBuf> {
-    ensure_font()?;
+    let (font_path, bytes) = ensure_font()?;
+    let missing = missing_glyphs(chart, bytes)?;
+    if !missing.is_empty() {
+        return Err(Error::Usage(format!(
+            "chart {name}: the font {} has no glyph for {}; set MINQING_CJK_FONT to a font that has",
+            font_path.display(),
+            missing.iter().map(|c| format!("「{c}」U+{:04X}", *c as u32)).collect::<Vec<_>>().join(" ")
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let png = dir.join(format!("{name}.png"));
     draw(BitMapBackend::new(&png, SIZE).into_drawing_area(), chart)
@@ -289,4 +331,27 @@ pub fn render(chart: &Chart, dir: &Path, name: &str) -> Result<PathBuf> {
     let path = dir.join(format!("{name}.svg"));
     std::fs::write(&path, svg).map_err(|e| Error::io(&path, e))?;
     Ok(png)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bars(title: &str) -> Chart {
+        Chart::Bars { title: title.into(), x: "件数".into(), bars: vec![("房地产".into(), 3.0)], targets: vec![] }
+    }
+
+    #[test]
+    fn chinese_labels_have_glyphs_and_a_missing_one_is_named() {
+        let (_, font) = ensure_font().expect("scripts/setup.sh installs a CJK font");
+        assert!(missing_glyphs(&bars("近12个月诉求量（批次、人次）"), font).unwrap().is_empty());
+        assert_eq!(missing_glyphs(&bars("诉求\u{E000}"), font).unwrap(), vec!['\u{E000}']);
+        let dir = tempfile::tempdir().unwrap();
+        let err = render(&bars("诉求\u{E000}"), dir.path(), "x").unwrap_err().to_string();
+        assert!(err.contains("U+E000"), "{err}");
+        let png = render(&bars("领域分布"), dir.path(), "ok").unwrap();
+        assert!(png.exists() && dir.path().join("ok.svg").exists());
+        let svg = std::fs::read_to_string(dir.path().join("ok.svg")).unwrap();
+        assert!(svg.contains("领域分布") && svg.contains("Noto Sans CJK SC"), "SVG keeps text with a CJK font list");
+    }
 }
