@@ -188,11 +188,9 @@ pub fn run(
         crate::report::lists::metrics_xlsx(wh, &tmp.join("metrics.xlsx"), p.period.grain(), &key_name, as_of)?;
         written.push("metrics.xlsx".into());
     }
-    if p.writes("clusters.xlsx") {
-        if let Some((c, facts)) = &clusters {
-            crate::cluster::xlsx::write(&tmp.join("clusters.xlsx"), c, facts)?;
-            written.push("clusters.xlsx".into());
-        }
+    if let Some((c, facts)) = clusters.as_ref().filter(|_| p.writes("clusters.xlsx")) {
+        crate::cluster::xlsx::write(&tmp.join("clusters.xlsx"), c, facts)?;
+        written.push("clusters.xlsx".into());
     }
     timed(&mut rep, "report", t, written.join(", "));
     // the demo's pipeline is the shipped file, not one on disk

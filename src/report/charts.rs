@@ -44,7 +44,7 @@ pub fn ensure_font() -> Result<(PathBuf, &'static [u8])> {
         Ok((path, bytes))
     })
     .clone()
-    .map_err(|e| Error::Usage(e))
+    .map_err(Error::Usage)
 }
 
 /// One chart's data.

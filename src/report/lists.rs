@@ -172,6 +172,7 @@ pub fn overdue_xlsx(wh: &Warehouse, path: &Path) -> Result<usize> {
 pub fn metrics_xlsx(wh: &Warehouse, path: &Path, grain: &str, period: &str, as_of: NaiveDate) -> Result<usize> {
     let batches = table_rows(wh, table::METRICS)?;
     let asof = as_of.to_string();
+    let month = as_of.format("%Y-%m").to_string();
     let mut rows: Vec<(&RecordBatch, usize)> = vec![];
     for b in &batches {
         let (g, p) = (
@@ -182,7 +183,7 @@ pub fn metrics_xlsx(wh: &Warehouse, path: &Path, grain: &str, period: &str, as_o
         for i in 0..b.num_rows() {
             if (g.value(i) == grain && p.value(i) == period)
                 || (g.value(i) == "asof" && p.value(i) == asof)
-                || (g.value(i) == "month" && p.value(i) == &as_of.format("%Y-%m").to_string())
+                || (g.value(i) == "month" && p.value(i) == month)
             {
                 rows.push((b, i));
             }
