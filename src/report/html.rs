@@ -172,19 +172,21 @@ pub fn charts(b: &Briefing) -> Vec<(&'static str, Chart)> {
                 r.grain == "month" && r.period == month && r.dimension == "town_rank" && r.measure == "站队得分"
             })
             .map(|r| {
-                let pos = b
-                    .metrics
-                    .iter()
-                    .find(|x| {
-                        x.grain == "month"
-                            && x.period == month
-                            && x.dimension == "town_rank"
-                            && x.key == r.key
-                            && x.measure == "名次"
-                    })
-                    .and_then(|x| x.value)
-                    .unwrap_or(0.0);
-                (pos, r.key.clone(), r.value.unwrap_or(0.0))
+                let town = |m: &str| {
+                    b.metrics
+                        .iter()
+                        .find(|x| {
+                            x.grain == "month"
+                                && x.period == month
+                                && x.dimension == "town_rank"
+                                && x.key == r.key
+                                && x.measure == m
+                        })
+                        .and_then(|x| x.value)
+                };
+                let pos = town("名次").unwrap_or(0.0);
+                let label = if town("末位") == Some(1.0) { format!("{}（末位）", r.key) } else { r.key.clone() };
+                (pos, label, r.value.unwrap_or(0.0))
             })
             .collect();
         rank.sort_by(|a, c| a.0.total_cmp(&c.0));
