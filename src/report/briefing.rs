@@ -15,7 +15,7 @@ use crate::metrics::percent;
 use crate::pipeline::config::Period;
 use crate::pipeline::facts::micros_to_time;
 use crate::schema::table;
-use crate::warehouse::{Warehouse, read_table_columns};
+use crate::warehouse::{Warehouse, read_table};
 
 /// One `metrics` row.
 #[derive(Debug, Clone)]
@@ -61,10 +61,6 @@ fn list(b: &RecordBatch, name: &str, i: usize) -> Vec<String> {
     let l = c.as_list::<i32>().value(i);
     let l = l.as_string::<i32>();
     (0..l.len()).map(|j| l.value(j).to_string()).collect()
-}
-
-fn rows(wh: &Warehouse, t: &str) -> Result<Vec<RecordBatch>> {
-    if wh.parts(t)?.is_empty() { Ok(vec![]) } else { read_table_columns(wh, t, None) }
 }
 
 /// A risk case for the list.
@@ -145,7 +141,7 @@ impl Briefing {
     pub fn gather(wh: &Warehouse, title: &str, period: Period, as_of: NaiveDate) -> Result<Briefing> {
         let (key, start, end) = period_range(period, as_of);
         let mut metrics = vec![];
-        for b in rows(wh, table::METRICS)? {
+        for b in read_table(wh, table::METRICS)? {
             for i in 0..b.num_rows() {
                 metrics.push(Row {
                     grain: s(&b, "grain", i).unwrap_or_default(),
@@ -169,7 +165,7 @@ impl Briefing {
             format!("{}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)
         };
         let last_month = as_of.format("%Y-%m").to_string();
-        for b in rows(wh, table::RISK)? {
+        for b in read_table(wh, table::RISK)? {
             for i in 0..b.num_rows() {
                 let d = day(&b, "received_at", i).unwrap_or(start);
                 let level = s(&b, "level", i).unwrap_or_default();
@@ -202,7 +198,7 @@ impl Briefing {
         }
         risks.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.case_id.cmp(&b.case_id)));
         let mut red_groups = vec![];
-        for b in rows(wh, table::RISK_GROUPS)? {
+        for b in read_table(wh, table::RISK_GROUPS)? {
             for i in 0..b.num_rows() {
                 if s(&b, "kind", i).as_deref() == Some("entity") && s(&b, "level", i).as_deref() == Some("红") {
                     red_groups.push(RiskGroup {
@@ -216,7 +212,7 @@ impl Briefing {
         }
         red_groups.sort_by(|a, b| b.score.cmp(&a.score).then(b.cases.cmp(&a.cases)).then_with(|| a.key.cmp(&b.key)));
         let mut clusters = vec![];
-        for b in rows(wh, table::CLUSTERS)? {
+        for b in read_table(wh, table::CLUSTERS)? {
             for i in 0..b.num_rows() {
                 if s(&b, "kind", i).as_deref() != Some("issue") {
                     continue;

@@ -11,7 +11,7 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 
 use crate::pipeline::facts::micros_to_time;
 use crate::schema::table;
-use crate::warehouse::{Warehouse, atomic_write, read_table_columns};
+use crate::warehouse::{Warehouse, atomic_write, read_table};
 use crate::{Error, Result};
 
 /// Column of a list: warehouse column, Chinese header, width.
@@ -124,13 +124,9 @@ fn write(path: &Path, sheet: &str, cols: &[Col], rows: &[(&RecordBatch, usize)])
     Ok(limit)
 }
 
-fn table_rows(wh: &Warehouse, t: &str) -> Result<Vec<RecordBatch>> {
-    if wh.parts(t)?.is_empty() { Ok(vec![]) } else { read_table_columns(wh, t, None) }
-}
-
 /// 风险清单: red and orange cases received in [start, end], highest score first.
 pub fn risk_xlsx(wh: &Warehouse, path: &Path, start: NaiveDate, end: NaiveDate) -> Result<usize> {
-    let batches = table_rows(wh, table::RISK)?;
+    let batches = read_table(wh, table::RISK)?;
     let mut rows: Vec<(&RecordBatch, usize)> = vec![];
     for b in &batches {
         for i in 0..b.num_rows() {
@@ -152,7 +148,7 @@ pub fn risk_xlsx(wh: &Warehouse, path: &Path, start: NaiveDate, end: NaiveDate) 
 
 /// 超期清单: open cases 逾期, 到期 or 临期 on the as-of day, most overdue first.
 pub fn overdue_xlsx(wh: &Warehouse, path: &Path) -> Result<usize> {
-    let batches = table_rows(wh, table::DEADLINES)?;
+    let batches = read_table(wh, table::DEADLINES)?;
     let mut rows: Vec<(&RecordBatch, usize)> = vec![];
     for b in &batches {
         for i in 0..b.num_rows() {
@@ -170,7 +166,7 @@ pub fn overdue_xlsx(wh: &Warehouse, path: &Path) -> Result<usize> {
 
 /// metrics.xlsx: every figure of the period (and the as-of snapshot).
 pub fn metrics_xlsx(wh: &Warehouse, path: &Path, grain: &str, period: &str, as_of: NaiveDate) -> Result<usize> {
-    let batches = table_rows(wh, table::METRICS)?;
+    let batches = read_table(wh, table::METRICS)?;
     let asof = as_of.to_string();
     let month = as_of.format("%Y-%m").to_string();
     let mut rows: Vec<(&RecordBatch, usize)> = vec![];

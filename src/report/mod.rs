@@ -4,6 +4,7 @@ pub mod briefing;
 pub mod charts;
 pub mod docx;
 pub mod html;
+pub mod letters;
 pub mod lists;
 pub mod summary;
 
