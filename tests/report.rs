@@ -83,53 +83,123 @@ fn briefing_snapshot() {
     insta::assert_snapshot!("weekly_briefing_sample_2026_10_31", run_weekly(tmp.path()));
 }
 
-#[test]
-fn no_raw_identifier_in_any_output() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    run_weekly(d);
-    let ids = sql(d, "SELECT DISTINCT id_number FROM persons WHERE id_number IS NOT NULL");
-    let phones = sql(d, "SELECT DISTINCT phone FROM persons WHERE phone IS NOT NULL");
-    let raw: Vec<String> =
-        ids.lines().chain(phones.lines()).skip(1).filter(|l| l.len() >= 7 && *l != "phone").map(String::from).collect();
-    assert!(raw.len() > 100, "the sample has identifiers to look for: {}", raw.len());
-    let folder = d.join("reports/weekly-2026-10-31");
+/// Every string of a Parquet file, one per line.
+fn parquet_text(path: &Path) -> String {
+    use arrow::array::AsArray;
+    let f = std::fs::File::open(path).unwrap();
+    let mut all = String::new();
+    for b in parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap().build().unwrap() {
+        let b = b.unwrap();
+        for col in b.columns() {
+            use arrow::datatypes::DataType;
+            // text columns and lists of text; numbers and times cannot hold an identifier
+            let col = match col.data_type() {
+                DataType::List(_) => col.as_list::<i32>().values().clone(),
+                _ => col.clone(),
+            };
+            if !matches!(col.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+                continue;
+            }
+            let col = arrow::compute::cast(&col, &DataType::Utf8).unwrap();
+            for v in col.as_string::<i32>().iter().flatten() {
+                all.push_str(v);
+                all.push('\n');
+            }
+        }
+    }
+    all
+}
+
+/// The text chunks of a PNG (tEXt, zTXt, iTXt), where metadata would be.
+fn png_text(path: &Path) -> String {
+    let r = png::Decoder::new(std::fs::File::open(path).unwrap()).read_info().unwrap();
+    let info = r.info();
+    let mut all = String::new();
+    for t in &info.uncompressed_latin1_text {
+        all.push_str(&format!("{}={}\n", t.keyword, t.text));
+    }
+    for t in &info.compressed_latin1_text {
+        all.push_str(&format!("{}={}\n", t.keyword, t.get_text().unwrap_or_default()));
+    }
+    for t in &info.utf8_text {
+        all.push_str(&format!("{}={}\n", t.keyword, t.get_text().unwrap_or_default()));
+    }
+    all
+}
+
+/// Every file under a folder.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = vec![];
-    let mut dirs = vec![folder.clone()];
+    let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         for e in std::fs::read_dir(&dir).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() { dirs.push(p) } else { files.push(p) }
         }
     }
-    let mut scanned = 0;
+    files.sort();
+    files
+}
+
+#[test]
+fn no_raw_identifier_in_any_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    run_weekly(d);
+    let column = |c: &str| -> Vec<String> {
+        sql(d, &format!("SELECT DISTINCT {c} FROM persons WHERE {c} IS NOT NULL"))
+            .lines()
+            .skip(1)
+            .map(String::from)
+            .collect()
+    };
+    let mut raw: Vec<String> =
+        column("id_number").into_iter().chain(column("phone")).filter(|l| l.len() >= 7).collect();
+    let n_numbers = raw.len();
+    // names of two to four Chinese characters (a one-character "name" is not one to look for)
+    raw.extend(column("name").into_iter().filter(|n| {
+        let k = n.chars().count();
+        (2..=4).contains(&k)
+            && n.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+            && !["匿名", "网友", "市民", "未知"].contains(&n.as_str())
+    }));
+    assert!(
+        n_numbers > 100 && raw.len() > n_numbers + 100,
+        "the sample has identifiers to look for: {} / {}",
+        n_numbers,
+        raw.len()
+    );
+    let mut files = walk(&d.join("reports/weekly-2026-10-31"));
+    let warehouse = walk(&d.join("warehouse"));
+    assert!(warehouse.iter().any(|p| p.starts_with(d.join("warehouse/persons"))), "persons holds them");
+    files.extend(warehouse.into_iter().filter(|p| !p.starts_with(d.join("warehouse/persons"))));
+    let mut scanned = std::collections::BTreeMap::<String, usize>::new();
     for p in files {
-        let text = if p.extension().is_some_and(|x| x == "docx") {
-            docx_text(&p)
-        } else if p.extension().is_some_and(|x| x == "xlsx") {
-            use calamine::Reader;
-            let mut wb = calamine::open_workbook_auto(&p).unwrap();
-            let mut all = String::new();
-            for name in wb.sheet_names() {
-                let range = wb.worksheet_range(&name).unwrap();
-                for row in range.rows() {
-                    for c in row {
-                        all.push_str(&c.to_string());
-                        all.push('\t');
-                    }
-                }
-            }
-            all
-        } else {
-            // text files whole; PNG bytes as text, which shows any metadata chunk
-            String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned()
+        let ext = p.extension().map_or(String::new(), |x| x.to_string_lossy().into_owned());
+        let text = match ext.as_str() {
+            // every XML part, so properties and shared strings are read too
+            "docx" | "xlsx" => docx_text(&p),
+            "parquet" => parquet_text(&p),
+            "png" => png_text(&p),
+            _ => String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
         };
-        scanned += 1;
+        *scanned.entry(ext.clone()).or_default() += 1;
         for r in &raw {
-            assert!(!text.contains(r.as_str()), "{} holds a raw identifier", p.display());
+            assert!(!text.contains(r.as_str()), "{} holds a raw identifier {r}", p.display());
+        }
+        if ext != "png" {
+            assert!(
+                !minqing::normalize::pii::has_raw_identifier(&text),
+                "{} holds something like a phone, ID, card or plate",
+                p.display()
+            );
         }
     }
-    assert!(scanned >= 20, "briefing md/html/docx, run.json, four xlsx lists, charts, letters: {scanned}");
+    let total: usize = scanned.values().sum();
+    eprintln!("scanned {total} files: {scanned:?}");
+    for ext in ["md", "html", "docx", "xlsx", "svg", "png", "parquet", "json"] {
+        assert!(scanned.get(ext).is_some_and(|&n| n > 0), "no {ext} output was scanned: {scanned:?}");
+    }
 }
 
 #[test]
@@ -233,7 +303,7 @@ fn docx_text(path: &Path) -> String {
     let mut all = String::new();
     for i in 0..z.len() {
         let mut f = z.by_index(i).unwrap();
-        if f.name().ends_with(".xml") {
+        if f.name().ends_with(".xml") || f.name().ends_with(".rels") {
             std::io::Read::read_to_string(&mut f, &mut all).unwrap();
         }
     }

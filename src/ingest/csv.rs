@@ -1,52 +1,70 @@
-//! CSV and TSV exports in UTF-8 (with or without BOM), UTF-16 with BOM, GBK or GB18030.
+//! CSV and TSV exports in UTF-8 (with or without BOM), UTF-16 with BOM, GBK or GB18030,
+//! read as a stream: memory stays bounded whatever the size of the file.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chardetng::EncodingDetector;
+use encoding_rs::Encoding;
+use encoding_rs_io::DecodeReaderBytesBuilder;
 
-use super::sheet::{Cell, Sheet};
+use super::sheet::{BadRow, Cell, Item, Table};
 use crate::{Error, Result};
 
 /// Share of characters that may fail to decode before the file is judged not to be text.
 const MAX_UNDECODABLE: f64 = 0.005;
+/// Bytes read from the start of a file to tell its encoding and delimiter.
+const SNIFF_BYTES: usize = 1 << 20;
+/// Longest record (row) accepted; a quote that never closes makes one record of the
+/// rest of the file, and this stops it from being read into memory whole.
+pub const MAX_RECORD_BYTES: u64 = 16 << 20;
 
-/// Decode the bytes of a text export: BOM, else valid UTF-8, else the detected encoding
-/// (GBK is read as its superset GB18030). Returns the text and the encoding's name.
-pub fn decode(path: &Path, bytes: &[u8]) -> Result<(String, String)> {
-    if bytes.iter().take(8192).any(|&b| b == 0) && encoding_rs::Encoding::for_bom(bytes).is_none() {
+/// The encoding of a text export from its first bytes: BOM, else valid UTF-8, else the
+/// detected encoding (GBK is read as its superset GB18030).
+pub fn sniff_encoding(path: &Path, prefix: &[u8], whole: bool) -> Result<&'static Encoding> {
+    if prefix.iter().take(8192).any(|&b| b == 0) && Encoding::for_bom(prefix).is_none() {
         return Err(Error::input(path, "this is a binary file, not a CSV text export (it holds NUL bytes)"));
     }
-    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return check(path, text.into_owned(), had_errors, enc.name());
+    if let Some((enc, _)) = Encoding::for_bom(prefix) {
+        return Ok(enc);
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok((s.to_string(), "UTF-8".into()));
+    match std::str::from_utf8(prefix) {
+        Ok(_) => return Ok(encoding_rs::UTF_8),
+        // a prefix cut inside a character is still UTF-8
+        Err(e) if !whole && e.error_len().is_none() => return Ok(encoding_rs::UTF_8),
+        Err(_) => {}
     }
     let mut det = EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    det.feed(bytes, true);
-    let mut enc = det.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
-    if enc == encoding_rs::GBK {
-        enc = encoding_rs::GB18030;
-    }
-    let (text, _, had_errors) = enc.decode(bytes);
-    check(path, text.into_owned(), had_errors, enc.name())
+    det.feed(prefix, whole);
+    let enc = det.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
+    Ok(if enc == encoding_rs::GBK { encoding_rs::GB18030 } else { enc })
 }
 
-fn check(path: &Path, text: String, had_errors: bool, name: &str) -> Result<(String, String)> {
-    if had_errors {
-        let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
-        let total = text.chars().count().max(1);
-        if bad as f64 / total as f64 > MAX_UNDECODABLE {
-            return Err(Error::input(
-                path,
-                format!(
-                    "{bad} of {total} characters cannot be decoded as {name}: not a text export, or in an encoding minqing does not know; save it as UTF-8 or GB18030 CSV"
-                ),
-            ));
-        }
+/// A text export opened for streaming: decoded to UTF-8, with its encoding's name.
+pub struct Decoded {
+    pub reader: Box<dyn Read>,
+    pub encoding: &'static Encoding,
+    /// The first bytes, decoded (for sniffing the delimiter).
+    pub head: String,
+}
+
+pub fn open_decoded(path: &Path) -> Result<Decoded> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut prefix = Vec::with_capacity(SNIFF_BYTES.min(1 << 16));
+    file.by_ref().take(SNIFF_BYTES as u64).read_to_end(&mut prefix).map_err(|e| Error::io(path, e))?;
+    if prefix.is_empty() {
+        return Err(Error::input(path, "the file is empty"));
     }
-    Ok((text, name.to_string()))
+    let encoding = sniff_encoding(path, &prefix, prefix.len() < SNIFF_BYTES)?;
+    let head = encoding.decode_with_bom_removal(&prefix[..prefix.len().min(64 << 10)]).0.into_owned();
+    let reader = DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .bom_override(true)
+        .build(Cursor::new(prefix).chain(file));
+    Ok(Decoded { reader: Box::new(reader), encoding, head })
 }
 
 /// The delimiter that splits the first line into the most fields.
@@ -55,64 +73,254 @@ fn sniff_delimiter(text: &str) -> u8 {
     [b',', b'\t', b';', b'|'].into_iter().max_by_key(|&d| (first.matches(d as char).count(), d == b',')).unwrap_or(b',')
 }
 
-pub fn read(path: &Path, bytes: &[u8]) -> Result<Sheet> {
-    let (text, encoding) = decode(path, bytes)?;
-    let delimiter = sniff_delimiter(&text);
-    let mut rdr =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
-    let mut sheet = Sheet { encoding: Some(encoding), ..Default::default() };
-    let mut record = csv::StringRecord::new();
-    let mut row = 0u64;
-    loop {
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
+/// Fails a read once the reader runs `MAX_RECORD_BYTES` past the end of the last record.
+struct Guard<R> {
+    inner: R,
+    read: u64,
+    limit: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.read > self.limit.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, RECORD_TOO_LONG));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+const RECORD_TOO_LONG: &str = "record too long";
+
+pub fn open(path: &Path) -> Result<Table> {
+    let d = open_decoded(path)?;
+    let delimiter = sniff_delimiter(&d.head);
+    let limit = Arc::new(AtomicU64::new(MAX_RECORD_BYTES));
+    let guard = Guard { inner: d.reader, read: 0, limit: limit.clone() };
+    let rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(guard);
+    let rows = CsvRows {
+        path: path.to_path_buf(),
+        encoding: d.encoding.name(),
+        rdr,
+        record: csv::StringRecord::new(),
+        row: 0,
+        limit,
+        delimiter: delimiter as char,
+        width: None,
+        replaced: 0,
+        chars: 0,
+        done: false,
+    };
+    Ok(Table { name: String::new(), encoding: Some(d.encoding.name().to_string()), rows: Box::new(rows) })
+}
+
+struct CsvRows {
+    path: PathBuf,
+    encoding: &'static str,
+    rdr: csv::Reader<Guard<Box<dyn Read>>>,
+    record: csv::StringRecord,
+    row: u64,
+    limit: Arc<AtomicU64>,
+    delimiter: char,
+    /// Fields of the first record (the header, or a title row).
+    width: Option<usize>,
+    replaced: u64,
+    chars: u64,
+    done: bool,
+}
+
+impl CsvRows {
+    /// The first field holding line breaks followed by lines that look like rows of
+    /// their own: a quote opened and never closed swallowed them.
+    fn swallowed_lines(&self) -> Option<(usize, usize)> {
+        let width = self.width.unwrap_or(0);
+        if width < 4 {
+            return None;
+        }
+        let need = (width - 1).max(3);
+        self.record.iter().enumerate().find_map(|(col, f)| {
+            let rowlike = f.split('\n').skip(1).filter(|l| l.matches(self.delimiter).count() >= need).count();
+            (rowlike > 0).then(|| (col + 1, f.matches('\n').count()))
+        })
+    }
+
+    fn undecodable(&self) -> Option<Error> {
+        (self.replaced > 0 && self.replaced as f64 / self.chars.max(1) as f64 > MAX_UNDECODABLE).then(|| {
+            Error::input(
+                &self.path,
+                format!(
+                    "{} of {} characters cannot be decoded as {}: not a text export, or in an encoding minqing does not know; save it as UTF-8 or GB18030 CSV",
+                    self.replaced, self.chars, self.encoding
+                ),
+            )
+        })
+    }
+}
+
+impl Iterator for CsvRows {
+    type Item = Result<Item>;
+
+    fn next(&mut self) -> Option<Result<Item>> {
+        if self.done {
+            return None;
+        }
+        match self.rdr.read_record(&mut self.record) {
+            Ok(false) => {
+                self.done = true;
+                self.undecodable().map(Err)
+            }
             Ok(true) => {
-                row += 1;
-                let cells = record
+                self.row += 1;
+                let end = self.rdr.position().byte();
+                self.limit.store(end + MAX_RECORD_BYTES, Ordering::Relaxed);
+                self.width.get_or_insert(self.record.len());
+                for f in self.record.iter() {
+                    self.chars += f.len() as u64;
+                    self.replaced += f.matches('\u{FFFD}').count() as u64;
+                }
+                // judge the encoding early on a large file, not after reading all of it
+                if self.row == 10_000 {
+                    if let Some(e) = self.undecodable() {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+                if let Some((col, lines)) = self.swallowed_lines() {
+                    let raw: String = self.record.iter().collect::<Vec<_>>().join(",").chars().take(300).collect();
+                    return Some(Ok(Item::Bad(BadRow {
+                        row: self.row,
+                        reason: "unbalanced quote".into(),
+                        detail: format!(
+                            "field {col} opens a quote (\") that closes {lines} lines later, swallowing lines that look like rows; fix the quoting of this row and ingest again"
+                        ),
+                        raw,
+                    })));
+                }
+                let cells = self
+                    .record
                     .iter()
                     .map(|f| if f.trim().is_empty() { Cell::Empty } else { Cell::Text(f.to_string()) })
                     .collect();
-                sheet.rows.push((row, cells));
+                Some(Ok(Item::Row(self.row, cells)))
             }
             Err(e) => {
-                row += 1;
-                sheet.bad_rows.push(super::sheet::BadRow {
-                    row,
+                let too_long = matches!(e.kind(), csv::ErrorKind::Io(io) if io.to_string() == RECORD_TOO_LONG);
+                if too_long || matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    self.done = true;
+                    let msg = if too_long {
+                        format!(
+                            "row {} runs on past {} MB: a quote (\") probably opens a field that never closes; fix the quoting after row {} and ingest again",
+                            self.row + 1,
+                            MAX_RECORD_BYTES >> 20,
+                            self.row
+                        )
+                    } else {
+                        format!("reading stopped after row {}: {e}", self.row)
+                    };
+                    return Some(Err(Error::input(&self.path, msg)));
+                }
+                self.row += 1;
+                Some(Ok(Item::Bad(BadRow {
+                    row: self.row,
                     reason: "unreadable row".into(),
                     detail: e.to_string(),
                     raw: String::new(),
-                });
+                })))
             }
         }
     }
-    Ok(sheet)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn read(bytes: &[u8]) -> (Option<String>, Vec<Result<Item>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, bytes).unwrap();
+        let t = open(&p).unwrap();
+        (t.encoding, t.rows.collect())
+    }
+
+    fn cells(items: &[Result<Item>]) -> Vec<Vec<Cell>> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                Ok(Item::Row(_, c)) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn detects_gbk_and_bom() {
         let (gbk, _, _) = encoding_rs::GBK.encode("信访件编号,登记时间\nA1,2019年2月28日\n");
-        let (text, enc) = decode(Path::new("x.csv"), &gbk).unwrap();
-        assert_eq!(enc, "gb18030");
-        assert!(text.starts_with("信访件编号"));
+        let (enc, items) = read(&gbk);
+        assert_eq!(enc.as_deref(), Some("gb18030"));
+        assert_eq!(cells(&items)[0][0], Cell::Text("信访件编号".into()));
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice("编号,时间\n".as_bytes());
-        assert_eq!(decode(Path::new("x.csv"), &bom).unwrap(), ("编号,时间\n".to_string(), "UTF-8".to_string()));
+        let (enc, items) = read(&bom);
+        assert_eq!((enc.as_deref(), cells(&items)[0][0].clone()), (Some("UTF-8"), Cell::Text("编号".into())));
     }
 
     #[test]
     fn binary_is_a_clear_error() {
-        let err = decode(Path::new("x.csv"), &[0x50, 0x4B, 0x03, 0x04, 0, 0, 0xFF, 0xFE, 0x00]).unwrap_err();
-        assert!(err.to_string().contains("binary"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, [0x50, 0x4B, 0x03, 0x04, 0, 0, 0xFF, 0xFE, 0x00]).unwrap();
+        let err = open(&p).err().unwrap().to_string();
+        assert!(err.contains("binary"), "{err}");
     }
 
     #[test]
     fn tabs_and_quoted_newlines() {
-        let s = read(Path::new("x.tsv"), "编号\t内容\nA1\t\"第一行\n第二行\"\n\nA2\tx\n".as_bytes()).unwrap();
-        assert_eq!(s.rows.len(), 3);
-        assert_eq!(s.rows[1].1[1], Cell::Text("第一行\n第二行".into()));
+        let (_, items) = read("编号\t内容\nA1\t\"第一行\n第二行\"\n\nA2\tx\n".as_bytes());
+        let c = cells(&items);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[1][1], Cell::Text("第一行\n第二行".into()));
+    }
+
+    #[test]
+    fn a_quote_that_swallows_rows_is_named() {
+        let text =
+            "编号,时间,地点,内容\nA1,2026-01-01,青石镇,\"漏水\nA2,2026-01-02,青石镇,欠薪\nA3,2026-01-03,青石镇,噪音\n";
+        let (_, items) = read(text.as_bytes());
+        let bad: Vec<&BadRow> = items
+            .iter()
+            .filter_map(|i| match i {
+                Ok(Item::Bad(b)) => Some(b),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(bad.len(), 1, "{items:?}");
+        assert_eq!((bad[0].row, bad[0].reason.as_str()), (2, "unbalanced quote"));
+    }
+
+    #[test]
+    fn a_quote_that_never_closes_stops_with_the_row() {
+        let mut text = "编号,内容\nA1,ok\nA2,\"".to_string();
+        let line = "这一行没有结束的引号，".repeat(100);
+        while (text.len() as u64) < MAX_RECORD_BYTES + (2 << 20) {
+            text.push_str(&line);
+        }
+        let (_, items) = read(text.as_bytes());
+        let err = items.last().unwrap().as_ref().err().unwrap().to_string();
+        assert!(err.contains("row 3 runs on past 16 MB"), "{err}");
+        assert_eq!(cells(&items).len(), 2);
+    }
+
+    #[test]
+    fn mostly_undecodable_bytes_are_an_error() {
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice("编号,内容\n".as_bytes());
+        for i in 0..2000u32 {
+            bytes.extend_from_slice(format!("A{i},").as_bytes());
+            bytes.extend_from_slice(&[0xFF, 0xFE, 0x81, 0xFF, b'\n']);
+        }
+        let (_, items) = read(&bytes);
+        assert!(items.iter().any(|i| i.as_ref().is_err_and(|e| e.to_string().contains("cannot be decoded"))));
     }
 }

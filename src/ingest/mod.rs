@@ -25,17 +25,20 @@ use serde::Serialize;
 
 pub use mapping::{Mapping, SOURCES};
 use record::{CaseRow, PersonRow, RejectRow, RowParser};
-use sheet::{Cell, Sheet};
+use sheet::{BadRow, Cell, Item, Table};
 
 use crate::normalize::PersonKey;
 use crate::schema::{cases, rejects, table};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{ParquetPart, Warehouse};
 use crate::{Error, Result};
 
 /// Rows searched for the header (title rows and merged header rows come first).
 const HEADER_SEARCH_ROWS: usize = 20;
-/// Largest export read in one piece.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 2 << 30;
+/// Largest text export (csv, jsonl) accepted; it is read as a stream, so this bounds
+/// time and disk, not memory.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 30;
+/// Largest workbook accepted: a workbook is read whole (Excel itself stops at 1,048,576 rows).
+pub const DEFAULT_MAX_WORKBOOK_BYTES: u64 = 512 << 20;
 
 /// What `minqing ingest` was asked to do.
 #[derive(Debug, Clone)]
@@ -47,11 +50,18 @@ pub struct IngestOptions {
     /// Keep no personal data at all: `persons` is not written.
     pub no_pii: bool,
     pub max_file_bytes: u64,
+    pub max_workbook_bytes: u64,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { source: None, mapping: None, no_pii: false, max_file_bytes: DEFAULT_MAX_FILE_BYTES }
+        IngestOptions {
+            source: None,
+            mapping: None,
+            no_pii: false,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_workbook_bytes: DEFAULT_MAX_WORKBOOK_BYTES,
+        }
     }
 }
 
@@ -139,7 +149,9 @@ impl fmt::Display for IngestReport {
     }
 }
 
-/// Ingest files into the warehouse in one commit.
+/// Ingest files into the warehouse in one commit. Files are read as streams and written
+/// in chunks of `CHUNK_ROWS`, so memory stays bounded whatever their size; nothing is
+/// visible until the one commit at the end.
 pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &PersonKey) -> Result<IngestReport> {
     let files = expand_inputs(inputs)?;
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
@@ -156,30 +168,28 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
 
     let mut seen_cases = existing_case_keys(wh)?;
     let mut seen_rejects = existing_reject_keys(wh)?;
-    let (mut all_cases, mut all_persons, mut all_rejects) = (vec![], vec![], vec![]);
     let mut report = IngestReport::default();
+    let mut tx = wh.begin()?;
+    let mut out = Outputs::new(&mut tx, opts.no_pii)?;
 
     for path in &files {
-        let bytes = read_limited(path, opts.max_file_bytes)?;
-        let file_hash = blake3::hash(&bytes).to_hex()[..32].to_string();
+        let (format, tables) = open_tables(path, opts)?;
+        let file_hash = hash_file(path)?;
         let file_name =
             path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let (format, sheets) = read_any(path, &bytes)?;
-        let (sheet, mapping, header_idx) = pick_sheet(path, &sheets, &candidates)?;
-        let ingest_file = if format == "xlsx" && sheets.len() > 1 {
-            format!("{file_name}#{}", sheet.name)
-        } else {
-            file_name.clone()
-        };
-        let (headers, cols) = header_of(sheet, header_idx, mapping);
+        let many = tables.len() > 1;
+        let (table, head, head_bad, mapping, header_idx) = pick_table(path, tables, &candidates)?;
+        let ingest_file = if many { format!("{file_name}#{}", table.name) } else { file_name.clone() };
+        let (headers, cols) = header_of(&head, header_idx, mapping);
+        let header_row = head[header_idx].0;
         let mut rep = FileReport {
             file: ingest_file.clone(),
             file_hash: file_hash.clone(),
             format: format.into(),
-            encoding: sheet.encoding.clone(),
-            sheet: (format == "xlsx").then(|| sheet.name.clone()),
+            encoding: table.encoding.clone(),
+            sheet: (format == "xlsx").then(|| table.name.clone()),
             source: mapping.source.clone(),
-            header_row: sheet.rows[header_idx].0,
+            header_row,
             matched: cols.iter().map(|(f, &i)| (headers[i].clone(), (*f).to_string())).collect(),
             unmatched: headers
                 .iter()
@@ -191,65 +201,72 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
         };
         let parser =
             RowParser { mapping, headers: &headers, cols: &cols, key, file: &ingest_file, file_hash: &file_hash };
-        let data = &sheet.rows[header_idx + 1..];
-        let parsed: Vec<Option<Result<(CaseRow, Option<PersonRow>), RejectRow>>> = data
-            .par_iter()
-            .map(|(row, cells)| (!cells.iter().all(Cell::is_empty)).then(|| parser.parse(*row, cells)))
-            .collect();
-        let reader_rejects = sheet.bad_rows.iter().map(|b| RejectRow {
+        let reader_reject = |b: BadRow| RejectRow {
             source: mapping.source.clone(),
             file: ingest_file.clone(),
             file_hash: file_hash.clone(),
             row: b.row as i64,
             case_id: None,
-            reason: b.reason.clone(),
-            detail: b.detail.clone(),
+            reason: b.reason,
+            detail: b.detail,
             raw: crate::normalize::mask_identifiers(&b.raw).into_owned(),
-        });
-        let mut outcomes: Vec<Result<(CaseRow, Option<PersonRow>), RejectRow>> = reader_rejects.map(Err).collect();
-        for p in parsed {
-            match p {
-                None => rep.blank_rows += 1,
-                Some(o) => outcomes.push(o),
+        };
+        let mut items = head_bad
+            .into_iter()
+            .map(|b| Ok(Item::Bad(b)))
+            .chain(head.into_iter().skip(header_idx + 1).map(|(r, c)| Ok(Item::Row(r, c))))
+            .chain(table.rows);
+        loop {
+            let chunk: Vec<Item> = items.by_ref().take(CHUNK_ROWS).collect::<Result<_>>()?;
+            if chunk.is_empty() {
+                break;
             }
-        }
-        for outcome in outcomes {
-            rep.rows_read += 1;
-            match outcome {
-                Ok((case, person)) => {
-                    if seen_cases.insert((case.source.clone(), case.case_id.clone())) {
-                        rep.added += 1;
-                        all_persons.extend(person);
-                        all_cases.push(case);
-                    } else {
-                        rep.duplicates += 1;
+            let parsed: Vec<Option<Outcome>> = chunk
+                .into_par_iter()
+                .map(|item| match item {
+                    Item::Bad(b) => Some(Err(reader_reject(b))),
+                    Item::Row(_, cells) if cells.iter().all(Cell::is_empty) => None,
+                    Item::Row(row, cells) => Some(match oversized_cell(&cells, &headers) {
+                        Some(b) => Err(reader_reject(BadRow { row, ..b })),
+                        None => parser.parse(row, &cells),
+                    }),
+                })
+                .collect();
+            let (mut cases, mut persons, mut rejects) = (vec![], vec![], vec![]);
+            for p in parsed {
+                let Some(outcome) = p else {
+                    rep.blank_rows += 1;
+                    continue;
+                };
+                rep.rows_read += 1;
+                match outcome {
+                    Ok((case, person)) => {
+                        if seen_cases.insert((case.source.clone(), case.case_id.clone())) {
+                            rep.added += 1;
+                            persons.extend(person);
+                            cases.push(case);
+                        } else {
+                            rep.duplicates += 1;
+                        }
+                    }
+                    Err(rej) => {
+                        if seen_rejects.insert((rej.file_hash.clone(), rej.row)) {
+                            rep.rejected += 1;
+                            *rep.rejects_by_reason.entry(rej.reason.clone()).or_default() += 1;
+                            rejects.push(rej);
+                        } else {
+                            rep.previously_rejected += 1;
+                        }
                     }
                 }
-                Err(rej) => {
-                    if seen_rejects.insert((rej.file_hash.clone(), rej.row)) {
-                        rep.rejected += 1;
-                        *rep.rejects_by_reason.entry(rej.reason.clone()).or_default() += 1;
-                        all_rejects.push(rej);
-                    } else {
-                        rep.previously_rejected += 1;
-                    }
-                }
             }
+            out.write(&cases, &persons, &rejects)?;
         }
         tracing::info!("{}: {} rows, {} added", rep.file, rep.rows_read, rep.added);
         report.files.push(rep);
     }
 
-    let mut tx = wh.begin()?;
-    if !all_cases.is_empty() {
-        tx.append(table::CASES, &[batch::cases_batch(&all_cases)?])?;
-    }
-    if !opts.no_pii && !all_persons.is_empty() {
-        tx.append(table::PERSONS, &[batch::persons_batch(&all_persons)?])?;
-    }
-    if !all_rejects.is_empty() {
-        tx.append(table::REJECTS, &[batch::rejects_batch(&all_rejects)?])?;
-    }
+    out.stage(&mut tx, !wh.parts(table::PERSONS)?.is_empty())?;
     let info = serde_json::json!({ "files": report.files.iter().map(|f| serde_json::json!({
         "file": f.file, "hash": f.file_hash, "source": f.source, "rows_read": f.rows_read,
         "added": f.added, "rejected": f.rejected, "skipped": f.duplicates + f.previously_rejected,
@@ -257,6 +274,77 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     let commit = tx.commit("ingest", info)?;
     report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
     Ok(report)
+}
+
+/// Rows parsed and written at a time.
+const CHUNK_ROWS: usize = 32 * 1024;
+/// Largest cell accepted; a longer one rejects its row (no petition is a megabyte long).
+pub const MAX_CELL_BYTES: usize = 1 << 20;
+
+type Outcome = std::result::Result<(CaseRow, Option<PersonRow>), RejectRow>;
+
+/// A reject for a row with a cell over `MAX_CELL_BYTES` (row number filled in by the caller).
+fn oversized_cell(cells: &[Cell], headers: &[String]) -> Option<BadRow> {
+    let (i, len) = cells.iter().enumerate().find_map(|(i, c)| match c {
+        Cell::Text(t) if t.len() > MAX_CELL_BYTES => Some((i, t.len())),
+        _ => None,
+    })?;
+    let head = headers.get(i).map_or_else(|| format!("column {}", i + 1), |h| format!("`{h}`"));
+    Some(BadRow {
+        row: 0,
+        reason: "cell too large".into(),
+        detail: format!("{head} holds {len} bytes; the limit is {} MB per cell", MAX_CELL_BYTES >> 20),
+        raw: cells.iter().map(|c| c.to_text().chars().take(40).collect::<String>()).collect::<Vec<_>>().join(","),
+    })
+}
+
+/// The part files an ingest writes, one per table, filled chunk by chunk.
+struct Outputs {
+    cases: ParquetPart,
+    persons: Option<ParquetPart>,
+    rejects: ParquetPart,
+}
+
+impl Outputs {
+    fn new(tx: &mut crate::warehouse::Transaction<'_>, no_pii: bool) -> Result<Outputs> {
+        Ok(Outputs {
+            cases: tx.part_writer(table::CASES)?,
+            persons: if no_pii { None } else { Some(tx.part_writer(table::PERSONS)?) },
+            rejects: tx.part_writer(table::REJECTS)?,
+        })
+    }
+
+    fn write(&mut self, cases: &[CaseRow], persons: &[PersonRow], rejects: &[RejectRow]) -> Result<()> {
+        if !cases.is_empty() {
+            self.cases.write(&batch::cases_batch(cases)?)?;
+        }
+        if let (Some(w), false) = (&mut self.persons, persons.is_empty()) {
+            w.write(&batch::persons_batch(persons)?)?;
+        }
+        if !rejects.is_empty() {
+            self.rejects.write(&batch::rejects_batch(rejects)?)?;
+        }
+        Ok(())
+    }
+
+    fn stage(self, tx: &mut crate::warehouse::Transaction<'_>, had_persons: bool) -> Result<()> {
+        tx.append_with(table::CASES, self.cases)?;
+        match self.persons {
+            Some(w) => tx.append_with(table::PERSONS, w)?,
+            // --no-pii: no personal data at all, including what earlier ingests kept
+            None if had_persons => tx.drop_table(table::PERSONS),
+            None => {}
+        }
+        tx.append_with(table::REJECTS, self.rejects)
+    }
+}
+
+/// BLAKE3 of a file, read as a stream.
+fn hash_file(path: &Path) -> Result<String> {
+    let mut h = blake3::Hasher::new();
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    h.update_reader(f).map_err(|e| Error::io(path, e))?;
+    Ok(h.finalize().to_hex()[..32].to_string())
 }
 
 /// Files named directly, and the export files inside named folders (sorted).
@@ -290,62 +378,106 @@ fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>> {
+fn check_size(path: &Path, max: u64, what: &str) -> Result<u64> {
     let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
     if len > max {
         return Err(Error::input(
             path,
-            format!("{len} bytes is over the {max}-byte limit for one export; split it into smaller files"),
+            format!(
+                "{len} bytes is over the {max}-byte limit for one {what}; split it into smaller files{}",
+                if what == "workbook" { " or save it as CSV (UTF-8), which is read as a stream" } else { "" }
+            ),
         ));
     }
     if len == 0 {
         return Err(Error::input(path, "the file is empty"));
     }
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+    Ok(len)
 }
 
-/// Read by extension, falling back to the first bytes.
-fn read_any(path: &Path, bytes: &[u8]) -> Result<(&'static str, Vec<Sheet>)> {
+/// The format of a file by extension, else by its first bytes.
+fn format_of(path: &Path) -> Result<&'static str> {
     let ext = path.extension().and_then(|x| x.to_str()).unwrap_or("").to_lowercase();
-    let format = match ext.as_str() {
+    Ok(match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => "xlsx",
         "jsonl" | "ndjson" => "jsonl",
         "csv" | "tsv" | "txt" => "csv",
-        _ if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) => "xlsx",
-        _ if bytes.trim_ascii_start().starts_with(b"{") => "jsonl",
-        _ => "csv",
-    };
-    let sheets = match format {
-        "xlsx" => xlsx::read(path, bytes)?,
-        "jsonl" => vec![jsonl::read(path, bytes)?],
-        _ => vec![csv::read(path, bytes)?],
-    };
-    Ok((format, sheets))
+        _ => {
+            let mut first = [0u8; 64];
+            let n = std::io::Read::read(&mut std::fs::File::open(path).map_err(|e| Error::io(path, e))?, &mut first)
+                .map_err(|e| Error::io(path, e))?;
+            let first = &first[..n];
+            if first.starts_with(b"PK\x03\x04") || first.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+                "xlsx"
+            } else if first.trim_ascii_start().starts_with(b"{") {
+                "jsonl"
+            } else {
+                "csv"
+            }
+        }
+    })
 }
 
-/// The first sheet with a header row any candidate mapping recognizes, with the best
-/// mapping for it.
-fn pick_sheet<'s, 'm>(
-    path: &Path,
-    sheets: &'s [Sheet],
-    candidates: &'m [Mapping],
-) -> Result<(&'s Sheet, &'m Mapping, usize)> {
-    for sheet in sheets {
-        let best = candidates
-            .iter()
-            .filter_map(|m| find_header(sheet, m).map(|(idx, score)| (score, idx, m)))
-            .max_by_key(|(score, _, _)| *score);
-        if let Some((_, idx, m)) = best {
-            return Ok((sheet, m, idx));
+/// Open a file's tables: a workbook is read whole (within `max_workbook_bytes`), text
+/// exports as streams (within `max_file_bytes`).
+fn open_tables(path: &Path, opts: &IngestOptions) -> Result<(&'static str, Vec<Table>)> {
+    let format = format_of(path)?;
+    let tables = match format {
+        "xlsx" => {
+            check_size(path, opts.max_workbook_bytes, "workbook")?;
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            xlsx::read(path, &bytes)?.into_iter().map(Table::from).collect()
+        }
+        "jsonl" => {
+            check_size(path, opts.max_file_bytes, "export")?;
+            vec![jsonl::open(path)?]
+        }
+        _ => {
+            check_size(path, opts.max_file_bytes, "export")?;
+            vec![csv::open(path)?]
+        }
+    };
+    Ok((format, tables))
+}
+
+/// The first rows of a table (where its header is looked for), and the reader's rejects
+/// among them.
+fn head_of(table: &mut Table) -> Result<(Vec<(u64, Vec<Cell>)>, Vec<BadRow>)> {
+    let (mut rows, mut bad) = (vec![], vec![]);
+    while rows.len() < HEADER_SEARCH_ROWS {
+        match table.rows.next().transpose()? {
+            Some(Item::Row(r, c)) => rows.push((r, c)),
+            Some(Item::Bad(b)) => bad.push(b),
+            None => break,
         }
     }
-    let seen: Vec<String> = sheets
-        .iter()
-        .flat_map(|s| s.rows.iter().take(3))
-        .flat_map(|(_, cells)| cells.iter().map(Cell::to_text))
-        .filter(|t| !t.trim().is_empty())
-        .take(12)
-        .collect();
+    Ok((rows, bad))
+}
+
+type Head = Vec<(u64, Vec<Cell>)>;
+
+/// The first table with a header row any candidate mapping recognizes, with its first
+/// rows (reader rejects among them first), the best mapping for it and the header's index.
+fn pick_table<'m>(
+    path: &Path,
+    tables: Vec<Table>,
+    candidates: &'m [Mapping],
+) -> Result<(Table, Head, Vec<BadRow>, &'m Mapping, usize)> {
+    let mut seen: Vec<String> = vec![];
+    for mut table in tables {
+        let (head, bad) = head_of(&mut table)?;
+        let best = candidates
+            .iter()
+            .filter_map(|m| find_header(&head, m).map(|(idx, score)| (score, idx, m)))
+            .max_by_key(|(score, _, _)| *score);
+        if let Some((_, idx, m)) = best {
+            return Ok((table, head, bad, m, idx));
+        }
+        seen.extend(
+            head.iter().take(3).flat_map(|(_, cells)| cells.iter().map(Cell::to_text)).filter(|t| !t.trim().is_empty()),
+        );
+    }
+    seen.truncate(12);
     let which = if candidates.len() == 1 {
         format!("the {} mapping", candidates[0].source)
     } else {
@@ -360,12 +492,12 @@ fn pick_sheet<'s, 'm>(
     ))
 }
 
-/// The header row index and its score (matched columns), if the sheet has one that maps
+/// The header row index and its score (matched columns), if the rows have one that maps
 /// a time and some text.
-fn find_header(sheet: &Sheet, mapping: &Mapping) -> Option<(usize, usize)> {
+fn find_header(head: &[(u64, Vec<Cell>)], mapping: &Mapping) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize)> = None;
-    for idx in 0..sheet.rows.len().min(HEADER_SEARCH_ROWS) {
-        let (_, cols) = header_of(sheet, idx, mapping);
+    for idx in 0..head.len().min(HEADER_SEARCH_ROWS) {
+        let (_, cols) = header_of(head, idx, mapping);
         let has = |f: &str| cols.contains_key(f) || mapping.defaults.contains_key(f);
         if cols.len() >= 2
             && has("received_at")
@@ -380,9 +512,9 @@ fn find_header(sheet: &Sheet, mapping: &Mapping) -> Option<(usize, usize)> {
 
 /// Header names of row `idx`; an empty header takes the text of the row above (a
 /// header cell merged downward from a two-row header).
-fn header_of(sheet: &Sheet, idx: usize, mapping: &Mapping) -> (Vec<String>, BTreeMap<&'static str, usize>) {
-    let row = &sheet.rows[idx].1;
-    let above = idx.checked_sub(1).map(|i| &sheet.rows[i].1);
+fn header_of(head: &[(u64, Vec<Cell>)], idx: usize, mapping: &Mapping) -> (Vec<String>, BTreeMap<&'static str, usize>) {
+    let row = &head[idx].1;
+    let above = idx.checked_sub(1).map(|i| &head[i].1);
     let headers: Vec<String> = row
         .iter()
         .enumerate()
@@ -426,32 +558,42 @@ fn existing_reject_keys(wh: &Warehouse) -> Result<HashSet<(String, i64)>> {
 /// truth files: the first sheet and header row (within the first rows) that has them all.
 /// Blank rows are skipped; cells are cleaned text.
 pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>> {
-    let bytes = read_limited(path, DEFAULT_MAX_FILE_BYTES)?;
-    let (_, sheets) = read_any(path, &bytes)?;
+    let (_, tables) = open_tables(path, &IngestOptions::default())?;
     let want: Vec<String> = columns.iter().map(|c| mapping::normalize_header(c)).collect();
-    for sheet in &sheets {
-        for (h, (_, cells)) in sheet.rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
+    let mut first_rows = vec![];
+    for mut table in tables {
+        let (head, _) = head_of(&mut table)?;
+        for (h, (_, cells)) in head.iter().enumerate() {
             let headers: Vec<String> = cells.iter().map(|c| mapping::normalize_header(&c.to_text())).collect();
             let Some(idx) = want.iter().map(|w| headers.iter().position(|x| x == w)).collect::<Option<Vec<usize>>>()
             else {
                 continue;
             };
-            return Ok(sheet.rows[h + 1..]
-                .iter()
-                .filter(|(_, cells)| !cells.iter().all(Cell::is_empty))
-                .map(|(_, cells)| {
+            let rest = table.rows.filter_map(|i| match i {
+                Ok(Item::Row(_, c)) => Some(Ok(c)),
+                Ok(Item::Bad(_)) => None,
+                Err(e) => Some(Err(e)),
+            });
+            let mut out = vec![];
+            for cells in head[h + 1..].iter().map(|(_, c)| Ok(c.clone())).chain(rest) {
+                let cells = cells?;
+                if cells.iter().all(Cell::is_empty) {
+                    continue;
+                }
+                out.push(
                     idx.iter()
                         .map(|&i| cells.get(i).map(|c| crate::normalize::clean_text(&c.to_text())).unwrap_or_default())
-                        .collect()
-                })
-                .collect());
+                        .collect(),
+                );
+            }
+            return Ok(out);
         }
+        first_rows.extend(head.first().into_iter().flat_map(|(_, c)| c.iter().map(Cell::to_text)));
     }
-    let seen: Vec<String> =
-        sheets.iter().flat_map(|s| s.rows.first()).flat_map(|(_, c)| c.iter().map(Cell::to_text)).take(15).collect();
+    first_rows.truncate(15);
     Err(Error::input(
         path,
-        format!("no header row with all of {} (first row: {})", columns.join(", "), seen.join(", ")),
+        format!("no header row with all of {} (first row: {})", columns.join(", "), first_rows.join(", ")),
     ))
 }
 

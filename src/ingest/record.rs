@@ -9,7 +9,9 @@ use regex::Regex;
 use super::mapping::Mapping;
 use super::sheet::Cell;
 use crate::normalize::time::from_excel_serial;
-use crate::normalize::{PersonKey, clean_field, clean_text, headcount_from_text, mask_identifiers, parse_timestamp};
+use crate::normalize::{
+    PersonKey, clean_field, clean_text, headcount_from_text, mask_identifiers, mask_name, parse_timestamp,
+};
 
 /// A row of `cases` before it becomes Arrow.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -115,8 +117,10 @@ impl RowParser<'_> {
         let received_at = self
             .time(cells, "received_at")?
             .ok_or_else(|| Bad("missing received_at".into(), format!("{} is empty", self.header_of("received_at"))))?;
-        let mut title = self.text(cells, "title").map(|t| mask_identifiers(&t).into_owned());
-        let content = self.text(cells, "content").map(|t| mask_identifiers(&t).into_owned());
+        let name = self.text(cells, "name");
+        let mask = |t: String| mask_name(&mask_identifiers(&t), name.as_deref()).into_owned();
+        let mut title = self.text(cells, "title").map(mask);
+        let content = self.text(cells, "content").map(mask);
         let content = match (content, &title) {
             (Some(c), _) => c,
             (None, Some(t)) => t.clone(),
@@ -127,7 +131,6 @@ impl RowParser<'_> {
         if title.as_deref() == Some(content.as_str()) && !self.cols.contains_key("content") {
             title = None;
         }
-        let name = self.text(cells, "name");
         let id_number = self.text(cells, "id_number");
         let phone = self.text(cells, "phone");
         let (region_county, region_town) = self.region(cells);
@@ -194,7 +197,7 @@ impl RowParser<'_> {
             closed_at: self.time(cells, "closed_at")?,
             replied_at: self.time(cells, "replied_at")?,
             satisfaction: self.text(cells, "satisfaction"),
-            reply: self.text(cells, "reply").map(|t| mask_identifiers(&t).into_owned()),
+            reply: self.text(cells, "reply").map(mask),
             owner: self.text(cells, "owner"),
             likes: self.int(cells, "likes")?,
             dislikes: self.int(cells, "dislikes")?,

@@ -1,6 +1,9 @@
-//! What every reader produces: rows of typed cells with their row numbers in the file.
+//! What every reader produces: rows of typed cells with their row numbers in the file,
+//! as a stream, so an export of any size is read in bounded memory.
 
 use chrono::NaiveDateTime;
+
+use crate::Result;
 
 /// One cell as the export holds it, before any parsing of its meaning.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,4 +61,39 @@ pub struct Sheet {
     /// (1-based row or line number, cells).
     pub rows: Vec<(u64, Vec<Cell>)>,
     pub bad_rows: Vec<BadRow>,
+}
+
+/// One item of a table's stream: a row of cells, or a row the reader could not read.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Row(u64, Vec<Cell>),
+    Bad(BadRow),
+}
+
+/// One table of an export read as a stream (a CSV or jsonl file, or one worksheet). An
+/// `Err` item is a fatal problem with the whole file (it cannot be read on).
+pub struct Table {
+    pub name: String,
+    pub encoding: Option<String>,
+    pub rows: Box<dyn Iterator<Item = Result<Item>>>,
+}
+
+impl From<Sheet> for Table {
+    fn from(s: Sheet) -> Table {
+        let mut bad = s.bad_rows.into_iter().map(Item::Bad).peekable();
+        let mut rows = s.rows.into_iter().map(|(r, c)| Item::Row(r, c)).peekable();
+        // bad rows in their place among the good ones, by row number
+        let merged = std::iter::from_fn(move || {
+            let row_no = |i: &Item| match i {
+                Item::Row(r, _) => *r,
+                Item::Bad(b) => b.row,
+            };
+            match (rows.peek().map(row_no), bad.peek().map(row_no)) {
+                (Some(a), Some(b)) if b < a => bad.next(),
+                (Some(_), _) => rows.next(),
+                (None, _) => bad.next(),
+            }
+        });
+        Table { name: s.name, encoding: s.encoding, rows: Box::new(merged.map(Ok)) }
+    }
 }

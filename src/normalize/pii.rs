@@ -118,10 +118,58 @@ fn is_anonymous(name: &str) -> bool {
 static NUMBER_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"1[3-9]\d[- ]\d{4}[- ]\d{4}|0\d{2,3}-\d{7,8}|\d{6,}[Xx]?").expect("static regex"));
 
+/// Vehicle plates: province, issuing letter, five or six letters and digits (new-energy
+/// plates have six).
+static PLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·• ]?[A-HJ-NP-Z0-9]{5,6}")
+        .expect("static regex")
+});
+
 /// Mask identifiers inside free text: mobile phones (`138****5678`), landlines
-/// (`0731-****8888`), resident ID numbers (`430102********123X`) and bank cards
-/// (`6222 **** 1234`). Other numbers (amounts, years, case numbers) are kept.
+/// (`0731-****8888`), resident ID numbers (`430102********123X`), bank cards
+/// (`6222 **** 1234`) and vehicle plates (`湘A***45`). Other numbers (amounts, years,
+/// case numbers) are kept.
 pub fn mask_identifiers(text: &str) -> std::borrow::Cow<'_, str> {
+    let numbers = mask_numbers(text);
+    if !PLATE.is_match(&numbers) {
+        return numbers;
+    }
+    std::borrow::Cow::Owned(mask_plates(&numbers))
+}
+
+fn mask_plates(text: &str) -> String {
+    PLATE
+        .replace_all(text, |c: &regex::Captures| {
+            let m = c.get(0).expect("whole match");
+            if text[m.end()..].chars().next().is_some_and(|a| a.is_ascii_alphanumeric()) {
+                return m.as_str().to_string();
+            }
+            let chars: Vec<char> = m.as_str().chars().filter(|c| c.is_ascii_alphanumeric() || !c.is_ascii()).collect();
+            let chars: Vec<char> = chars.into_iter().filter(|c| !matches!(c, '·' | '•')).collect();
+            let n = chars.len();
+            let mut out: String = chars[..2].iter().collect();
+            out.push_str(&"*".repeat(n - 4));
+            out.extend(&chars[n - 2..]);
+            out
+        })
+        .into_owned()
+}
+
+/// Replace a petitioner's own name where the text repeats it: `张三` → `张某`.
+pub fn mask_name<'t>(text: &'t str, name: Option<&str>) -> std::borrow::Cow<'t, str> {
+    let Some(name) = name.map(str::trim) else { return text.into() };
+    let n = name.chars().count();
+    if !(2..=4).contains(&n) || !name.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) || is_anonymous(name) {
+        return text.into();
+    }
+    if !text.contains(name) {
+        return text.into();
+    }
+    let surname: String = name.chars().take(if n == 4 { 2 } else { 1 }).collect();
+    text.replace(name, &format!("{surname}某")).into()
+}
+
+fn mask_numbers(text: &str) -> std::borrow::Cow<'_, str> {
     NUMBER_RUN.replace_all(text, |c: &regex::Captures| {
         let m = c.get(0).expect("whole match");
         // a run glued to more digits or Latin letters is a code, not an identifier
@@ -184,6 +232,7 @@ fn luhn(d: &str) -> bool {
 /// output scanner).
 pub fn has_raw_identifier(text: &str) -> bool {
     NUMBER_RUN.find_iter(text).any(|m| mask_one(m.as_str()) != m.as_str())
+        || (PLATE.is_match(text) && mask_plates(text) != text)
 }
 
 #[cfg(test)]
@@ -208,6 +257,17 @@ mod tests {
         {
             assert_eq!(mask_identifiers(t), t, "{t}");
         }
+    }
+
+    #[test]
+    fn masks_plates_and_the_petitioners_own_name() {
+        assert_eq!(mask_identifiers("肇事车辆湘A12345逃逸，另一辆粤B·D12345"), "肇事车辆湘A***45逃逸，另一辆粤B****45");
+        assert_eq!(mask_identifiers("青石镇A区3号楼"), "青石镇A区3号楼");
+        assert!(has_raw_identifier("车牌湘A12345") && !has_raw_identifier("车牌湘A***45"));
+        assert_eq!(mask_name("我是张三，张三的工资被拖欠", Some("张三")), "我是张某，张某的工资被拖欠");
+        assert_eq!(mask_name("欧阳娜娜反映", Some("欧阳娜娜")), "欧阳某反映");
+        assert_eq!(mask_name("网友反映", Some("网友")), "网友反映");
+        assert_eq!(mask_name("Tom says", Some("Tom")), "Tom says");
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub struct Pipeline {
     pub exports: Vec<PathBuf>,
     pub gazetteer: Option<PathBuf>,
     pub populations: Option<PathBuf>,
+    /// `[inputs] no_pii = true`: keep no personal data (`persons` is not written, and
+    /// dropped if an earlier ingest wrote it).
+    pub no_pii: bool,
     pub policy: Policy,
     pub warn_days: i64,
     pub stages: Vec<String>,
@@ -104,7 +107,15 @@ impl Pipeline {
         };
         let empty = toml::Table::new();
         let inputs = p.table(&doc, "inputs").unwrap_or(&empty);
-        p.known(inputs, "inputs.", &["exports", "gazetteer", "populations"]);
+        p.known(inputs, "inputs.", &["exports", "gazetteer", "populations", "no_pii"]);
+        let no_pii = match inputs.get("no_pii") {
+            None => false,
+            Some(Value::Boolean(b)) => *b,
+            Some(v) => {
+                p.push("inputs.no_pii", &format!("`{v}` should be true or false"));
+                false
+            }
+        };
         let exports: Vec<PathBuf> = match inputs.get("exports") {
             Some(Value::Array(a)) => a
                 .iter()
@@ -188,6 +199,7 @@ impl Pipeline {
             exports,
             gazetteer,
             populations,
+            no_pii,
             policy,
             warn_days,
             stages: if stages.is_empty() { STAGES.iter().map(|s| s.to_string()).collect() } else { stages },

@@ -70,7 +70,8 @@ pub fn run(
     };
     if p.runs("ingest") {
         let t = Instant::now();
-        let r = crate::ingest::ingest(wh, &p.exports, &Default::default(), key)?;
+        let opts = crate::ingest::IngestOptions { no_pii: p.no_pii, ..Default::default() };
+        let r = crate::ingest::ingest(wh, &p.exports, &opts, key)?;
         rep.rejected = r.rejected();
         for f in &r.files {
             inputs.push(json!({"file": f.file, "blake3": f.file_hash, "source": f.source, "rows_read": f.rows_read,

@@ -21,12 +21,15 @@ pub enum TableChange {
     Append { part: String, rows: u64 },
     /// The table becomes exactly this part (a stage that recomputes its whole output).
     Replace { part: String, rows: u64 },
+    /// The table goes, every part of it (`--no-pii` on a warehouse that has `persons`).
+    Drop,
 }
 
 impl TableChange {
-    fn part(&self) -> &str {
+    fn part(&self) -> Option<&str> {
         match self {
-            TableChange::Append { part, .. } | TableChange::Replace { part, .. } => part,
+            TableChange::Append { part, .. } | TableChange::Replace { part, .. } => Some(part),
+            TableChange::Drop => None,
         }
     }
 }
@@ -59,13 +62,15 @@ pub struct Transaction<'w> {
     wh: &'w Warehouse,
     seq: u64,
     tables: BTreeMap<String, TableChange>,
+    /// Tables a part writer was handed out for (their temp parts go if no commit comes).
+    writing: Vec<String>,
     done: bool,
 }
 
 impl<'w> Transaction<'w> {
     pub(super) fn new(wh: &'w Warehouse) -> Result<Self> {
         let seq = read_commits(wh.root())?.last().map_or(1, |c| c.seq + 1);
-        Ok(Transaction { wh, seq, tables: BTreeMap::new(), done: false })
+        Ok(Transaction { wh, seq, tables: BTreeMap::new(), writing: vec![], done: false })
     }
 
     /// Stage rows to add to `table`. Empty input stages nothing.
@@ -86,9 +91,10 @@ impl<'w> Transaction<'w> {
 
     /// A writer for the whole new content of `table`, for output too large to hold:
     /// write batches to it, then hand it back with `replace_with`.
-    pub fn part_writer(&self, table: &str) -> Result<ParquetPart> {
+    pub fn part_writer(&mut self, table: &str) -> Result<ParquetPart> {
         let dir = self.wh.table_dir(table);
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        self.writing.push(table.to_string());
         ParquetPart::create(&tmp_part(&dir, &part_name(self.seq)), crate::schema::schema_of(table)?)
     }
 
@@ -96,6 +102,23 @@ impl<'w> Transaction<'w> {
     pub fn replace_with(&mut self, table: &str, part: ParquetPart) -> Result<()> {
         let rows = part.finish()?;
         self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows });
+        Ok(())
+    }
+
+    /// Stage the removal of the whole table.
+    pub fn drop_table(&mut self, table: &str) {
+        self.tables.insert(table.into(), TableChange::Drop);
+    }
+
+    /// Stage what a `part_writer` wrote as rows to add to `table` (nothing when it is empty).
+    pub fn append_with(&mut self, table: &str, part: ParquetPart) -> Result<()> {
+        let path = part.path().to_path_buf();
+        let rows = part.finish()?;
+        if rows == 0 {
+            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        } else {
+            self.tables.insert(table.into(), TableChange::Append { part: part_name(self.seq), rows });
+        }
         Ok(())
     }
 
@@ -131,8 +154,9 @@ impl<'w> Transaction<'w> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if !self.done {
-            for (table, change) in &self.tables {
-                let _ = fs::remove_file(tmp_part(&self.wh.table_dir(table), change.part()));
+            let part = part_name(self.seq);
+            for table in self.tables.keys().chain(&self.writing) {
+                let _ = fs::remove_file(tmp_part(&self.wh.table_dir(table), &part));
             }
         }
     }
@@ -169,8 +193,15 @@ pub fn read_commits(root: &Path) -> Result<Vec<Commit>> {
 fn apply(root: &Path, commit: &Commit) -> Result<()> {
     for (table, change) in &commit.tables {
         let dir = root.join(table);
-        let tmp = tmp_part(&dir, change.part());
-        let dst = dir.join(change.part());
+        let Some(part) = change.part() else {
+            // Drop: every part of the table goes
+            if dir.exists() {
+                fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            }
+            continue;
+        };
+        let tmp = tmp_part(&dir, part);
+        let dst = dir.join(part);
         if tmp.exists() {
             fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
         }
@@ -178,7 +209,7 @@ fn apply(root: &Path, commit: &Commit) -> Result<()> {
             // parts older than this commit are superseded
             for e in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?.filter_map(|e| e.ok()) {
                 let name = e.file_name().to_string_lossy().to_string();
-                if is_part_name(&name) && name.as_str() < change.part() {
+                if is_part_name(&name) && name.as_str() < part {
                     fs::remove_file(e.path()).map_err(|e| Error::io(&dir, e))?;
                 }
             }

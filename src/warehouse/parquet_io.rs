@@ -35,6 +35,10 @@ impl ParquetPart {
         Ok(ParquetPart { path: path.to_path_buf(), writer: ArrowWriter::try_new(file, schema, Some(props))?, rows: 0 })
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn write(&mut self, b: &RecordBatch) -> Result<()> {
         self.rows += b.num_rows() as u64;
         Ok(self.writer.write(b)?)

@@ -1,0 +1,189 @@
+//! Crash safety: runs of the real binary are killed (SIGKILL) at random points during
+//! ingest and during the weekly pipeline; after each kill the warehouse must open, every
+//! committed part must read back whole, a report folder must be complete or absent; and a
+//! rerun must give byte-identical tables and outputs to a run never interrupted.
+//! `MINQING_CRASH_ITERATIONS=N` runs a longer campaign (default 4 of each).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{models, ok};
+use minqing::schema::table;
+use minqing::warehouse::{Warehouse, read_table};
+use rand::{Rng, SeedableRng};
+
+const AS_OF: &str = "2026-10-31";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn exports() -> String {
+    root().join("notebooks-data/sample/exports").to_string_lossy().into_owned()
+}
+
+fn pipeline(dir: &Path) -> String {
+    let text = std::fs::read_to_string(root().join("pipelines/weekly.toml"))
+        .unwrap()
+        .replace("../notebooks-data", &root().join("notebooks-data").to_string_lossy());
+    std::fs::write(dir.join("weekly.toml"), text).unwrap();
+    "weekly.toml".into()
+}
+
+fn command(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_minqing"));
+    c.args(["--models", &models()]).args(args).current_dir(dir).env("MINQING_KEY", "crash-test");
+    c
+}
+
+fn ingest_args() -> Vec<String> {
+    vec!["ingest".into(), "--input".into(), exports()]
+}
+
+fn run_args() -> Vec<String> {
+    ["run", "weekly.toml", "--as-of", AS_OF, "--out", "reports"].map(String::from).to_vec()
+}
+
+/// Run to the end; returns the seconds it took.
+fn finish(dir: &Path, args: &[String]) -> f64 {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    ok(&command(dir, &args).output().unwrap());
+    t.elapsed().as_secs_f64()
+}
+
+/// Start a run and SIGKILL it after `after`; true if it was still running.
+fn kill_after(dir: &Path, args: &[String], after: Duration) -> bool {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut child = command(dir, &args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let t = Instant::now();
+    while t.elapsed() < after {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    true
+}
+
+/// What a run leaves: each table's committed parts (by content, as part numbers depend
+/// on how many runs there were) and every file of the report folder.
+fn state(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let wh = dir.join("warehouse");
+    for t in table::ALL {
+        let Ok(rd) = std::fs::read_dir(wh.join(t)) else { continue };
+        let mut parts: Vec<Vec<u8>> = rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("part-"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        parts.sort();
+        for (i, p) in parts.into_iter().enumerate() {
+            out.insert(format!("warehouse/{t}#{i}"), p);
+        }
+    }
+    let reports = dir.join("reports");
+    for f in files(&reports) {
+        let name = f.strip_prefix(&reports).unwrap().to_string_lossy().into_owned();
+        let mut bytes = std::fs::read(&f).unwrap();
+        if name.ends_with("run.json") {
+            // timings are the one thing a rerun may change
+            let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            v.as_object_mut().unwrap().remove("timings_seconds");
+            bytes = serde_json::to_vec(&v).unwrap();
+        }
+        out.insert(name, bytes);
+    }
+    out
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() { dirs.push(p) } else { out.push(p) }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// After a kill: the warehouse opens (finishing or rolling back the interrupted batch),
+/// every committed part reads back, and a visible report folder is complete.
+fn check_after_kill(dir: &Path, outputs: &[String]) {
+    let wh = Warehouse::open(&dir.join("warehouse")).unwrap();
+    for t in table::ALL {
+        read_table(&wh, t).unwrap_or_else(|e| panic!("{t} unreadable after a kill: {e}"));
+        if let Ok(rd) = std::fs::read_dir(wh.table_dir(t)) {
+            for e in rd {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                assert!(name.starts_with("part-"), "{t}/{name} left after recovery");
+            }
+        }
+    }
+    drop(wh);
+    let folder = dir.join("reports").join(format!("weekly-{AS_OF}"));
+    if folder.exists() {
+        for o in outputs {
+            assert!(folder.join(o).exists(), "report folder visible without {o}");
+        }
+    }
+}
+
+fn iterations() -> usize {
+    std::env::var("MINQING_CRASH_ITERATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(4)
+}
+
+fn campaign(label: &str, args: fn() -> Vec<String>, seed: u64) {
+    let reference = tempfile::tempdir().unwrap();
+    pipeline(reference.path());
+    let full = finish(reference.path(), &args());
+    let want = state(reference.path());
+    let outputs: Vec<String> = ["briefing.md", "briefing.html", "briefing.docx", "run.json", "clusters.xlsx"]
+        .iter()
+        .filter(|o| label == "ingest" || want.contains_key(&format!("weekly-{AS_OF}/{o}")))
+        .map(|s| s.to_string())
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut killed = 0;
+    for i in 0..iterations() {
+        let d = tempfile::tempdir().unwrap();
+        pipeline(d.path());
+        // one or two kills at random points, then a run to the end
+        for _ in 0..rng.random_range(1..=2) {
+            let at = Duration::from_secs_f64(rng.random_range(0.0..full * 1.1));
+            if kill_after(d.path(), &args(), at) {
+                killed += 1;
+                check_after_kill(d.path(), &outputs);
+            }
+        }
+        finish(d.path(), &args());
+        let got = state(d.path());
+        assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "{label} iteration {i}");
+        for (k, v) in &want {
+            assert!(got[k] == *v, "{label} iteration {i}: {k} differs from the uninterrupted run");
+        }
+    }
+    eprintln!("{label}: {} iterations, {killed} runs killed mid-way, full run {full:.1}s", iterations());
+    assert!(killed > 0, "no run was killed mid-way");
+}
+
+#[test]
+fn killed_ingest_recovers_and_reruns_identically() {
+    campaign("ingest", ingest_args, 8);
+}
+
+#[test]
+fn killed_pipeline_run_recovers_and_reruns_identically() {
+    campaign("pipeline", run_args, 2026);
+}
