@@ -153,7 +153,15 @@ fn workbook(rows: &[Vec<String>]) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
+/// 64 cases per property by default keeps the suite quick; `PROPTEST_CASES=N` for a campaign.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(64);
+    ProptestConfig { cases, ..ProptestConfig::default() }
+}
+
 proptest! {
+    #![proptest_config(config())]
+
     #[test]
     fn csv_exports(text in csv_text(), enc in 0u8..4, cut in prop::option::of(0usize..4000)) {
         check("台账.csv", &encode(&text, enc, cut))?;

@@ -120,44 +120,37 @@ pub(crate) fn sync_dir(dir: &Path) {
     }
 }
 
-/// One writer at a time: `.lock` holds the writer's pid; a lock left by a dead process is
-/// taken over.
+/// One writer at a time: an OS advisory lock (`flock`) on `.lock`, which the kernel
+/// releases when the holder exits, however it exits (SIGKILL and power loss included).
+/// The file also holds the writer's pid, for the message a second writer sees.
 #[derive(Debug)]
-struct Lock(PathBuf);
+struct Lock(#[allow(dead_code)] fs::File);
 
 impl Lock {
     fn take(root: &Path) -> Result<Lock> {
         let path = root.join(".lock");
-        for _ in 0..2 {
-            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    let _ = write!(f, "{}", std::process::id());
-                    return Ok(Lock(path));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u32>().ok());
-                    let alive =
-                        pid.is_some_and(|p| p == std::process::id() || Path::new(&format!("/proc/{p}")).exists());
-                    if alive {
-                        return Err(Error::Warehouse {
-                            path: root.to_path_buf(),
-                            reason: format!(
-                                "another minqing process (pid {}) is writing to it; wait for it to finish",
-                                pid.unwrap_or(0)
-                            ),
-                        });
-                    }
-                    let _ = fs::remove_file(&path);
-                }
-                Err(e) => return Err(Error::io(&path, e)),
+        let mut f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match f.try_lock() {
+            Ok(()) => {
+                let _ = f.set_len(0);
+                let _ = write!(f, "{}", std::process::id());
+                Ok(Lock(f))
             }
+            Err(fs::TryLockError::WouldBlock) => {
+                let pid = fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u32>().ok());
+                let who = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+                Err(Error::Warehouse {
+                    path: root.to_path_buf(),
+                    reason: format!("another minqing process{who} is writing to it; wait for it to finish"),
+                })
+            }
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
         }
-        Err(Error::Warehouse { path: root.to_path_buf(), reason: "could not take the writer lock".into() })
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
     }
 }
