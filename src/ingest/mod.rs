@@ -241,7 +241,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                 rep.rows_read += 1;
                 match outcome {
                     Ok((case, person)) => {
-                        if seen_cases.insert((case.source.clone(), case.case_id.clone())) {
+                        if seen_cases.insert(case_key(&case.source, &case.case_id)) {
                             rep.added += 1;
                             persons.extend(person);
                             cases.push(case);
@@ -250,7 +250,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                         }
                     }
                     Err(rej) => {
-                        if seen_rejects.insert((rej.file_hash.clone(), rej.row)) {
+                        if seen_rejects.insert(reject_key(&rej.file_hash, rej.row)) {
                             rep.rejected += 1;
                             *rep.rejects_by_reason.entry(rej.reason.clone()).or_default() += 1;
                             rejects.push(rej);
@@ -527,27 +527,45 @@ fn header_of(head: &[(u64, Vec<Cell>)], idx: usize, mapping: &Mapping) -> (Vec<S
     (headers, cols)
 }
 
-fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<(String, String)>> {
+/// 16 bytes of BLAKE3 per seen key: the dedupe sets cost ~32 bytes per row however long
+/// the ids are (16M rows ≈ 0.5 GB), and a collision is as likely as guessing a 128-bit key.
+fn key128(a: &str, b: &[u8]) -> u128 {
+    let mut h = blake3::Hasher::new();
+    h.update(&(a.len() as u64).to_le_bytes()).update(a.as_bytes()).update(b);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    u128::from_le_bytes(out)
+}
+
+fn case_key(source: &str, case_id: &str) -> u128 {
+    key128(source, case_id.as_bytes())
+}
+
+fn reject_key(file_hash: &str, row: i64) -> u128 {
+    key128(file_hash, &row.to_le_bytes())
+}
+
+fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<u128>> {
     let mut out = HashSet::new();
     for b in crate::warehouse::read_table_columns(wh, table::CASES, Some(&[cases::SOURCE, cases::CASE_ID]))? {
         // a projection keeps the file's column order: look columns up by name
         let s = b.column_by_name(cases::SOURCE).expect("projected").as_string::<i32>();
         let id = b.column_by_name(cases::CASE_ID).expect("projected").as_string::<i32>();
         for i in 0..b.num_rows() {
-            out.insert((s.value(i).to_string(), id.value(i).to_string()));
+            out.insert(case_key(s.value(i), id.value(i)));
         }
     }
     Ok(out)
 }
 
-fn existing_reject_keys(wh: &Warehouse) -> Result<HashSet<(String, i64)>> {
+fn existing_reject_keys(wh: &Warehouse) -> Result<HashSet<u128>> {
     let mut out = HashSet::new();
     for b in crate::warehouse::read_table_columns(wh, table::REJECTS, Some(&[rejects::FILE_HASH, rejects::ROW]))? {
         let h = b.column_by_name(rejects::FILE_HASH).expect("projected").as_string::<i32>();
         let r = b.column_by_name(rejects::ROW).expect("projected").as_primitive::<arrow::datatypes::Int64Type>();
         for i in 0..b.num_rows() {
             if !r.is_null(i) {
-                out.insert((h.value(i).to_string(), r.value(i)));
+                out.insert(reject_key(h.value(i), r.value(i)));
             }
         }
     }
