@@ -5,6 +5,7 @@
 //! cluster, metrics) → `report`, over the Parquet `warehouse`; `generate` makes sample
 //! exports with known truth; `cli` turns the command line into calls of these stages.
 
+pub mod bench;
 pub mod classify;
 pub mod cli;
 pub mod cluster;
@@ -12,6 +13,7 @@ pub mod entities;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod mem;
 pub mod metrics;
 pub mod normalize;
 pub mod pipeline;

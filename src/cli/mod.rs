@@ -53,6 +53,25 @@ enum Command {
     /// Measure quality against known truth
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Time the weekly pipeline stage by stage on N generated records, against the floor
+    /// (bare segmentation) and, with --peer, the Python peer
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// Records over all four sources
+    #[arg(long, default_value_t = 100_000)]
+    records: usize,
+    /// Folder for the generated data, warehouse and reports [default: bench/<records>]
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// A Python with the peer's libraries (`./scripts/peer-setup.sh` makes one and prints it)
+    #[arg(long, value_name = "PYTHON")]
+    peer: Option<PathBuf>,
+    /// The peer pipeline
+    #[arg(long, value_name = "FILE", default_value = "../shared/peer/peer_pipeline.py")]
+    peer_script: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -282,6 +301,17 @@ fn init_logging(verbose: u8) {
 fn run(cli: Cli) -> anyhow::Result<Status> {
     let warehouse = |default: &Path| cli.warehouse.clone().unwrap_or_else(|| default.to_path_buf());
     match cli.command {
+        Command::Bench(a) => {
+            let cfg = crate::bench::BenchConfig {
+                records: a.records,
+                data: a.data.unwrap_or_else(|| PathBuf::from("bench").join(a.records.to_string())),
+                models: cli.models.clone(),
+                peer_python: a.peer,
+                peer_script: a.peer_script,
+            };
+            println!("{}", crate::bench::bench(&cfg)?);
+            Ok(Status::Ok)
+        }
         Command::Generate(a) => {
             let cfg =
                 GenerateConfig { records: a.records, seed: a.seed, start: a.start, end: a.end, formats: a.formats };

@@ -25,14 +25,23 @@ use crate::{Error, Result};
 pub struct RunReport {
     pub folder: PathBuf,
     pub as_of: Option<NaiveDate>,
-    pub stages: Vec<(String, f64, String)>,
+    pub stages: Vec<Stage>,
     pub rejected: u64,
+}
+
+/// One stage of a run: how long it took, its peak resident memory, what it did.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    pub seconds: f64,
+    pub peak_bytes: Option<u64>,
+    pub what: String,
 }
 
 impl std::fmt::Display for RunReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (name, secs, what) in &self.stages {
-            writeln!(f, "  {name:<8} {secs:>6.1}s  {what}")?;
+        for s in &self.stages {
+            writeln!(f, "  {:<8} {:>6.1}s  {}", s.name, s.seconds, s.what)?;
         }
         write!(f, "report: {}", self.folder.display())
     }
@@ -66,10 +75,15 @@ pub fn run(
     let mut inputs = vec![];
     let mut counts = serde_json::Map::new();
     let timed = |rep: &mut RunReport, name: &str, t: Instant, what: String| {
-        rep.stages.push((name.to_string(), t.elapsed().as_secs_f64(), what));
+        let (seconds, peak_bytes) = (t.elapsed().as_secs_f64(), crate::mem::peak_bytes());
+        rep.stages.push(Stage { name: name.to_string(), seconds, peak_bytes, what });
+    };
+    let start = || {
+        crate::mem::reset_peak();
+        Instant::now()
     };
     if p.runs("ingest") {
-        let t = Instant::now();
+        let t = start();
         let opts = crate::ingest::IngestOptions { no_pii: p.no_pii, ..Default::default() };
         let r = crate::ingest::ingest(wh, &p.exports, &opts, key)?;
         rep.rejected = r.rejected();
@@ -87,7 +101,7 @@ pub fn run(
         );
     }
     if p.runs("enrich") {
-        let t = Instant::now();
+        let t = start();
         if enrich_is_stale(wh)? {
             let cfg = super::EnrichConfig::from_models_dir(models, p.gazetteer.clone());
             let r = super::enrich(wh, &cfg)?;
@@ -98,7 +112,7 @@ pub fn run(
         }
     }
     if p.runs("risk") {
-        let t = Instant::now();
+        let t = start();
         let r = crate::risk::run(wh, models, as_of)?;
         rep.as_of = rep.as_of.or(r.as_of);
         counts.insert("risk_cases".into(), json!(r.cases));
@@ -106,7 +120,7 @@ pub fn run(
         timed(&mut rep, "risk", t, first_line(&r.to_string()));
     }
     if p.runs("metrics") {
-        let t = Instant::now();
+        let t = start();
         let cfg = crate::metrics::MetricsConfig {
             policy: p.policy,
             warn_days: p.warn_days,
@@ -121,7 +135,7 @@ pub fn run(
     }
     let mut clusters = None;
     if p.runs("cluster") {
-        let t = Instant::now();
+        let t = start();
         let (r, c, facts) = crate::cluster::run(wh, &crate::cluster::ClusterConfig::default(), as_of)?;
         rep.as_of = rep.as_of.or(r.as_of);
         counts.insert("clusters".into(), json!(r.clusters));
@@ -140,7 +154,7 @@ pub fn run(
     if !p.runs("report") {
         return Ok(rep);
     }
-    let t = Instant::now();
+    let t = start();
     let tmp = reports.join(format!(".{}-{as_of}.tmp", p.name));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
@@ -206,7 +220,7 @@ pub fn run(
         "rows": counts,
         "outputs": written,
         "versions": {"minqing": env!("CARGO_PKG_VERSION"), "models": models_hashes(models)},
-        "timings_seconds": rep.stages.iter().map(|(n, s, _)| (n.clone(), json!((s * 1000.0).round() / 1000.0))).collect::<serde_json::Map<_, _>>(),
+        "timings_seconds": rep.stages.iter().map(|s| (s.name.clone(), json!((s.seconds * 1000.0).round() / 1000.0))).collect::<serde_json::Map<_, _>>(),
     });
     let bytes = serde_json::to_vec_pretty(&run).expect("run.json serializes");
     std::fs::write(tmp.join("run.json"), bytes).map_err(|e| Error::io(tmp.join("run.json"), e))?;
