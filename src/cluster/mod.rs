@@ -295,8 +295,17 @@ pub fn run(
     cfg: &ClusterConfig,
     as_of: Option<NaiveDate>,
 ) -> Result<(ClusterReport, Vec<Cluster>, Vec<CaseFacts>)> {
+    run_on(wh, cfg, as_of, load_facts(wh)?)
+}
+
+/// `run` over facts already loaded.
+pub fn run_on(
+    wh: &Warehouse,
+    cfg: &ClusterConfig,
+    as_of: Option<NaiveDate>,
+    mut facts: Vec<CaseFacts>,
+) -> Result<(ClusterReport, Vec<Cluster>, Vec<CaseFacts>)> {
     let t0 = Instant::now();
-    let mut facts = load_facts(wh)?;
     let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else {
         return Ok((ClusterReport::default(), vec![], vec![]));
     };

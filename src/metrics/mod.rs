@@ -167,8 +167,17 @@ impl std::fmt::Display for MetricsReport {
 
 /// Compute every figure as of `as_of` (default: the latest day in the warehouse).
 pub fn run(wh: &Warehouse, cfg: &MetricsConfig, as_of: Option<NaiveDate>) -> Result<MetricsReport> {
+    run_on(wh, cfg, as_of, load_facts(wh)?)
+}
+
+/// `run` over facts already loaded.
+pub fn run_on(
+    wh: &Warehouse,
+    cfg: &MetricsConfig,
+    as_of: Option<NaiveDate>,
+    mut facts: Vec<CaseFacts>,
+) -> Result<MetricsReport> {
     let t0 = Instant::now();
-    let mut facts = load_facts(wh)?;
     let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else { return Ok(MetricsReport::default()) };
     facts.retain(|f| f.received.date() <= as_of);
     let levels = crate::risk::read_scores(wh)?;

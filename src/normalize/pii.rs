@@ -178,6 +178,12 @@ fn mask_numbers(text: &str) -> std::borrow::Cow<'_, str> {
         if before.is_some_and(|b| b.is_ascii_alphanumeric()) || after.is_some_and(|a| a.is_ascii_alphanumeric()) {
             return m.as_str().to_string();
         }
+        // the fraction of a decimal number (`1.35483870967742`, chart coordinates)
+        if text[..m.start()].ends_with('.')
+            && text[..m.start() - 1].chars().next_back().is_some_and(|c| c.is_ascii_digit())
+        {
+            return m.as_str().to_string();
+        }
         mask_one(m.as_str())
     })
 }
@@ -231,8 +237,7 @@ fn luhn(d: &str) -> bool {
 /// True when the text still holds an unmasked phone or ID number (used by tests and the
 /// output scanner).
 pub fn has_raw_identifier(text: &str) -> bool {
-    NUMBER_RUN.find_iter(text).any(|m| mask_one(m.as_str()) != m.as_str())
-        || (PLATE.is_match(text) && mask_plates(text) != text)
+    mask_identifiers(text) != text
 }
 
 #[cfg(test)]
@@ -253,8 +258,14 @@ mod tests {
 
     #[test]
     fn keeps_amounts_years_and_codes() {
-        for t in ["拖欠工资1250000元", "2019年至今", "工单号GD2019022800123", "编号A00074011", "共计305000元"]
-        {
+        for t in [
+            "拖欠工资1250000元",
+            "2019年至今",
+            "工单号GD2019022800123",
+            "编号A00074011",
+            "共计305000元",
+            "<path d=\"M 1.35483870967742 0.580645161290324\"/>",
+        ] {
             assert_eq!(mask_identifiers(t), t, "{t}");
         }
     }

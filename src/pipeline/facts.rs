@@ -6,8 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow::array::{
+    Array, ArrayAccessor, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use crate::schema::{cases, enriched, table};
@@ -103,26 +105,6 @@ impl<'a> Cols<'a> {
             .map(|c| c.as_ref())
             .ok_or_else(|| Error::Schema(format!("column `{name}` missing from the warehouse table")))
     }
-    fn str(&self, name: &str, i: usize) -> Result<Option<&'a str>> {
-        let c = self.col(name)?.as_string::<i32>();
-        Ok((!c.is_null(i)).then(|| c.value(i)))
-    }
-    fn bool(&self, name: &str, i: usize) -> Result<Option<bool>> {
-        let c = self.col(name)?.as_boolean();
-        Ok((!c.is_null(i)).then(|| c.value(i)))
-    }
-    fn i32(&self, name: &str, i: usize) -> Result<Option<i32>> {
-        let c = self.col(name)?.as_primitive::<Int32Type>();
-        Ok((!c.is_null(i)).then(|| c.value(i)))
-    }
-    fn i64(&self, name: &str, i: usize) -> Result<Option<i64>> {
-        let c = self.col(name)?.as_primitive::<Int64Type>();
-        Ok((!c.is_null(i)).then(|| c.value(i)))
-    }
-    fn ts(&self, name: &str, i: usize) -> Result<Option<NaiveDateTime>> {
-        let c = self.col(name)?.as_primitive::<TimestampMicrosecondType>();
-        Ok((!c.is_null(i)).then(|| micros_to_time(c.value(i))))
-    }
 }
 
 pub fn micros_to_time(us: i64) -> NaiveDateTime {
@@ -185,15 +167,29 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
     let mut strings = Interner::default();
     let mut out = Vec::new();
     for b in read_table_columns(wh, table::CASES, Some(&cols))? {
+        // each column found once per batch, not once per row
         let c = Cols(&b);
+        let st = |n: &str| -> Result<&StringArray> { Ok(c.col(n)?.as_string::<i32>()) };
+        let bo = |n: &str| -> Result<&BooleanArray> { Ok(c.col(n)?.as_boolean()) };
+        let ts = |n: &str| -> Result<&TimestampMicrosecondArray> { Ok(c.col(n)?.as_primitive()) };
+        let i64s = |n: &str| -> Result<&Int64Array> { Ok(c.col(n)?.as_primitive()) };
+        let (case_id, source, channel, person, county, town) =
+            (st(CASE_ID)?, st(SOURCE)?, st(CHANNEL)?, st(PERSON_KEY)?, st(REGION_COUNTY)?, st(REGION_TOWN)?);
+        let (level, dept, purpose, owner, satisfaction) =
+            (st(LEVEL)?, st(DEPT)?, st(PURPOSE)?, st(OWNER)?, st(SATISFACTION)?);
+        let (cross_level, to_beijing, to_province, collective, repeat_flag, threat_flag) =
+            (bo(CROSS_LEVEL)?, bo(TO_BEIJING)?, bo(TO_PROVINCE)?, bo(COLLECTIVE)?, bo(REPEAT_FLAG)?, bo(THREAT_FLAG)?);
+        let (received, accepted, due, closed, replied) =
+            (ts(RECEIVED_AT)?, ts(ACCEPTED_AT)?, ts(DUE_AT)?, ts(CLOSED_AT)?, ts(REPLIED_AT)?);
+        let headcount: &Int32Array = c.col(HEADCOUNT)?.as_primitive();
+        let engagement_cols = [i64s(LIKES)?, i64s(SHARES)?, i64s(COMMENTS)?];
+        out.reserve(b.num_rows());
         for i in 0..b.num_rows() {
-            let mut s = |name: &str| -> Result<Option<Arc<str>>> { Ok(c.str(name, i)?.map(|v| strings.get(v))) };
-            let (cross, bj, prov) = (
-                c.bool(CROSS_LEVEL, i)?.unwrap_or(false),
-                c.bool(TO_BEIJING, i)?.unwrap_or(false),
-                c.bool(TO_PROVINCE, i)?.unwrap_or(false),
-            );
-            let office = c.str(LEVEL, i)?.map_or(0, level_of_office);
+            let mut s = |a: &StringArray| opt(a, i).map(|v| strings.get(v));
+            let flag = |a: &BooleanArray| opt(a, i).unwrap_or(false);
+            let time = |a: &TimestampMicrosecondArray| opt(a, i).map(micros_to_time);
+            let (cross, bj, prov) = (flag(cross_level), flag(to_beijing), flag(to_province));
+            let office = opt(level, i).map_or(0, level_of_office);
             let flags = if bj {
                 3
             } else if prov {
@@ -201,34 +197,31 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
             } else {
                 u8::from(cross)
             };
-            let engagement = [LIKES, SHARES, COMMENTS]
-                .iter()
-                .map(|n| c.i64(n, i).map(|v| v.unwrap_or(0).max(0)))
-                .sum::<Result<i64>>()?;
+            let engagement = engagement_cols.iter().map(|a| opt(*a, i).unwrap_or(0).max(0)).sum::<i64>();
             out.push(CaseFacts {
-                case_id: c.str(CASE_ID, i)?.unwrap_or_default().to_string(),
-                source: s(SOURCE)?.unwrap_or_else(|| Arc::from("")),
-                channel: s(CHANNEL)?,
-                received: c.ts(RECEIVED_AT, i)?.unwrap_or_default(),
-                person: s(PERSON_KEY)?,
-                headcount: c.i32(HEADCOUNT, i)?,
-                collective: c.bool(COLLECTIVE, i)?.unwrap_or(false),
+                case_id: opt(case_id, i).unwrap_or_default().to_string(),
+                source: s(source).unwrap_or_else(|| Arc::from("")),
+                channel: s(channel),
+                received: time(received).unwrap_or_default(),
+                person: s(person),
+                headcount: opt(headcount, i),
+                collective: flag(collective),
                 cross_level: cross,
                 to_province: prov,
                 to_beijing: bj,
                 level: flags.max(office),
-                threat_flag: c.bool(THREAT_FLAG, i)?.unwrap_or(false),
-                repeat_flag: c.bool(REPEAT_FLAG, i)?,
-                dept: s(DEPT)?,
-                purpose: s(PURPOSE)?,
-                owner: s(OWNER)?,
-                county: s(REGION_COUNTY)?,
-                town: s(REGION_TOWN)?,
-                accepted: c.ts(ACCEPTED_AT, i)?,
-                due: c.ts(DUE_AT, i)?,
-                closed: c.ts(CLOSED_AT, i)?,
-                replied: c.ts(REPLIED_AT, i)?,
-                satisfaction: s(SATISFACTION)?,
+                threat_flag: flag(threat_flag),
+                repeat_flag: opt(repeat_flag, i),
+                dept: s(dept),
+                purpose: s(purpose),
+                owner: s(owner),
+                county: s(county),
+                town: s(town),
+                accepted: time(accepted),
+                due: time(due),
+                closed: time(closed),
+                replied: time(replied),
+                satisfaction: s(satisfaction),
                 engagement,
                 focus_topic: strings.get("其他"),
                 focus_sub: strings.get(""),
@@ -246,21 +239,22 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
             [CASE_ID, SOURCE, FOCUS_TOPIC, FOCUS_SUB, LEAD_DEPT, ENTITY_KEY, THREATS, REGION_COUNTY, REGION_TOWN];
         for b in read_table_columns(wh, table::ENRICHED, Some(&cols))? {
             let c = Cols(&b);
+            let st = |n: &str| -> Result<&StringArray> { Ok(c.col(n)?.as_string::<i32>()) };
+            let (case_id, source, topic, sub) = (st(CASE_ID)?, st(SOURCE)?, st(FOCUS_TOPIC)?, st(FOCUS_SUB)?);
+            let (entity, lead, county, town) = (st(ENTITY_KEY)?, st(LEAD_DEPT)?, st(REGION_COUNTY)?, st(REGION_TOWN)?);
             let threats = c.col(THREATS)?.as_list::<i32>();
             for i in 0..b.num_rows() {
-                let key = (
-                    strings.get(c.str(SOURCE, i)?.unwrap_or_default()),
-                    c.str(CASE_ID, i)?.unwrap_or_default().to_string(),
-                );
+                let key =
+                    (strings.get(opt(source, i).unwrap_or_default()), opt(case_id, i).unwrap_or_default().to_string());
                 let Some(&k) = index.get(&key) else { continue };
                 let f = &mut out[k];
-                f.focus_topic = strings.get(c.str(FOCUS_TOPIC, i)?.unwrap_or("其他"));
-                f.focus_sub = strings.get(c.str(FOCUS_SUB, i)?.unwrap_or(""));
-                f.entity = c.str(ENTITY_KEY, i)?.map(|v| strings.get(v));
-                f.lead_dept = c.str(LEAD_DEPT, i)?.filter(|v| !v.is_empty()).map(|v| strings.get(v));
+                f.focus_topic = strings.get(opt(topic, i).unwrap_or("其他"));
+                f.focus_sub = strings.get(opt(sub, i).unwrap_or(""));
+                f.entity = opt(entity, i).map(|v| strings.get(v));
+                f.lead_dept = opt(lead, i).filter(|v| !v.is_empty()).map(|v| strings.get(v));
                 if f.town.is_none() {
-                    f.town = c.str(REGION_TOWN, i)?.map(|v| strings.get(v));
-                    f.county = f.county.take().or(c.str(REGION_COUNTY, i)?.map(|v| strings.get(v)));
+                    f.town = opt(town, i).map(|v| strings.get(v));
+                    f.county = f.county.take().or(opt(county, i).map(|v| strings.get(v)));
                 }
                 let hits = threats.value(i);
                 let hits = hits.as_string::<i32>();
@@ -270,6 +264,14 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
     }
     out.sort_by(|a, b| (a.received, &a.source, &a.case_id).cmp(&(b.received, &b.source, &b.case_id)));
     Ok(out)
+}
+
+/// Row `i` of an Arrow array, `None` when null.
+fn opt<A: ArrayAccessor>(a: A, i: usize) -> Option<A::Item>
+where
+    A: Array,
+{
+    (!a.is_null(i)).then(|| a.value(i))
 }
 
 /// `kind:term@start-end` → (kind, term).

@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::config::Pipeline;
+use super::facts::{CaseFacts, load_facts};
 use crate::normalize::PersonKey;
 use crate::report::briefing::{Briefing, period_range};
 use crate::schema::table;
@@ -111,9 +112,17 @@ pub fn run(
             timed(&mut rep, "enrich", t, "up to date: no new cases since the last run".into());
         }
     }
+    // risk, metrics and cluster read the same joined view of cases and enrichment: once
+    let mut facts = None;
+    let mut facts_for = |wh: &Warehouse, last: bool| -> Result<Vec<CaseFacts>> {
+        if facts.is_none() {
+            facts = Some(load_facts(wh)?);
+        }
+        Ok(if last { facts.take().unwrap_or_default() } else { facts.clone().unwrap_or_default() })
+    };
     if p.runs("risk") {
         let t = start();
-        let r = crate::risk::run(wh, models, as_of)?;
+        let r = crate::risk::run_on(wh, models, as_of, facts_for(wh, false)?)?;
         rep.as_of = rep.as_of.or(r.as_of);
         counts.insert("risk_cases".into(), json!(r.cases));
         counts.insert("risk_groups".into(), json!(r.groups));
@@ -127,7 +136,7 @@ pub fn run(
             populations: p.populations.clone(),
             ..Default::default()
         };
-        let r = crate::metrics::run(wh, &cfg, as_of)?;
+        let r = crate::metrics::run_on(wh, &cfg, as_of, facts_for(wh, !p.runs("cluster"))?)?;
         rep.as_of = rep.as_of.or(r.as_of);
         counts.insert("metrics".into(), json!(r.metrics));
         counts.insert("open_deadlines".into(), json!(r.open));
@@ -136,7 +145,8 @@ pub fn run(
     let mut clusters = None;
     if p.runs("cluster") {
         let t = start();
-        let (r, c, facts) = crate::cluster::run(wh, &crate::cluster::ClusterConfig::default(), as_of)?;
+        let cfg = crate::cluster::ClusterConfig::default();
+        let (r, c, facts) = crate::cluster::run_on(wh, &cfg, as_of, facts_for(wh, true)?)?;
         rep.as_of = rep.as_of.or(r.as_of);
         counts.insert("clusters".into(), json!(r.clusters));
         counts.insert("clustered_cases".into(), json!(r.clustered));
@@ -145,7 +155,7 @@ pub fn run(
     }
     let as_of = match as_of.or(rep.as_of) {
         Some(d) => d,
-        None => crate::pipeline::facts::latest_day(&crate::pipeline::facts::load_facts(wh)?)
+        None => crate::pipeline::facts::latest_day(&load_facts(wh)?)
             .ok_or_else(|| Error::Usage("the warehouse has no cases: nothing to report".into()))?,
     };
     rep.as_of = Some(as_of);

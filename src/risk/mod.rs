@@ -119,9 +119,18 @@ fn level_index(l: &str) -> usize {
 
 /// Score every case received up to `as_of` (default: the latest day in the warehouse).
 pub fn run(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>) -> Result<RiskReport> {
+    run_on(wh, models, as_of, load_facts(wh)?)
+}
+
+/// `run` over facts already loaded (a pipeline loads them once for risk, metrics and cluster).
+pub fn run_on(
+    wh: &Warehouse,
+    models: &Path,
+    as_of: Option<NaiveDate>,
+    mut facts: Vec<CaseFacts>,
+) -> Result<RiskReport> {
     let t0 = Instant::now();
     let (w, cal) = load_config(models)?;
-    let mut facts = load_facts(wh)?;
     let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else {
         return Ok(RiskReport::default());
     };
