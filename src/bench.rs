@@ -203,18 +203,18 @@ impl std::fmt::Display for BenchReport {
         writeln!(f, "| stage | seconds | records/s | peak RSS |")?;
         writeln!(f, "|---|---:|---:|---:|")?;
         for s in &self.stages {
-            writeln!(f, "| {} | {:.2} | {} | {} |", s.name, s.seconds, rate(self.cases, s.seconds), mb(s.peak_bytes))?;
+            writeln!(f, "| {} | {:.3} | {} | {} |", s.name, s.seconds, rate(self.cases, s.seconds), mb(s.peak_bytes))?;
         }
         let total = self.pipeline_seconds();
         writeln!(
             f,
-            "| **whole pipeline** | **{total:.2}** | {} | {} |",
+            "| **whole pipeline** | **{total:.3}** | {} | {} |",
             rate(self.cases, total),
             mb(self.pipeline_peak())
         )?;
         writeln!(
             f,
-            "| bare jieba-rs segmentation (floor) | {:.2} | {} | {} |",
+            "| bare jieba-rs segmentation (floor) | {:.3} | {} | {} |",
             self.floor_seconds,
             rate(self.cases, self.floor_seconds),
             mb(self.floor_peak)
@@ -222,7 +222,7 @@ impl std::fmt::Display for BenchReport {
         if let Some(p) = &self.peer {
             writeln!(
                 f,
-                "| Python peer ({}) | {:.2} | {} | {} |",
+                "| Python peer ({}) | {:.3} | {} | {} |",
                 p.files.join(", "),
                 p.seconds,
                 rate(p.rows, p.seconds),

@@ -45,7 +45,7 @@ fn bench_times_every_stage_against_the_floor_and_the_peer() {
     }
     let total = row(&out, "**whole pipeline**");
     let floor = row(&out, "bare jieba-rs");
-    assert!(floor[0] > 0.0 && floor[0] < total[0], "floor {floor:?} vs pipeline {total:?}");
+    assert!(floor[1] > total[1], "the floor is faster than the pipeline: {floor:?} vs {total:?}");
     // three exports the stand-in "reads" (hotline csv, message csv, petition xlsx): 3000 rows
     assert!(out.contains("peer stages: read 1.5s, segment 6.0s"), "{out}");
     assert!(out.contains("(3000 rows vs"), "{out}");
