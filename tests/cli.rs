@@ -254,3 +254,30 @@ fn killed_ingest_leaves_the_old_warehouse_or_the_new_one_never_half() {
         .collect();
     assert!(hidden.is_empty(), "temp parts left behind: {hidden:?}");
 }
+
+#[test]
+fn no_pii_keeps_no_personal_data_and_drops_what_was_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&minqing(d, &["generate", "--records", "600", "--seed", "3", "--out", "gen"]));
+    // a warehouse started without personal data never has a persons table
+    ok(&minqing(d, &["--warehouse", "clean", "ingest", "--no-pii", "--input", "gen/exports/petition.xlsx"]));
+    assert!(!d.join("clean/persons").exists());
+    let cases = |wh: &str| {
+        let out = minqing(d, &["--warehouse", wh, "sql", "--format", "csv", "SELECT count(*) FROM cases"]);
+        String::from_utf8_lossy(&out.stdout).lines().nth(1).unwrap().parse::<u64>().unwrap()
+    };
+    assert!(cases("clean") > 100);
+
+    // one that kept it loses it at the next --no-pii ingest, even one that adds no rows
+    ok(&minqing(d, &["ingest", "--input", "gen/exports"]));
+    assert!(count(d, "SELECT count(*) FROM persons") > 100);
+    let before = count(d, "SELECT count(*) FROM cases");
+    ok(&minqing(d, &["ingest", "--no-pii", "--input", "gen/exports/petition.xlsx"]));
+    assert!(!d.join("warehouse/persons").exists(), "persons still on disk");
+    let q = minqing(d, &["sql", "SELECT count(*) FROM persons"]);
+    assert_ne!(q.status.code(), Some(0), "persons still queryable");
+    assert_eq!(count(d, "SELECT count(*) FROM cases"), before, "cases untouched");
+    // and person_key still links repeat petitioners without it
+    assert!(count(d, "SELECT count(DISTINCT person_key) FROM cases WHERE person_key IS NOT NULL") > 100);
+}
