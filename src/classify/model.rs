@@ -7,7 +7,7 @@
 //! much it counts for the user's own labels. Weights are sublinear TF × IDF, L2-normalised.
 //! The fitted model is a JSON file: labels, vocabulary, IDF, weights, intercepts.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use linfa::prelude::*;
@@ -35,7 +35,7 @@ impl Doc {
 
     /// From terms already cut and lexicon hits already found.
     pub fn from_terms(title: &[&str], content: &[&str], hits: &[(&str, &str, &str)]) -> Doc {
-        let mut features: HashMap<String, f32> = HashMap::new();
+        let mut features: HashMap<String, f32> = HashMap::default();
         for (terms, weight) in [(title, 2.0f32), (content, 1.0)] {
             for t in terms {
                 *features.entry((*t).to_string()).or_default() += weight;
@@ -107,7 +107,7 @@ impl TextModel {
             return Err(Error::Usage(format!("training needs two labels or more; found only {:?}", classes)));
         }
         // vocabulary: features in at least min_df documents, the most frequent first
-        let mut df: HashMap<&str, usize> = HashMap::new();
+        let mut df: HashMap<&str, usize> = HashMap::default();
         for d in docs {
             for k in d.features.keys() {
                 *df.entry(k.as_str()).or_default() += 1;

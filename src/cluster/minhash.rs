@@ -8,7 +8,7 @@
 //! thousands of texts share a bucket. Pairs whose estimated Jaccard similarity reaches
 //! `threshold` are joined (union-find) into near-duplicate groups.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
 
@@ -75,7 +75,7 @@ pub fn groups(texts: &[&str], threshold: f64) -> Vec<Option<usize>> {
     let n = texts.len();
     let mut parent: Vec<u32> = (0..n as u32).collect();
     for band in 0..BANDS {
-        let mut buckets: HashMap<u64, u32> = HashMap::with_capacity(n);
+        let mut buckets: HashMap<u64, u32> = HashMap::with_capacity_and_hasher(n, Default::default());
         for (i, s) in sketches.iter().enumerate() {
             let Some(s) = s else { continue };
             let rows = &s[band * ROWS..(band + 1) * ROWS];
@@ -97,7 +97,7 @@ pub fn groups(texts: &[&str], threshold: f64) -> Vec<Option<usize>> {
         }
     }
     let roots: Vec<u32> = (0..n as u32).map(|i| find(&mut parent, i)).collect();
-    let mut size: HashMap<u32, usize> = HashMap::new();
+    let mut size: HashMap<u32, usize> = HashMap::default();
     for &r in &roots {
         *size.entry(r).or_default() += 1;
     }

@@ -15,7 +15,9 @@ pub mod record;
 pub mod sheet;
 mod xlsx;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -545,8 +547,8 @@ fn reject_key(file_hash: &str, row: i64) -> u128 {
     key128(file_hash, &row.to_le_bytes())
 }
 
-fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<u128>> {
-    let mut out = HashSet::new();
+fn existing_case_keys(wh: &Warehouse) -> Result<FxHashSet<u128>> {
+    let mut out = FxHashSet::default();
     for b in crate::warehouse::read_table_columns(wh, table::CASES, Some(&[cases::SOURCE, cases::CASE_ID]))? {
         // a projection keeps the file's column order: look columns up by name
         let s = b.column_by_name(cases::SOURCE).expect("projected").as_string::<i32>();
@@ -558,8 +560,8 @@ fn existing_case_keys(wh: &Warehouse) -> Result<HashSet<u128>> {
     Ok(out)
 }
 
-fn existing_reject_keys(wh: &Warehouse) -> Result<HashSet<u128>> {
-    let mut out = HashSet::new();
+fn existing_reject_keys(wh: &Warehouse) -> Result<FxHashSet<u128>> {
+    let mut out = FxHashSet::default();
     for b in crate::warehouse::read_table_columns(wh, table::REJECTS, Some(&[rejects::FILE_HASH, rejects::ROW]))? {
         let h = b.column_by_name(rejects::FILE_HASH).expect("projected").as_string::<i32>();
         let r = b.column_by_name(rejects::ROW).expect("projected").as_primitive::<arrow::datatypes::Int64Type>();

@@ -8,7 +8,7 @@
 //! threat-language hits with spans (asserted only), and 属地 filled from the text with
 //! the gazetteer where the export left it empty. Rewrites the whole table each run.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,12 +17,12 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBui
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
-use crate::Result;
 use crate::classify::{Doc, Lexicon, TextModel, Topics};
 use crate::entities::{self, Gazetteer};
 use crate::schema::{cases, enriched_schema, table};
 use crate::text::{Segmenter, ThreatStatus, find_threats};
 use crate::warehouse::{Warehouse, read_table_columns};
+use crate::{Error, Result};
 
 /// Keywords kept per case.
 const KEYWORDS: usize = 5;
@@ -120,8 +120,17 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();
     let (df, n_docs) = sample_df(&batches, seg, total);
     let mut tx = wh.begin()?;
-    let mut part = tx.part_writer(table::ENRICHED)?;
-    let mut topic_counts: HashMap<String, usize> = HashMap::new();
+    let part = tx.part_writer(table::ENRICHED)?;
+    let mut topic_counts: HashMap<String, usize> = HashMap::default();
+    // Parquet encoding runs on its own thread, so both cores stay on the text meanwhile
+    let (send, recv) = std::sync::mpsc::sync_channel::<RecordBatch>(4);
+    let writer = std::thread::spawn(move || -> Result<crate::warehouse::ParquetPart> {
+        let mut part = part;
+        for b in recv {
+            part.write(&b)?;
+        }
+        Ok(part)
+    });
     for b in &batches {
         let s = |name: &str| b.column_by_name(name).expect("projected").as_string::<i32>().clone();
         let (title, content, given, county, town) = (
@@ -192,9 +201,13 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
             report.threats += usize::from(!r.threats.is_empty());
             report.regions_filled += usize::from(r.filled);
         }
-        part.write(&to_batch(b, &rows, &keywords)?)?;
+        if send.send(to_batch(b, &rows, &keywords)?).is_err() {
+            break; // the writer stopped on an error, which its join reports
+        }
         report.cases += rows.len();
     }
+    drop(send);
+    let part = writer.join().map_err(|_| Error::Usage("the enriched table's writer panicked".into()))??;
     tx.replace_with(table::ENRICHED, part)?;
     tx.commit(
         "enrich",
@@ -234,7 +247,7 @@ fn sample_df(batches: &[RecordBatch], seg: &Segmenter, total: usize) -> (HashMap
             v
         })
         .collect();
-    let mut df: HashMap<String, u32> = HashMap::new();
+    let mut df: HashMap<String, u32> = HashMap::default();
     for set in &sets {
         for t in set {
             *df.entry(t.clone()).or_default() += 1;

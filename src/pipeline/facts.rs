@@ -3,7 +3,7 @@
 //! the text). One typed struct per case, sorted by time, so risk and metrics share one
 //! reading of the warehouse.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use arrow::array::{

@@ -170,53 +170,63 @@ pub fn run(
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
     let (key_name, start, end) = period_range(p.period, as_of);
     let mut written = vec![];
-    if p.writes("briefing.md") || p.writes("briefing.html") || p.writes("charts") {
-        let mut b = Briefing::gather(wh, &p.title, p.period, as_of)?;
-        b.targets = p.targets.clone();
-        let mut md = b.to_markdown();
-        if p.writes("charts") || p.writes("briefing.html") || p.writes("briefing.docx") {
-            let rendered = crate::report::html::render_all(&b, &tmp.join("charts"))?;
-            counts.insert("charts".into(), json!(rendered.len()));
-            md = crate::report::html::with_charts(&md, &rendered);
-            written.push("charts".to_string());
+    // the clusters workbook (the largest output: every member case) is written on its own
+    // thread while the briefing, letters and lists are made
+    let clusters_xlsx = clusters.as_ref().filter(|_| p.writes("clusters.xlsx"));
+    let tmp_ref = &tmp;
+    std::thread::scope(|scope| -> Result<()> {
+        let cl = clusters_xlsx.map(|(c, facts)| {
+            scope.spawn(move || crate::cluster::xlsx::write(&tmp_ref.join("clusters.xlsx"), c, facts))
+        });
+        if p.writes("briefing.md") || p.writes("briefing.html") || p.writes("charts") {
+            let mut b = Briefing::gather(wh, &p.title, p.period, as_of)?;
+            b.targets = p.targets.clone();
+            let mut md = b.to_markdown();
+            if p.writes("charts") || p.writes("briefing.html") || p.writes("briefing.docx") {
+                let rendered = crate::report::html::render_all(&b, &tmp.join("charts"))?;
+                counts.insert("charts".into(), json!(rendered.len()));
+                md = crate::report::html::with_charts(&md, &rendered);
+                written.push("charts".to_string());
+            }
+            if p.writes("briefing.md") {
+                std::fs::write(tmp.join("briefing.md"), &md).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
+                written.push("briefing.md".to_string());
+            }
+            if p.writes("briefing.docx") {
+                crate::report::docx::briefing(&md, &tmp, &tmp.join("briefing.docx"))?;
+                written.push("briefing.docx".to_string());
+            }
+            if p.writes("briefing.html") {
+                let html = crate::report::html::to_html(&p.title, &md, &tmp)?;
+                std::fs::write(tmp.join("briefing.html"), html).map_err(|e| Error::io(tmp.join("briefing.html"), e))?;
+                written.push("briefing.html".to_string());
+            }
         }
-        if p.writes("briefing.md") {
-            std::fs::write(tmp.join("briefing.md"), &md).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
-            written.push("briefing.md".to_string());
+        if p.writes("letters") {
+            let n = crate::report::letters::write_all(wh, &tmp.join("letters"), &p.issuer, as_of)?;
+            counts.insert("letters".into(), json!(n));
+            written.push("letters".into());
         }
-        if p.writes("briefing.docx") {
-            crate::report::docx::briefing(&md, &tmp, &tmp.join("briefing.docx"))?;
-            written.push("briefing.docx".to_string());
+        if p.writes("risk.xlsx") {
+            let n = crate::report::lists::risk_xlsx(wh, &tmp.join("risk.xlsx"), start, end)?;
+            counts.insert("risk_list".into(), json!(n));
+            written.push("risk.xlsx".into());
         }
-        if p.writes("briefing.html") {
-            let html = crate::report::html::to_html(&p.title, &md, &tmp)?;
-            std::fs::write(tmp.join("briefing.html"), html).map_err(|e| Error::io(tmp.join("briefing.html"), e))?;
-            written.push("briefing.html".to_string());
+        if p.writes("overdue.xlsx") {
+            let n = crate::report::lists::overdue_xlsx(wh, &tmp.join("overdue.xlsx"))?;
+            counts.insert("overdue_list".into(), json!(n));
+            written.push("overdue.xlsx".into());
         }
-    }
-    if p.writes("letters") {
-        let n = crate::report::letters::write_all(wh, &tmp.join("letters"), &p.issuer, as_of)?;
-        counts.insert("letters".into(), json!(n));
-        written.push("letters".into());
-    }
-    if p.writes("risk.xlsx") {
-        let n = crate::report::lists::risk_xlsx(wh, &tmp.join("risk.xlsx"), start, end)?;
-        counts.insert("risk_list".into(), json!(n));
-        written.push("risk.xlsx".into());
-    }
-    if p.writes("overdue.xlsx") {
-        let n = crate::report::lists::overdue_xlsx(wh, &tmp.join("overdue.xlsx"))?;
-        counts.insert("overdue_list".into(), json!(n));
-        written.push("overdue.xlsx".into());
-    }
-    if p.writes("metrics.xlsx") {
-        crate::report::lists::metrics_xlsx(wh, &tmp.join("metrics.xlsx"), p.period.grain(), &key_name, as_of)?;
-        written.push("metrics.xlsx".into());
-    }
-    if let Some((c, facts)) = clusters.as_ref().filter(|_| p.writes("clusters.xlsx")) {
-        crate::cluster::xlsx::write(&tmp.join("clusters.xlsx"), c, facts)?;
-        written.push("clusters.xlsx".into());
-    }
+        if p.writes("metrics.xlsx") {
+            crate::report::lists::metrics_xlsx(wh, &tmp.join("metrics.xlsx"), p.period.grain(), &key_name, as_of)?;
+            written.push("metrics.xlsx".into());
+        }
+        if let Some(h) = cl {
+            h.join().map_err(|_| Error::Usage("writing clusters.xlsx panicked".into()))??;
+            written.push("clusters.xlsx".into());
+        }
+        Ok(())
+    })?;
     timed(&mut rep, "report", t, written.join(", "));
     // the demo's pipeline is the shipped file, not one on disk
     let pipeline_text =

@@ -141,15 +141,16 @@ pub fn run_on(
     // the model learns from cases whose 30 days have passed, with their rule score on arrival
     let arrival: Vec<Scored> =
         facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, f.received.date())).collect();
-    let x: Vec<Vec<f64>> = facts.iter().zip(&hist).zip(&arrival).map(|((f, h), r)| model::features(f, h, r)).collect();
+    let x: Vec<Vec<f64>> =
+        facts.par_iter().zip(&hist).zip(&arrival).map(|((f, h), r)| model::features(f, h, r)).collect();
     let labels = model::observed_labels(&facts, as_of);
-    let (tx, ty): (Vec<Vec<f64>>, Vec<bool>) =
-        x.iter().zip(&labels).filter_map(|(x, y)| y.map(|y| (x.clone(), y))).unzip();
+    let (tx, ty): (Vec<&[f64]>, Vec<bool>) =
+        x.iter().zip(&labels).filter_map(|(x, y)| y.map(|y| (x.as_slice(), y))).unzip();
     tracing::info!("risk: scored, features ready at {:.2}s", t0.elapsed().as_secs_f64());
     let fitted = model::EscalationModel::fit(&tx, &ty)?;
     tracing::info!("risk: model fitted at {:.2}s", t0.elapsed().as_secs_f64());
     let probs: Vec<Option<f64>> =
-        x.iter().zip(&arrival).map(|(x, r)| fitted.as_ref().map(|m| model::blend(m.prob(x), r.score))).collect();
+        x.par_iter().zip(&arrival).map(|(x, r)| fitted.as_ref().map(|m| model::blend(m.prob(x), r.score))).collect();
     let groups = groups::roll_up(&facts, &scored, &probs, &w, as_of);
 
     let mut report = RiskReport { as_of: Some(as_of), cases: facts.len(), groups: groups.len(), ..Default::default() };

@@ -71,6 +71,7 @@ pub fn features(f: &CaseFacts, h: &History, rule: &Scored) -> Vec<f64> {
             .iter()
             .map(|k| f64::from(rule.reasons.iter().filter(|r| r.factor == *k).map(|r| r.points).sum::<u32>())),
     );
+    v.reserve(TOPICS.len() + SOURCES.len());
     v.extend(TOPICS.iter().map(|t| f64::from(u8::from(&*f.focus_topic == *t))));
     v.extend(SOURCES.iter().map(|s| f64::from(u8::from(&*f.source == *s))));
     v
@@ -137,24 +138,25 @@ pub struct EscalationModel {
 
 impl EscalationModel {
     /// Fit on rows of features and labels; `None` when one class is missing.
-    pub fn fit(x: &[Vec<f64>], y: &[bool]) -> Result<Option<EscalationModel>> {
+    pub fn fit<R: AsRef<[f64]>>(x: &[R], y: &[bool]) -> Result<Option<EscalationModel>> {
         let positives = y.iter().filter(|&&b| b).count();
         if x.is_empty() || positives == 0 || positives == y.len() {
             return Ok(None);
         }
         let stride = x.len().div_ceil(MAX_TRAIN);
         let rows: Vec<usize> = (0..x.len()).step_by(stride).collect();
+        let x: Vec<&[f64]> = x.iter().map(AsRef::as_ref).collect();
         let d = x[0].len();
         let n = rows.len() as f64;
         let mut mean = vec![0.0; d];
         for &i in &rows {
-            for (m, v) in mean.iter_mut().zip(&x[i]) {
+            for (m, v) in mean.iter_mut().zip(x[i]) {
                 *m += v / n;
             }
         }
         let mut scale = vec![0.0; d];
         for &i in &rows {
-            for ((s, v), m) in scale.iter_mut().zip(&x[i]).zip(&mean) {
+            for ((s, v), m) in scale.iter_mut().zip(x[i]).zip(&mean) {
                 *s += (v - m).powi(2) / n;
             }
         }

@@ -90,7 +90,9 @@ pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>)
             }
             None => builder,
         };
-        for b in builder.build()? {
+        // 8k rows a batch: stages hand each batch to all cores, and 1k-row batches left
+        // them waiting on the per-batch steps in between
+        for b in builder.with_batch_size(8192).build()? {
             out.push(b?);
         }
     }
