@@ -172,7 +172,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     let mut seen_rejects = existing_reject_keys(wh)?;
     let mut report = IngestReport::default();
     let mut tx = wh.begin()?;
-    let mut out = Outputs::new(&mut tx, opts.no_pii)?;
+    let out = Outputs::new(&mut tx, opts.no_pii)?.spawn();
 
     for path in &files {
         let (format, tables) = open_tables(path, opts)?;
@@ -262,13 +262,13 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                     }
                 }
             }
-            out.write(&cases, &persons, &rejects)?;
+            out.write((cases, persons, rejects))?;
         }
         tracing::info!("{}: {} rows, {} added", rep.file, rep.rows_read, rep.added);
         report.files.push(rep);
     }
 
-    out.stage(&mut tx, !wh.parts(table::PERSONS)?.is_empty())?;
+    out.finish()?.stage(&mut tx, !wh.parts(table::PERSONS)?.is_empty())?;
     let info = serde_json::json!({ "files": report.files.iter().map(|f| serde_json::json!({
         "file": f.file, "hash": f.file_hash, "source": f.source, "rows_read": f.rows_read,
         "added": f.added, "rejected": f.rejected, "skipped": f.duplicates + f.previously_rejected,
@@ -329,6 +329,20 @@ impl Outputs {
         Ok(())
     }
 
+    /// Move the writing to its own thread, so reading and parsing go on while a chunk is
+    /// encoded to Parquet.
+    fn spawn(self) -> OutputThread {
+        let (send, recv) = std::sync::mpsc::sync_channel::<Chunk>(2);
+        let handle = std::thread::spawn(move || -> Result<Outputs> {
+            let mut out = self;
+            for (cases, persons, rejects) in recv {
+                out.write(&cases, &persons, &rejects)?;
+            }
+            Ok(out)
+        });
+        OutputThread { send, handle }
+    }
+
     fn stage(self, tx: &mut crate::warehouse::Transaction<'_>, had_persons: bool) -> Result<()> {
         tx.append_with(table::CASES, self.cases)?;
         match self.persons {
@@ -338,6 +352,26 @@ impl Outputs {
             None => {}
         }
         tx.append_with(table::REJECTS, self.rejects)
+    }
+}
+
+type Chunk = (Vec<CaseRow>, Vec<PersonRow>, Vec<RejectRow>);
+
+struct OutputThread {
+    send: std::sync::mpsc::SyncSender<Chunk>,
+    handle: std::thread::JoinHandle<Result<Outputs>>,
+}
+
+impl OutputThread {
+    fn write(&self, chunk: Chunk) -> Result<()> {
+        // a closed channel means the writer stopped on an error: `finish` returns it
+        let _ = self.send.send(chunk);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Outputs> {
+        drop(self.send);
+        self.handle.join().map_err(|_| Error::Usage("the ingest writer panicked".into()))?
     }
 }
 
