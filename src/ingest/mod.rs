@@ -262,7 +262,9 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                     }
                 }
             }
-            out.write((cases, persons, rejects))?;
+            if !out.write((cases, persons, rejects)) {
+                return Err(out.finish().err().unwrap_or_else(|| Error::Usage("the ingest writer stopped".into())));
+            }
         }
         tracing::info!("{}: {} rows, {} added", rep.file, rep.rows_read, rep.added);
         report.files.push(rep);
@@ -363,10 +365,9 @@ struct OutputThread {
 }
 
 impl OutputThread {
-    fn write(&self, chunk: Chunk) -> Result<()> {
-        // a closed channel means the writer stopped on an error: `finish` returns it
-        let _ = self.send.send(chunk);
-        Ok(())
+    /// False once the writer has stopped on an error (which `finish` returns).
+    fn write(&self, chunk: Chunk) -> bool {
+        self.send.send(chunk).is_ok()
     }
 
     fn finish(self) -> Result<Outputs> {
