@@ -17,7 +17,9 @@ pub mod heat;
 pub mod minhash;
 pub mod xlsx;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -377,7 +379,7 @@ fn describe(
     let top_risk =
         m.iter().zip(&scores).filter_map(|(&i, s)| s.map(|s| (s, i))).max_by_key(|(s, i)| (*s, std::cmp::Reverse(*i)));
     // the wording sent most often: the member of the largest near-duplicate group
-    let mut dup_n: HashMap<usize, usize> = HashMap::new();
+    let mut dup_n: HashMap<usize, usize> = HashMap::default();
     for &i in &m {
         if let Some(d) = dup[i] {
             *dup_n.entry(d).or_default() += 1;

@@ -8,7 +8,9 @@
 //! - 老户: a petitioner (person_key) with 5 or more petitions spread over a year or more;
 //!   each listed with the count, first and last dates and the owner of the latest case.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -80,7 +82,7 @@ pub fn measure(facts: &[CaseFacts], cfg: &MetricsConfig, as_of: NaiveDate) -> Ba
         ));
     }
     // 老户
-    let mut by_person: HashMap<&Arc<str>, Vec<&CaseFacts>> = HashMap::new();
+    let mut by_person: HashMap<&Arc<str>, Vec<&CaseFacts>> = HashMap::default();
     for f in &petitions {
         if let Some(p) = &f.person {
             by_person.entry(p).or_default().push(f);

@@ -5,7 +5,7 @@
 //! share (null when the earlier figure is 0); no change row when the earlier period starts
 //! before the data does (a partly covered base would make the change meaningless).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use polars::prelude::DataFrame;
 

@@ -276,7 +276,8 @@ fn keywords(terms: &[String], df: &HashMap<String, u32>, n: u32) -> Vec<String> 
     scored.into_iter().take(KEYWORDS).map(|(_, _, w)| w.to_string()).collect()
 }
 
-fn list(values: impl Iterator<Item = Vec<String>>) -> ArrayRef {
+/// A list-of-strings column, appended from borrowed strings (no copy per token).
+fn list<'a>(values: impl Iterator<Item = &'a [String]>) -> ArrayRef {
     let mut b = ListBuilder::new(StringBuilder::new());
     for v in values {
         for s in v {
@@ -289,26 +290,26 @@ fn list(values: impl Iterator<Item = Vec<String>>) -> ArrayRef {
 
 fn to_batch(cases_batch: &RecordBatch, rows: &[Row], keywords: &[Vec<String>]) -> Result<RecordBatch> {
     let col = |n: &str| cases_batch.column_by_name(n).expect("projected").clone();
-    let s = |f: &dyn Fn(&Row) -> Option<String>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };
+    let s = |f: &dyn Fn(&Row) -> Option<&str>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };
     let cols: Vec<ArrayRef> = vec![
         col(cases::CASE_ID),
         col(cases::SOURCE),
-        list(rows.iter().map(|r| r.tokens.clone())),
-        list(keywords.iter().cloned()),
-        s(&|r| Some(r.topic.l1.clone())),
-        s(&|r| Some(r.topic.l2.clone())),
-        s(&|r| Some(r.topic.focus_topic.clone())),
-        s(&|r| Some(r.topic.focus_sub.clone())),
+        list(rows.iter().map(|r| r.tokens.as_slice())),
+        list(keywords.iter().map(Vec::as_slice)),
+        s(&|r| Some(r.topic.l1.as_str())),
+        s(&|r| Some(r.topic.l2.as_str())),
+        s(&|r| Some(r.topic.focus_topic.as_str())),
+        s(&|r| Some(r.topic.focus_sub.as_str())),
         Arc::new(rows.iter().map(|r| Some((r.topic.confidence * 1000.0).round() / 1000.0)).collect::<Float64Array>()),
-        list(rows.iter().map(|r| r.topic.terms.clone())),
-        s(&|r| Some(r.topic.lead.clone())),
-        list(rows.iter().map(|r| r.entities.clone())),
-        s(&|r| r.entity_key.clone()),
+        list(rows.iter().map(|r| r.topic.terms.as_slice())),
+        s(&|r| Some(r.topic.lead.as_str())),
+        list(rows.iter().map(|r| r.entities.as_slice())),
+        s(&|r| r.entity_key.as_deref()),
         Arc::new(rows.iter().map(|r| r.amount).collect::<Float64Array>()),
-        list(rows.iter().map(|r| r.threats.clone())),
+        list(rows.iter().map(|r| r.threats.as_slice())),
         Arc::new(rows.iter().map(|r| Some(!r.threats.is_empty())).collect::<BooleanArray>()),
-        s(&|r| r.county.clone()),
-        s(&|r| r.town.clone()),
+        s(&|r| r.county.as_deref()),
+        s(&|r| r.town.as_deref()),
     ];
     Ok(RecordBatch::try_new(enriched_schema(), cols)?)
 }

@@ -4,7 +4,7 @@
 //! score, the learned model's features and a time-split evaluation without leaking the
 //! future. One pass per person and per entity over time-sorted cases: O(n log n).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -48,9 +48,9 @@ fn is_online(f: &CaseFacts) -> bool {
 /// History of every case; `facts` must be sorted by time (as `load_facts` returns them).
 pub fn histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<History> {
     let mut out = vec![History::default(); facts.len()];
-    let mut by_person: HashMap<&Arc<str>, Vec<usize>> = HashMap::new();
+    let mut by_person: HashMap<&Arc<str>, Vec<usize>> = HashMap::default();
     // one issue: the same entity on the same focus topic (a village's land case is not its school's)
-    let mut by_entity: HashMap<(&Arc<str>, &Arc<str>), Vec<usize>> = HashMap::new();
+    let mut by_entity: HashMap<(&Arc<str>, &Arc<str>), Vec<usize>> = HashMap::default();
     for (i, f) in facts.iter().enumerate() {
         if let Some(p) = &f.person {
             by_person.entry(p).or_default().push(i);
@@ -100,7 +100,7 @@ pub fn histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<History> {
         let (mut off_hi, mut off_lo) = (0usize, 0usize);
         let (mut post_hi, mut post_lo) = (0usize, 0usize);
         let mut all_lo = 0usize;
-        let mut people: HashMap<Option<&Arc<str>>, u32> = HashMap::new();
+        let mut people: HashMap<Option<&Arc<str>>, u32> = HashMap::default();
         for (k, &i) in idx.iter().enumerate() {
             let t = facts[i].received;
             // offline cases received up to this one (same time counts when earlier in order)

@@ -3,7 +3,7 @@
 //! petition within 30 days. It learns from the warehouse's own history: a case's label is
 //! observed once 30 days have passed, so no truth file is needed to use it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -82,8 +82,8 @@ pub fn features(f: &CaseFacts, h: &History, rule: &Scored) -> Vec<f64> {
 /// after `known_on` (not yet observable).
 pub fn observed_labels(facts: &[CaseFacts], known_on: NaiveDate) -> Vec<Option<bool>> {
     let horizon = Duration::days(HORIZON_DAYS);
-    let mut by_person: HashMap<&Arc<str>, Vec<NaiveDateTime>> = HashMap::new();
-    let mut by_issue: HashMap<(&Arc<str>, &Arc<str>, &Arc<str>), Vec<NaiveDateTime>> = HashMap::new();
+    let mut by_person: HashMap<&Arc<str>, Vec<NaiveDateTime>> = HashMap::default();
+    let mut by_issue: HashMap<(&Arc<str>, &Arc<str>, &Arc<str>), Vec<NaiveDateTime>> = HashMap::default();
     for f in facts.iter().filter(|f| f.is_escalation() && f.received.date() <= known_on) {
         if let Some(p) = &f.person {
             by_person.entry(p).or_default().push(f.received);
