@@ -122,12 +122,13 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
     let mut tx = wh.begin()?;
     let part = tx.part_writer(table::ENRICHED)?;
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
-    // Parquet encoding runs on its own thread, so both cores stay on the text meanwhile
-    let (send, recv) = std::sync::mpsc::sync_channel::<RecordBatch>(4);
+    // Arrow building and Parquet encoding run on their own thread, so both cores stay on
+    // the text meanwhile
+    let (send, recv) = std::sync::mpsc::sync_channel::<(RecordBatch, Vec<Row>, Vec<Vec<String>>)>(2);
     let writer = std::thread::spawn(move || -> Result<crate::warehouse::ParquetPart> {
         let mut part = part;
-        for b in recv {
-            part.write(&b)?;
+        for (b, rows, keywords) in recv {
+            part.write(&to_batch(&b, &rows, &keywords)?)?;
         }
         Ok(part)
     });
@@ -201,10 +202,10 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
             report.threats += usize::from(!r.threats.is_empty());
             report.regions_filled += usize::from(r.filled);
         }
-        if send.send(to_batch(b, &rows, &keywords)?).is_err() {
+        report.cases += rows.len();
+        if send.send((b.clone(), rows, keywords)).is_err() {
             break; // the writer stopped on an error, which its join reports
         }
-        report.cases += rows.len();
     }
     drop(send);
     let part = writer.join().map_err(|_| Error::Usage("the enriched table's writer panicked".into()))??;
