@@ -7,3 +7,6 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/minqing-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 cargo test --locked "$@"
+# the cluster path: Ballista's scheduler and executor on localhost (a second build of the
+# DataFusion tree with Ballista's features; reused from the target dir after the first run)
+cargo test --locked --features ballista --test ballista

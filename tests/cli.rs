@@ -281,3 +281,40 @@ fn no_pii_keeps_no_personal_data_and_drops_what_was_kept() {
     // and person_key still links repeat petitioners without it
     assert!(count(d, "SELECT count(DISTINCT person_key) FROM cases WHERE person_key IS NOT NULL") > 100);
 }
+
+#[cfg(not(feature = "ballista"))]
+#[test]
+fn a_scheduler_without_the_ballista_build_says_how_to_get_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&minqing(d, &["demo", "--records", "200", "--out", "demo"]));
+    let out = minqing(d, &["--warehouse", "demo/warehouse", "sql", "--scheduler", "df://localhost:50050", "SELECT 1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--features ballista"), "{err}");
+    let out = minqing(d, &["ballista-local"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn sql_reads_several_warehouses_as_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&minqing(d, &["demo", "--records", "300", "--seed", "1", "--out", "a"]));
+    ok(&minqing(d, &["demo", "--records", "200", "--seed", "2", "--out", "b"]));
+    let n = |args: &[&str]| -> u64 {
+        let out = minqing(d, args);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().nth(1).and_then(|l| l.trim().parse().ok()).unwrap()
+    };
+    let q = "SELECT count(*) FROM cases";
+    let a = n(&["--warehouse", "a/warehouse", "sql", "--format", "csv", q]);
+    let b = n(&["--warehouse", "b/warehouse", "sql", "--format", "csv", q]);
+    assert!(a > 0 && b > 0);
+    assert_eq!(n(&["--warehouse", "a/warehouse", "sql", "--union", "b/warehouse", "--format", "csv", q]), a + b);
+    // a table only one of them has is still there
+    let e = "SELECT count(*) FROM enriched";
+    assert!(n(&["--warehouse", "a/warehouse", "sql", "--union", "b/warehouse", "--format", "csv", e]) > 0);
+    let missing = minqing(d, &["--warehouse", "a/warehouse", "sql", "--union", "nowhere", q]);
+    assert_eq!(missing.status.code(), Some(2));
+}

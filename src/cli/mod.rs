@@ -56,6 +56,16 @@ enum Command {
     /// Time the weekly pipeline stage by stage on N generated records, against the floor
     /// (bare segmentation) and, with --peer, the Python peer
     Bench(BenchArgs),
+    /// Start a Ballista scheduler and one executor in this process and serve until stopped:
+    /// the cluster path of `minqing sql --scheduler` on one machine (needs `--features ballista`)
+    BallistaLocal(BallistaLocalArgs),
+}
+
+#[derive(Debug, Args)]
+struct BallistaLocalArgs {
+    /// Task slots of the executor (default: the number of cores)
+    #[arg(long)]
+    slots: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +276,37 @@ struct SqlArgs {
     query: String,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// Run on a Ballista cluster: its scheduler's address (`df://host:50050`), or `standalone` for
+    /// a scheduler and executor inside this process. Needs a build with `--features ballista`;
+    /// the executors must see the warehouse at the same path.
+    #[arg(long, value_name = "ADDRESS")]
+    scheduler: Option<String>,
+    /// Read this warehouse too (repeatable): each table is then the union of its rows in
+    /// `--warehouse` and every `--union` (a city or province over its counties' warehouses)
+    #[arg(long = "union", value_name = "DIR")]
+    union: Vec<PathBuf>,
+}
+
+#[cfg(feature = "ballista")]
+fn ballista_local(a: BallistaLocalArgs) -> anyhow::Result<Status> {
+    let slots = a.slots.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let addr = crate::warehouse::start_local_cluster(slots).await?;
+        use std::io::Write;
+        println!("scheduler listening at df://localhost:{} with one executor of {slots} slots", addr.port());
+        std::io::stdout().flush().ok();
+        // serve until the process is stopped (Ctrl-C, SIGTERM)
+        std::future::pending::<anyhow::Result<Status>>().await
+    })
+}
+
+#[cfg(not(feature = "ballista"))]
+fn ballista_local(_: BallistaLocalArgs) -> anyhow::Result<Status> {
+    Err(crate::Error::Usage(
+        "this minqing was built without Ballista; rebuild with `cargo build --release --features ballista`".into(),
+    )
+    .into())
 }
 
 /// What a finished command reports: all well, or done but something needs a look.
@@ -301,6 +342,7 @@ fn init_logging(verbose: u8) {
 fn run(cli: Cli) -> anyhow::Result<Status> {
     let warehouse = |default: &Path| cli.warehouse.clone().unwrap_or_else(|| default.to_path_buf());
     match cli.command {
+        Command::BallistaLocal(a) => ballista_local(a),
         Command::Bench(a) => {
             let cfg = crate::bench::BenchConfig {
                 records: a.records,
@@ -327,9 +369,13 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(if rep.rejected() > 0 { Status::Attention } else { Status::Ok })
         }
         Command::Sql(a) => {
-            let wh = Warehouse::open_read(&warehouse(Path::new("warehouse")))?;
+            let mut whs = vec![Warehouse::open_read(&warehouse(Path::new("warehouse")))?];
+            for dir in &a.union {
+                whs.push(Warehouse::open_read(dir)?);
+            }
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let batches = rt.block_on(crate::warehouse::query(&wh, &a.query))?;
+            let engine = crate::warehouse::Engine::from_scheduler(a.scheduler.as_deref());
+            let batches = rt.block_on(crate::warehouse::query_on(&engine, &whs, &a.query))?;
             print!("{}", crate::warehouse::render(&batches, a.format)?);
             if a.format == OutputFormat::Table {
                 println!();

@@ -13,6 +13,8 @@ use regex::Regex;
 
 use crate::{Error, Result};
 
+mod shape;
+
 /// One entity found in a text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entity {
@@ -92,17 +94,7 @@ fn gazetteer_kind(k: &str) -> &'static str {
     }
 }
 
-static ESTATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[\p{Han}A-Za-z0-9]{2,8}?(?:小区|花园|家园|华庭|华城|名苑|雅苑|名邸|丽都|公寓|大厦|国际|水岸|一号|新村|安置区)").expect("static regex")
-});
 static BUILDING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{1,3}(?:栋|号楼|幢)").expect("static regex"));
-static COMPANY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[\p{Han}A-Za-z0-9（）()]{2,16}?(?:有限责任公司|股份有限公司|有限公司|集团|公司|工厂|厂|合作社)")
-        .expect("static regex")
-});
-static PROJECT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\p{Han}A-Za-z0-9]{2,14}?项目").expect("static regex"));
-static PLACE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"[\p{Han}]{1,6}?(?:县|区|镇|乡|街道|村|社区|大道|路)").expect("static regex"));
 static AMOUNT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*(亿元|万元|千元|元|万)").expect("static regex"));
 static DATE: LazyLock<Regex> =
@@ -145,42 +137,44 @@ pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
             found.entry((gazetteer_kind(kind), name.clone())).or_insert(char_at(m.start()));
         }
     }
-    let shapes: [(&'static str, &Regex); 4] =
-        [("company", &COMPANY), ("project", &PROJECT), ("estate", &ESTATE), ("place", &PLACE)];
-    for (kind, re) in shapes {
-        for m in re.find_iter(text) {
+    for (shape, matches) in shape::SHAPES.iter().zip(shape::find_all(text)) {
+        for (m_start, m_end) in matches {
             // a name found before may sit at the front of this match: keep what follows it
-            let mut s = m.start();
+            let mut s = m_start;
             let mut clash = false;
             for &(a, b) in &taken {
-                if a < m.end() && s < b {
-                    if a <= s && b < m.end() { s = b } else { clash = true }
+                if a < m_end && s < b {
+                    if a <= s && b < m_end { s = b } else { clash = true }
                 }
             }
             if clash {
                 continue;
             }
-            let piece = &text[s..m.end()];
-            let suffix = suffix_len(kind, piece);
-            if let Some(name) = trim_name(piece, suffix) {
-                let start = m.end() - name.len();
-                taken.push((start, m.end()));
-                found.entry((kind, name)).or_insert(char_at(start));
+            let piece = &text[s..m_end];
+            let suffix = shape.suffixes.iter().filter(|x| piece.ends_with(*x)).map(|x| x.chars().count()).max();
+            if let Some(name) = trim_name(piece, suffix.unwrap_or(0)) {
+                let start = m_end - name.len();
+                taken.push((start, m_end));
+                found.entry((shape.kind, name)).or_insert(char_at(start));
             }
         }
     }
-    for m in BUILDING.find_iter(text) {
-        found.entry(("building", m.as_str().to_string())).or_insert(char_at(m.start()));
-    }
-    for c in AMOUNT.captures_iter(text) {
-        let v: f64 = c[1].parse().unwrap_or(0.0);
-        let yuan = v * match &c[2] {
-            "亿元" => 1e8,
-            "万元" | "万" => 1e4,
-            "千元" => 1e3,
-            _ => 1.0,
-        };
-        found.entry(("amount", format!("{}", yuan.round() as i64))).or_insert(char_at(c.get(0).unwrap().start()));
+    // buildings, amounts and dates all start with a digit (`\d`: any Unicode digit, which
+    // `is_numeric` covers); a text without one is spared three regex passes
+    if text.chars().any(char::is_numeric) {
+        for m in BUILDING.find_iter(text) {
+            found.entry(("building", m.as_str().to_string())).or_insert(char_at(m.start()));
+        }
+        for c in AMOUNT.captures_iter(text) {
+            let v: f64 = c[1].parse().unwrap_or(0.0);
+            let yuan = v * match &c[2] {
+                "亿元" => 1e8,
+                "万元" | "万" => 1e4,
+                "千元" => 1e3,
+                _ => 1.0,
+            };
+            found.entry(("amount", format!("{}", yuan.round() as i64))).or_insert(char_at(c.get(0).unwrap().start()));
+        }
     }
     if let Some(n) = crate::normalize::headcount_from_text(text) {
         found.entry(("people", n.to_string())).or_insert(0);
@@ -191,33 +185,6 @@ pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
     let mut out: Vec<Entity> = found.into_iter().map(|((kind, name), start)| Entity { kind, name, start }).collect();
     out.sort_by(|a, b| a.start.cmp(&b.start).then(a.kind.cmp(b.kind)));
     out
-}
-
-fn suffix_len(kind: &str, s: &str) -> usize {
-    let suffixes: &[&str] = match kind {
-        "company" => &["有限责任公司", "股份有限公司", "有限公司", "集团", "公司", "工厂", "厂", "合作社"],
-        "project" => &["项目"],
-        "estate" => &[
-            "小区",
-            "花园",
-            "家园",
-            "华庭",
-            "华城",
-            "名苑",
-            "雅苑",
-            "名邸",
-            "丽都",
-            "公寓",
-            "大厦",
-            "国际",
-            "水岸",
-            "一号",
-            "新村",
-            "安置区",
-        ],
-        _ => &["街道", "社区", "大道", "县", "区", "镇", "乡", "村", "路"],
-    };
-    suffixes.iter().find(|x| s.ends_with(*x)).map_or(0, |x| x.chars().count())
 }
 
 /// The entity a case is about, for grouping: for land and village matters the village,

@@ -6,6 +6,8 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use arrow::array::{
     Array, ArrayAccessor, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
@@ -135,6 +137,7 @@ fn level_of_office(s: &str) -> u8 {
 
 /// Every case with its enrichment, sorted by (received, source, case_id).
 pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
+    let t0 = std::time::Instant::now();
     use cases::*;
     let cols = [
         CASE_ID,
@@ -164,79 +167,23 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
         SHARES,
         COMMENTS,
     ];
-    let mut strings = Interner::default();
-    let mut out = Vec::new();
-    for b in read_table_columns(wh, table::CASES, Some(&cols))? {
-        // each column found once per batch, not once per row
-        let c = Cols(&b);
-        let st = |n: &str| -> Result<&StringArray> { Ok(c.col(n)?.as_string::<i32>()) };
-        let bo = |n: &str| -> Result<&BooleanArray> { Ok(c.col(n)?.as_boolean()) };
-        let ts = |n: &str| -> Result<&TimestampMicrosecondArray> { Ok(c.col(n)?.as_primitive()) };
-        let i64s = |n: &str| -> Result<&Int64Array> { Ok(c.col(n)?.as_primitive()) };
-        let (case_id, source, channel, person, county, town) =
-            (st(CASE_ID)?, st(SOURCE)?, st(CHANNEL)?, st(PERSON_KEY)?, st(REGION_COUNTY)?, st(REGION_TOWN)?);
-        let (level, dept, purpose, owner, satisfaction) =
-            (st(LEVEL)?, st(DEPT)?, st(PURPOSE)?, st(OWNER)?, st(SATISFACTION)?);
-        let (cross_level, to_beijing, to_province, collective, repeat_flag, threat_flag) =
-            (bo(CROSS_LEVEL)?, bo(TO_BEIJING)?, bo(TO_PROVINCE)?, bo(COLLECTIVE)?, bo(REPEAT_FLAG)?, bo(THREAT_FLAG)?);
-        let (received, accepted, due, closed, replied) =
-            (ts(RECEIVED_AT)?, ts(ACCEPTED_AT)?, ts(DUE_AT)?, ts(CLOSED_AT)?, ts(REPLIED_AT)?);
-        let headcount: &Int32Array = c.col(HEADCOUNT)?.as_primitive();
-        let engagement_cols = [i64s(LIKES)?, i64s(SHARES)?, i64s(COMMENTS)?];
-        out.reserve(b.num_rows());
-        for i in 0..b.num_rows() {
-            let mut s = |a: &StringArray| opt(a, i).map(|v| strings.get(v));
-            let flag = |a: &BooleanArray| opt(a, i).unwrap_or(false);
-            let time = |a: &TimestampMicrosecondArray| opt(a, i).map(micros_to_time);
-            let (cross, bj, prov) = (flag(cross_level), flag(to_beijing), flag(to_province));
-            let office = opt(level, i).map_or(0, level_of_office);
-            let flags = if bj {
-                3
-            } else if prov {
-                2
-            } else {
-                u8::from(cross)
-            };
-            let engagement = engagement_cols.iter().map(|a| opt(*a, i).unwrap_or(0).max(0)).sum::<i64>();
-            out.push(CaseFacts {
-                case_id: opt(case_id, i).unwrap_or_default().to_string(),
-                source: s(source).unwrap_or_else(|| Arc::from("")),
-                channel: s(channel),
-                received: time(received).unwrap_or_default(),
-                person: s(person),
-                headcount: opt(headcount, i),
-                collective: flag(collective),
-                cross_level: cross,
-                to_province: prov,
-                to_beijing: bj,
-                level: flags.max(office),
-                threat_flag: flag(threat_flag),
-                repeat_flag: opt(repeat_flag, i),
-                dept: s(dept),
-                purpose: s(purpose),
-                owner: s(owner),
-                county: s(county),
-                town: s(town),
-                accepted: time(accepted),
-                due: time(due),
-                closed: time(closed),
-                replied: time(replied),
-                satisfaction: s(satisfaction),
-                engagement,
-                focus_topic: strings.get("其他"),
-                focus_sub: strings.get(""),
-                entity: None,
-                lead_dept: None,
-                threats: vec![],
-            });
-        }
+    // batches in parallel, each with its own interner; the order of rows is kept
+    let batches = read_table_columns(wh, table::CASES, Some(&cols))?;
+    let parts: Vec<Vec<CaseFacts>> = batches.par_iter().map(facts_of).collect::<Result<_>>()?;
+    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        out.extend(p);
     }
-    let index: HashMap<(Arc<str>, String), usize> =
-        out.iter().enumerate().map(|(i, f)| ((f.source.clone(), f.case_id.clone()), i)).collect();
+    let mut strings = Interner::default();
+    // `enrich` writes its rows in the order of `cases`, so row g of `enriched` is almost
+    // always case g: check that first, and sort an index by (source, case_id) only if a row
+    // is found out of place (an older warehouse, or cases added since enrich ran)
+    let mut sorted: Option<Vec<usize>> = None;
     {
         use enriched::*;
         let cols =
             [CASE_ID, SOURCE, FOCUS_TOPIC, FOCUS_SUB, LEAD_DEPT, ENTITY_KEY, THREATS, REGION_COUNTY, REGION_TOWN];
+        let mut g = 0usize;
         for b in read_table_columns(wh, table::ENRICHED, Some(&cols))? {
             let c = Cols(&b);
             let st = |n: &str| -> Result<&StringArray> { Ok(c.col(n)?.as_string::<i32>()) };
@@ -244,9 +191,21 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
             let (entity, lead, county, town) = (st(ENTITY_KEY)?, st(LEAD_DEPT)?, st(REGION_COUNTY)?, st(REGION_TOWN)?);
             let threats = c.col(THREATS)?.as_list::<i32>();
             for i in 0..b.num_rows() {
-                let key =
-                    (strings.get(opt(source, i).unwrap_or_default()), opt(case_id, i).unwrap_or_default().to_string());
-                let Some(&k) = index.get(&key) else { continue };
+                let (src, id) = (opt(source, i).unwrap_or_default(), opt(case_id, i).unwrap_or_default());
+                let key = |f: &CaseFacts| (&*f.source, f.case_id.as_str()).cmp(&(src, id));
+                let at = out.get(g + i).filter(|f| key(f).is_eq()).map(|_| g + i);
+                let at = at.or_else(|| {
+                    let idx = sorted.get_or_insert_with(|| {
+                        tracing::debug!("facts: enriched row {} is not case {}: indexing cases", g + i, g + i);
+                        let mut v: Vec<usize> = (0..out.len()).collect();
+                        v.sort_unstable_by(|&a, &b| {
+                            (&*out[a].source, out[a].case_id.as_str()).cmp(&(&*out[b].source, out[b].case_id.as_str()))
+                        });
+                        v
+                    });
+                    idx.binary_search_by(|&k| key(&out[k])).ok().map(|p| idx[p])
+                });
+                let Some(k) = at else { continue };
                 let f = &mut out[k];
                 f.focus_topic = strings.get(opt(topic, i).unwrap_or("其他"));
                 f.focus_sub = strings.get(opt(sub, i).unwrap_or(""));
@@ -260,9 +219,81 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
                 let hits = hits.as_string::<i32>();
                 f.threats = (0..hits.len()).filter_map(|j| parse_threat(hits.value(j))).collect();
             }
+            g += b.num_rows();
         }
     }
-    out.sort_by(|a, b| (a.received, &a.source, &a.case_id).cmp(&(b.received, &b.source, &b.case_id)));
+    out.par_sort_by(|a, b| (a.received, &a.source, &a.case_id).cmp(&(b.received, &b.source, &b.case_id)));
+    tracing::info!("facts: {} cases loaded in {:.2}s", out.len(), t0.elapsed().as_secs_f64());
+    Ok(out)
+}
+
+/// The facts of one batch of `cases`.
+fn facts_of(b: &RecordBatch) -> Result<Vec<CaseFacts>> {
+    use cases::*;
+    // each column found once per batch, not once per row
+    let c = Cols(&b);
+    let st = |n: &str| -> Result<&StringArray> { Ok(c.col(n)?.as_string::<i32>()) };
+    let bo = |n: &str| -> Result<&BooleanArray> { Ok(c.col(n)?.as_boolean()) };
+    let ts = |n: &str| -> Result<&TimestampMicrosecondArray> { Ok(c.col(n)?.as_primitive()) };
+    let i64s = |n: &str| -> Result<&Int64Array> { Ok(c.col(n)?.as_primitive()) };
+    let (case_id, source, channel, person, county, town) =
+        (st(CASE_ID)?, st(SOURCE)?, st(CHANNEL)?, st(PERSON_KEY)?, st(REGION_COUNTY)?, st(REGION_TOWN)?);
+    let (level, dept, purpose, owner, satisfaction) =
+        (st(LEVEL)?, st(DEPT)?, st(PURPOSE)?, st(OWNER)?, st(SATISFACTION)?);
+    let (cross_level, to_beijing, to_province, collective, repeat_flag, threat_flag) =
+        (bo(CROSS_LEVEL)?, bo(TO_BEIJING)?, bo(TO_PROVINCE)?, bo(COLLECTIVE)?, bo(REPEAT_FLAG)?, bo(THREAT_FLAG)?);
+    let (received, accepted, due, closed, replied) =
+        (ts(RECEIVED_AT)?, ts(ACCEPTED_AT)?, ts(DUE_AT)?, ts(CLOSED_AT)?, ts(REPLIED_AT)?);
+    let headcount: &Int32Array = c.col(HEADCOUNT)?.as_primitive();
+    let engagement_cols = [i64s(LIKES)?, i64s(SHARES)?, i64s(COMMENTS)?];
+    let mut strings = Interner::default();
+    let mut out = Vec::with_capacity(b.num_rows());
+    for i in 0..b.num_rows() {
+        let mut s = |a: &StringArray| opt(a, i).map(|v| strings.get(v));
+        let flag = |a: &BooleanArray| opt(a, i).unwrap_or(false);
+        let time = |a: &TimestampMicrosecondArray| opt(a, i).map(micros_to_time);
+        let (cross, bj, prov) = (flag(cross_level), flag(to_beijing), flag(to_province));
+        let office = opt(level, i).map_or(0, level_of_office);
+        let flags = if bj {
+            3
+        } else if prov {
+            2
+        } else {
+            u8::from(cross)
+        };
+        let engagement = engagement_cols.iter().map(|a| opt(*a, i).unwrap_or(0).max(0)).sum::<i64>();
+        out.push(CaseFacts {
+            case_id: opt(case_id, i).unwrap_or_default().to_string(),
+            source: s(source).unwrap_or_else(|| Arc::from("")),
+            channel: s(channel),
+            received: time(received).unwrap_or_default(),
+            person: s(person),
+            headcount: opt(headcount, i),
+            collective: flag(collective),
+            cross_level: cross,
+            to_province: prov,
+            to_beijing: bj,
+            level: flags.max(office),
+            threat_flag: flag(threat_flag),
+            repeat_flag: opt(repeat_flag, i),
+            dept: s(dept),
+            purpose: s(purpose),
+            owner: s(owner),
+            county: s(county),
+            town: s(town),
+            accepted: time(accepted),
+            due: time(due),
+            closed: time(closed),
+            replied: time(replied),
+            satisfaction: s(satisfaction),
+            engagement,
+            focus_topic: strings.get("其他"),
+            focus_sub: strings.get(""),
+            entity: None,
+            lead_dept: None,
+            threats: vec![],
+        });
+    }
     Ok(out)
 }
 

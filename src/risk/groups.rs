@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::config::RiskWeights;
 use super::rules::Scored;
@@ -38,8 +40,8 @@ pub fn roll_up(
     w: &RiskWeights,
     as_of: NaiveDate,
 ) -> Vec<GroupRisk> {
-    let mut petitioners: BTreeMap<&Arc<str>, Vec<usize>> = BTreeMap::new();
-    let mut entities: BTreeMap<&Arc<str>, Vec<usize>> = BTreeMap::new();
+    let mut petitioners: HashMap<&Arc<str>, Vec<usize>> = HashMap::default();
+    let mut entities: HashMap<&Arc<str>, Vec<usize>> = HashMap::default();
     for (i, f) in facts.iter().enumerate() {
         if f.received.date() > as_of {
             continue;
@@ -51,15 +53,16 @@ pub fn roll_up(
             entities.entry(e).or_default().push(i);
         }
     }
-    let mut out = vec![];
+    let mut todo: Vec<(&'static str, &Arc<str>, Vec<usize>)> = vec![];
     for (kind, groups) in [("petitioner", petitioners), ("entity", entities)] {
-        for (key, idx) in groups {
-            if idx.len() >= 2 {
-                out.push(group(kind, key, &idx, facts, scored, probs, w, as_of));
-            }
-        }
+        todo.extend(groups.into_iter().filter(|(_, idx)| idx.len() >= 2).map(|(key, idx)| (kind, key, idx)));
     }
-    out.sort_by(|a, b| b.score.cmp(&a.score).then(b.recent_cases.cmp(&a.recent_cases)).then(a.key.cmp(&b.key)));
+    todo.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut out: Vec<GroupRisk> =
+        todo.par_iter().map(|(kind, key, idx)| group(kind, key, idx, facts, scored, probs, w, as_of)).collect();
+    out.par_sort_by(|a, b| {
+        b.score.cmp(&a.score).then(b.recent_cases.cmp(&a.recent_cases)).then(a.key.cmp(&b.key)).then(a.kind.cmp(b.kind))
+    });
     out
 }
 

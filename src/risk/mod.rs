@@ -138,20 +138,27 @@ pub fn run_on(
     tracing::info!("risk: {} cases loaded in {:.2}s", facts.len(), t0.elapsed().as_secs_f64());
     let hist = history::histories(&facts, &w);
     let scored: Vec<Scored> = facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, as_of)).collect();
-    // the model learns from cases whose 30 days have passed, with their rule score on arrival
-    let arrival: Vec<Scored> =
-        facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, f.received.date())).collect();
-    let x: Vec<Vec<f64>> =
-        facts.par_iter().zip(&hist).zip(&arrival).map(|((f, h), r)| model::features(f, h, r)).collect();
+    // the model learns from cases whose 30 days have passed, with their rule score on arrival;
+    // only the rows it trains on keep a feature row, the rest are scored as they are made
+    let arrival = |i: usize| rules::score(&facts[i], &hist[i], &w, &cal, facts[i].received.date());
     let labels = model::observed_labels(&facts, as_of);
-    let (tx, ty): (Vec<&[f64]>, Vec<bool>) =
-        x.iter().zip(&labels).filter_map(|(x, y)| y.map(|y| (x.as_slice(), y))).unzip();
+    let labelled: Vec<usize> = (0..facts.len()).filter(|&i| labels[i].is_some()).collect();
+    let train = model::training_sample(&labelled);
+    let tx: Vec<Vec<f64>> = train.par_iter().map(|&i| model::features(&facts[i], &hist[i], &arrival(i))).collect();
+    let ty: Vec<bool> = train.iter().map(|&i| labels[i] == Some(true)).collect();
     tracing::info!("risk: scored, features ready at {:.2}s", t0.elapsed().as_secs_f64());
     let fitted = model::EscalationModel::fit(&tx, &ty)?;
     tracing::info!("risk: model fitted at {:.2}s", t0.elapsed().as_secs_f64());
-    let probs: Vec<Option<f64>> =
-        x.par_iter().zip(&arrival).map(|(x, r)| fitted.as_ref().map(|m| model::blend(m.prob(x), r.score))).collect();
+    let probs: Vec<Option<f64>> = (0..facts.len())
+        .into_par_iter()
+        .map(|i| {
+            let m = fitted.as_ref()?;
+            let r = arrival(i);
+            Some(model::blend(m.prob(&model::features(&facts[i], &hist[i], &r)), r.score))
+        })
+        .collect();
     let groups = groups::roll_up(&facts, &scored, &probs, &w, as_of);
+    tracing::info!("risk: {} groups rolled up at {:.2}s", groups.len(), t0.elapsed().as_secs_f64());
 
     let mut report = RiskReport { as_of: Some(as_of), cases: facts.len(), groups: groups.len(), ..Default::default() };
     for s in &scored {
@@ -164,6 +171,7 @@ pub fn run_on(
     let mut tx = wh.begin()?;
     tx.replace(table::RISK, &[risk_batch(&facts, &scored, &probs, &w, as_of)?])?;
     tx.replace(table::RISK_GROUPS, &[groups_batch(&groups, as_of)?])?;
+    tracing::info!("risk: tables written at {:.2}s", t0.elapsed().as_secs_f64());
     report.seconds = t0.elapsed().as_secs_f64();
     tx.commit(
         "risk",
@@ -178,7 +186,7 @@ pub fn run_on(
     Ok(report)
 }
 
-fn reasons_array(lists: impl Iterator<Item = Vec<String>>) -> ArrayRef {
+fn reasons_array<'a, L: IntoIterator<Item = &'a str>>(lists: impl Iterator<Item = L>) -> ArrayRef {
     let mut b = ListBuilder::new(StringBuilder::new());
     for l in lists {
         for r in l {
@@ -213,7 +221,7 @@ fn risk_batch(
         Arc::new(Int32Array::from_iter_values(facts.iter().map(|f| f.people() as i32))),
         Arc::new(Int32Array::from_iter_values(scored.iter().map(|s| s.score as i32))),
         Arc::new(scored.iter().map(|s| Some(w.levels.of(s.score))).collect::<StringArray>()),
-        reasons_array(scored.iter().map(|s| s.reasons.iter().map(|r| r.text.clone()).collect())),
+        reasons_array(scored.iter().map(|s| s.reasons.iter().map(|r| r.text.as_str()))),
         Arc::new(probs.iter().copied().collect::<Float64Array>()),
         Arc::new(Date32Array::from(vec![date32(as_of); n])),
     ];
@@ -232,7 +240,7 @@ fn groups_batch(groups: &[GroupRisk], as_of: NaiveDate) -> Result<RecordBatch> {
         Arc::new(TimestampMicrosecondArray::from_iter_values(groups.iter().map(|g| time_to_micros(g.last_seen)))),
         Arc::new(Int32Array::from_iter_values(groups.iter().map(|g| g.score as i32))),
         Arc::new(groups.iter().map(|g| Some(g.level)).collect::<StringArray>()),
-        reasons_array(groups.iter().map(|g| g.reasons.clone())),
+        reasons_array(groups.iter().map(|g| g.reasons.iter().map(String::as_str))),
         Arc::new(groups.iter().map(|g| Some(g.escalation_path.as_str())).collect::<StringArray>()),
         Arc::new(groups.iter().map(|g| g.escalation_prob).collect::<Float64Array>()),
         Arc::new(groups.iter().map(|g| Some(g.top_case.as_str())).collect::<StringArray>()),

@@ -136,6 +136,12 @@ pub struct EscalationModel {
     pub positives: usize,
 }
 
+/// The rows a fit learns from: all of them up to 30,000, else every k-th, evenly over time.
+/// Taking the sample first and fitting on it gives the same model as fitting on all rows.
+pub fn training_sample(rows: &[usize]) -> Vec<usize> {
+    rows.iter().copied().step_by(rows.len().div_ceil(MAX_TRAIN).max(1)).collect()
+}
+
 impl EscalationModel {
     /// Fit on rows of features and labels; `None` when one class is missing.
     pub fn fit<R: AsRef<[f64]>>(x: &[R], y: &[bool]) -> Result<Option<EscalationModel>> {
@@ -143,8 +149,7 @@ impl EscalationModel {
         if x.is_empty() || positives == 0 || positives == y.len() {
             return Ok(None);
         }
-        let stride = x.len().div_ceil(MAX_TRAIN);
-        let rows: Vec<usize> = (0..x.len()).step_by(stride).collect();
+        let rows = training_sample(&(0..x.len()).collect::<Vec<_>>());
         let x: Vec<&[f64]> = x.iter().map(AsRef::as_ref).collect();
         let d = x[0].len();
         let n = rows.len() as f64;

@@ -18,7 +18,9 @@ mod sql;
 
 pub use commit::{Commit, TableChange, Transaction, read_commits};
 pub use parquet_io::{ParquetPart, read_table, read_table_columns, write_parquet};
-pub use sql::{OutputFormat, query, register_all, render};
+#[cfg(feature = "ballista")]
+pub use sql::start_local_cluster;
+pub use sql::{Engine, OutputFormat, query, query_on, register_all, render};
 
 use std::fs;
 use std::io::Write;

@@ -1,6 +1,11 @@
-//! `minqing sql`: DataFusion over the warehouse tables.
+//! `minqing sql`: DataFusion over the warehouse tables, in this process or on a Ballista
+//! cluster (`--scheduler df://host:50050`, built with `--features ballista`).
 
 use arrow::record_batch::RecordBatch;
+use std::sync::Arc;
+
+use datafusion::datasource::file_format::options::ReadOptions;
+use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use super::Warehouse;
@@ -14,23 +19,126 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Register every table that has committed parts, under its own name.
-pub async fn register_all(ctx: &SessionContext, wh: &Warehouse) -> Result<Vec<String>> {
-    let tables = wh.tables()?;
+/// Register every table that has committed parts, under its own name. With several
+/// warehouses (a province over its counties'), each table reads the parts of all of them.
+pub async fn register_all(ctx: &SessionContext, whs: &[Warehouse]) -> Result<Vec<String>> {
+    let mut tables: Vec<String> = vec![];
+    for wh in whs {
+        tables.extend(wh.tables()?);
+    }
+    tables.sort_by_key(|t| crate::schema::table::ALL.iter().position(|a| a == t));
+    tables.dedup();
     for t in &tables {
-        let dir = wh.table_dir(t);
-        let opts = ParquetReadOptions::default().file_extension(".parquet");
-        ctx.register_parquet(t.as_str(), dir.to_string_lossy().as_ref(), opts).await?;
+        let mut urls = vec![];
+        for wh in whs {
+            if !wh.parts(t)?.is_empty() {
+                urls.push(ListingTableUrl::parse(wh.table_dir(t).to_string_lossy())?);
+            }
+        }
+        let options = ParquetReadOptions::default()
+            .file_extension(".parquet")
+            .to_listing_options(&ctx.copied_config(), ctx.copied_table_options());
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .infer_schema(&ctx.state())
+            .await?;
+        ctx.register_table(t.as_str(), Arc::new(ListingTable::try_new(config)?))?;
     }
     Ok(tables)
 }
 
-/// Run one SQL statement and collect the result.
+/// Where a query runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Engine {
+    /// DataFusion in this process, on all cores.
+    Local,
+    /// A Ballista scheduler (`df://host:port`): the plan is cut into stages that its executors
+    /// run. Executors read the Parquet parts themselves, so they must see the warehouse at the
+    /// same path (a shared mount).
+    Ballista(String),
+    /// A scheduler and one executor started inside this process: the distributed plan, no cluster.
+    BallistaStandalone,
+}
+
+impl Engine {
+    /// `None` → local; `"standalone"` → in-process Ballista; anything else is a scheduler address.
+    pub fn from_scheduler(addr: Option<&str>) -> Self {
+        match addr {
+            None => Engine::Local,
+            Some("standalone") => Engine::BallistaStandalone,
+            Some(a) => Engine::Ballista(a.to_string()),
+        }
+    }
+
+    /// A session on this engine, with nothing registered yet.
+    pub async fn context(&self) -> Result<SessionContext> {
+        match self {
+            Engine::Local => Ok(SessionContext::new()),
+            #[cfg(feature = "ballista")]
+            Engine::Ballista(url) => {
+                use ballista::prelude::SessionContextExt;
+                let url = if url.contains("://") { url.clone() } else { format!("df://{url}") };
+                Ok(SessionContext::remote(&url).await?)
+            }
+            #[cfg(feature = "ballista")]
+            Engine::BallistaStandalone => {
+                use ballista::prelude::SessionContextExt;
+                Ok(SessionContext::standalone().await?)
+            }
+            #[cfg(not(feature = "ballista"))]
+            Engine::Ballista(_) | Engine::BallistaStandalone => Err(crate::Error::Usage(
+                "this minqing was built without Ballista; rebuild with `cargo build --release --features ballista` \
+                 to run queries on a cluster"
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// Run one SQL statement in this process and collect the result.
 pub async fn query(wh: &Warehouse, sql: &str) -> Result<Vec<RecordBatch>> {
-    let ctx = SessionContext::new();
-    register_all(&ctx, wh).await?;
-    let df = ctx.sql(sql).await?;
-    Ok(df.collect().await?)
+    query_on(&Engine::Local, std::slice::from_ref(wh), sql).await
+}
+
+/// Run one SQL statement on `engine` over one or more warehouses and collect the result.
+pub async fn query_on(engine: &Engine, whs: &[Warehouse], sql: &str) -> Result<Vec<RecordBatch>> {
+    let ctx = engine.context().await?;
+    register_all(&ctx, whs).await?;
+    let run = async { ctx.sql(sql).await?.collect().await };
+    run.await.map_err(|e| match engine {
+        Engine::Ballista(url) if e.to_string().contains("ConnectError") => crate::Error::Usage(format!(
+            "cannot reach the Ballista scheduler at {url} ({e}); is it running, and is the address right? \
+             `minqing ballista-local` starts one on this machine"
+        )),
+        _ => e.into(),
+    })
+}
+
+/// Start a Ballista scheduler on `localhost` and one executor with `slots` task slots, both in
+/// this process; returns the address to hand to `--scheduler`. They live as long as the
+/// current tokio runtime.
+#[cfg(feature = "ballista")]
+pub async fn start_local_cluster(slots: usize) -> Result<std::net::SocketAddr> {
+    use ballista_core::serde::BallistaCodec;
+    use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
+    let cluster = |e: String| crate::Error::Usage(format!("starting a local Ballista cluster: {e}"));
+    let addr = ballista_scheduler::standalone::new_standalone_scheduler().await.map_err(|e| cluster(e.to_string()))?;
+    let url = format!("http://localhost:{}", addr.port());
+    let mut tries = 0;
+    let client = loop {
+        match SchedulerGrpcClient::connect(url.clone()).await {
+            Ok(c) => break c,
+            Err(e) if tries >= 100 => return Err(cluster(e.to_string())),
+            Err(_) => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    ballista_executor::new_standalone_executor(client, slots.max(1), BallistaCodec::default())
+        .await
+        .map_err(|e| cluster(e.to_string()))?;
+    Ok(addr)
 }
 
 /// Render batches in the chosen format.
