@@ -94,11 +94,12 @@ fn gazetteer_kind(k: &str) -> &'static str {
     }
 }
 
-static BUILDING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{1,3}(?:栋|号楼|幢)").expect("static regex"));
+static BUILDING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[0-9]{1,3}(?:栋|号楼|幢)").expect("static regex"));
 static AMOUNT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\d+(?:\.\d+)?)\s*(亿元|万元|千元|元|万)").expect("static regex"));
-static DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"([0-9]+(?:\.[0-9]+)?)\s*(亿元|万元|千元|元|万)").expect("static regex"));
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[0-9]{4}年(?:[0-9]{1,2}月(?:[0-9]{1,2}日)?)?|[0-9]{1,2}月[0-9]{1,2}日").expect("static regex")
+});
 
 /// Characters that end the words before a name: "我在宏建公司" → 宏建公司.
 const BOUNDARY: &[char] = &[
@@ -159,9 +160,9 @@ pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
             }
         }
     }
-    // buildings, amounts and dates all start with a digit (`\d`: any Unicode digit, which
-    // `is_numeric` covers); a text without one is spared three regex passes
-    if text.chars().any(char::is_numeric) {
+    // buildings, amounts and dates all start with an ASCII digit (`clean_text` has folded
+    // full-width ones); a text without one is spared three regex passes
+    if text.bytes().any(|b| b.is_ascii_digit()) {
         for m in BUILDING.find_iter(text) {
             found.entry(("building", m.as_str().to_string())).or_insert(char_at(m.start()));
         }

@@ -167,7 +167,7 @@ impl std::fmt::Display for MetricsReport {
 
 /// Compute every figure as of `as_of` (default: the latest day in the warehouse).
 pub fn run(wh: &Warehouse, cfg: &MetricsConfig, as_of: Option<NaiveDate>) -> Result<MetricsReport> {
-    run_on(wh, cfg, as_of, load_facts(wh)?)
+    run_on(wh, cfg, as_of, &load_facts(wh)?)
 }
 
 /// `run` over facts already loaded.
@@ -175,11 +175,11 @@ pub fn run_on(
     wh: &Warehouse,
     cfg: &MetricsConfig,
     as_of: Option<NaiveDate>,
-    mut facts: Vec<CaseFacts>,
+    facts: &[CaseFacts],
 ) -> Result<MetricsReport> {
     let t0 = Instant::now();
-    let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else { return Ok(MetricsReport::default()) };
-    facts.retain(|f| f.received.date() <= as_of);
+    let Some(as_of) = as_of.or_else(|| latest_day(facts)) else { return Ok(MetricsReport::default()) };
+    let facts = crate::pipeline::facts::known_by(facts, as_of);
     let levels = crate::risk::read_scores(wh)?;
     let high_risk: Vec<bool> = facts
         .iter()

@@ -312,6 +312,11 @@ fn parse_threat(label: &str) -> Option<(String, String)> {
     Some((kind.to_string(), term.to_string()))
 }
 
+/// The cases received on or before `as_of`: a prefix, as `load_facts` sorts by time.
+pub fn known_by(facts: &[CaseFacts], as_of: NaiveDate) -> &[CaseFacts] {
+    &facts[..facts.partition_point(|f| f.received.date() <= as_of)]
+}
+
 /// The latest day any case was received: the default as-of date of a run.
 pub fn latest_day(facts: &[CaseFacts]) -> Option<NaiveDate> {
     facts.iter().map(|f| f.received.date()).max()

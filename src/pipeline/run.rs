@@ -113,16 +113,18 @@ pub fn run(
         }
     }
     // risk, metrics and cluster read the same joined view of cases and enrichment: once
-    let mut facts = None;
-    let mut facts_for = |wh: &Warehouse, last: bool| -> Result<Vec<CaseFacts>> {
-        if facts.is_none() {
-            facts = Some(load_facts(wh)?);
-        }
-        Ok(if last { facts.take().unwrap_or_default() } else { facts.clone().unwrap_or_default() })
+    let mut facts: Option<Vec<CaseFacts>> = None;
+    let loaded = |wh: &Warehouse, kept: &mut Option<Vec<CaseFacts>>| -> Result<Vec<CaseFacts>> {
+        Ok(match kept.take() {
+            Some(f) => f,
+            None => load_facts(wh)?,
+        })
     };
     if p.runs("risk") {
         let t = start();
-        let r = crate::risk::run_on(wh, models, as_of, facts_for(wh, false)?)?;
+        let f = loaded(wh, &mut facts)?;
+        let r = crate::risk::run_on(wh, models, as_of, &f)?;
+        facts = Some(f);
         rep.as_of = rep.as_of.or(r.as_of);
         counts.insert("risk_cases".into(), json!(r.cases));
         counts.insert("risk_groups".into(), json!(r.groups));
@@ -136,7 +138,9 @@ pub fn run(
             populations: p.populations.clone(),
             ..Default::default()
         };
-        let r = crate::metrics::run_on(wh, &cfg, as_of, facts_for(wh, !p.runs("cluster"))?)?;
+        let f = loaded(wh, &mut facts)?;
+        let r = crate::metrics::run_on(wh, &cfg, as_of, &f)?;
+        facts = Some(f);
         rep.as_of = rep.as_of.or(r.as_of);
         counts.insert("metrics".into(), json!(r.metrics));
         counts.insert("open_deadlines".into(), json!(r.open));
@@ -146,7 +150,7 @@ pub fn run(
     if p.runs("cluster") {
         let t = start();
         let cfg = crate::cluster::ClusterConfig::default();
-        let (r, c, facts) = crate::cluster::run_on(wh, &cfg, as_of, facts_for(wh, true)?)?;
+        let (r, c, facts) = crate::cluster::run_on(wh, &cfg, as_of, loaded(wh, &mut facts)?)?;
         rep.as_of = rep.as_of.or(r.as_of);
         counts.insert("clusters".into(), json!(r.clusters));
         counts.insert("clustered_cases".into(), json!(r.clustered));

@@ -27,7 +27,7 @@ pub use config::{Calendar, RiskWeights};
 pub use eval::{RiskEval, evaluate};
 
 use crate::Result;
-use crate::pipeline::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
+use crate::pipeline::facts::{CaseFacts, date32, known_by, latest_day, load_facts, time_to_micros};
 use crate::schema::{risk_groups_schema, risk_schema, table};
 use crate::warehouse::Warehouse;
 use groups::GroupRisk;
@@ -119,22 +119,17 @@ fn level_index(l: &str) -> usize {
 
 /// Score every case received up to `as_of` (default: the latest day in the warehouse).
 pub fn run(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>) -> Result<RiskReport> {
-    run_on(wh, models, as_of, load_facts(wh)?)
+    run_on(wh, models, as_of, &load_facts(wh)?)
 }
 
 /// `run` over facts already loaded (a pipeline loads them once for risk, metrics and cluster).
-pub fn run_on(
-    wh: &Warehouse,
-    models: &Path,
-    as_of: Option<NaiveDate>,
-    mut facts: Vec<CaseFacts>,
-) -> Result<RiskReport> {
+pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[CaseFacts]) -> Result<RiskReport> {
     let t0 = Instant::now();
     let (w, cal) = load_config(models)?;
-    let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else {
+    let Some(as_of) = as_of.or_else(|| latest_day(facts)) else {
         return Ok(RiskReport::default());
     };
-    facts.retain(|f| f.received.date() <= as_of);
+    let facts = known_by(facts, as_of);
     tracing::info!("risk: {} cases loaded in {:.2}s", facts.len(), t0.elapsed().as_secs_f64());
     let hist = history::histories(&facts, &w);
     let scored: Vec<Scored> = facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, as_of)).collect();
