@@ -9,12 +9,52 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use common::{minqing, ok};
+use common::{enriched_json, four_part_warehouse, minqing, ok};
 
 /// The `ballista-local` process, stopped when the test ends however it ends.
 struct LocalCluster {
     child: Child,
     address: String,
+}
+
+/// A server process (scheduler, executor), stopped when the test ends however it ends.
+struct Server(Child);
+
+impl Server {
+    fn start(dir: &Path, args: &[&str], log: &str) -> Server {
+        let log = std::fs::File::create(dir.join(log)).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_minqing"))
+            .args(args)
+            .current_dir(dir)
+            .env("MINQING_LOG", "minqing=debug")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the server starts");
+        Server(child)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Cases enriched by this process, from the `minqing_enrich` lines of its debug log.
+fn cases_enriched_in(log: &str) -> (usize, usize) {
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("minqing_enrich: enriched a batch")).collect();
+    let cases = lines
+        .iter()
+        .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("cases=")))
+        .map(|n| n.parse::<usize>().unwrap())
+        .sum();
+    (lines.len(), cases)
 }
 
 impl LocalCluster {
@@ -108,4 +148,62 @@ fn an_unreachable_scheduler_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach the Ballista scheduler at df://127.0.0.1:9"), "{err}");
+}
+
+#[test]
+fn the_text_stages_run_on_the_executors_and_write_the_same_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let enrich = four_part_warehouse(d, "1200");
+    let args: Vec<&str> = enrich.iter().map(String::as_str).collect();
+    ok(&minqing(d, &args));
+    let local = enriched_json(d, "parts");
+    let cases = local.lines().count();
+
+    // a scheduler and two executors, each its own process, as on three machines
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let _scheduler = Server::start(d, &["ballista-scheduler", "--bind", &bind], "scheduler.log");
+    let executor = |n: usize| {
+        let (flight, grpc) = (free_port().to_string(), free_port().to_string());
+        let scheduler = format!("localhost:{port}");
+        let a = [
+            "ballista-executor",
+            "--scheduler",
+            &scheduler,
+            "--bind-host",
+            "127.0.0.1",
+            "--external-host",
+            "localhost",
+            "--port",
+            &flight,
+            "--grpc-port",
+            &grpc,
+            "--slots",
+            "1",
+        ];
+        Server::start(d, &a, &format!("executor{n}.log"))
+    };
+    let _executors = [executor(1), executor(2)];
+    let mut on_cluster = args.clone();
+    let address = format!("df://localhost:{port}");
+    on_cluster.extend(["--scheduler", &address]);
+    let out = Command::new(env!("CARGO_BIN_EXE_minqing"))
+        .args(&on_cluster)
+        .current_dir(d)
+        .env("MINQING_KEY", "test-key")
+        .env("MINQING_LOG", "minqing=debug")
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(enriched_json(d, "parts"), local, "the cluster's table equals the local one");
+    // the text was read on the executors, not by the client
+    assert_eq!(cases_enriched_in(&String::from_utf8_lossy(&out.stderr)), (0, 0));
+    let logs: Vec<(usize, usize)> = (1..=2)
+        .map(|n| cases_enriched_in(&std::fs::read_to_string(d.join(format!("executor{n}.log"))).unwrap()))
+        .collect();
+    let batches: usize = logs.iter().map(|l| l.0).sum();
+    assert_eq!(logs.iter().map(|l| l.1).sum::<usize>(), cases, "every case enriched once, on an executor: {logs:?}");
+    assert!(batches >= 4, "one task per part at least: {logs:?}");
+    eprintln!("batches and cases per executor: {logs:?}");
 }

@@ -318,3 +318,24 @@ fn sql_reads_several_warehouses_as_one() {
     let missing = minqing(d, &["--warehouse", "a/warehouse", "sql", "--union", "nowhere", q]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn enrich_as_a_partitioned_query_writes_the_same_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let enrich = four_part_warehouse(d, "1200");
+    let args: Vec<&str> = enrich.iter().map(String::as_str).collect();
+    let direct_report = ok(&minqing(d, &args));
+    let direct = enriched_json(d, "parts");
+    let mut query = args.clone();
+    query.extend(["--scheduler", "local"]);
+    let query_report = ok(&minqing(d, &query));
+    assert_eq!(enriched_json(d, "parts"), direct);
+    assert!(direct.lines().count() > 1000, "{}", direct.lines().count());
+    // the same counts, whatever the timing
+    let counts = |r: &str| r.lines().skip(1).map(String::from).collect::<Vec<_>>();
+    assert_eq!(counts(&query_report), counts(&direct_report));
+    assert!(direct_report.contains("the focus model") && direct_report.contains("gazetteer used"), "{direct_report}");
+    // the job's plan file is gone
+    assert!(!d.join("parts/.jobs").exists());
+}

@@ -59,6 +59,47 @@ enum Command {
     /// Start a Ballista scheduler and one executor in this process and serve until stopped:
     /// the cluster path of `minqing sql --scheduler` on one machine (needs `--features ballista`)
     BallistaLocal(BallistaLocalArgs),
+    /// Serve a Ballista scheduler that knows minqing's functions, for a cluster of
+    /// `minqing ballista-executor`s on several machines (needs `--features ballista`)
+    BallistaScheduler(BallistaSchedulerArgs),
+    /// Serve a Ballista executor with minqing's text stages for the scheduler at --scheduler
+    /// (needs `--features ballista`)
+    BallistaExecutor(BallistaExecutorArgs),
+}
+
+#[derive(Debug, Args)]
+struct BallistaSchedulerArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "0.0.0.0:50050")]
+    bind: std::net::SocketAddr,
+    /// The name executors and clients reach this machine by
+    #[arg(long, default_value = "localhost")]
+    external_host: String,
+}
+
+#[derive(Debug, Args)]
+struct BallistaExecutorArgs {
+    /// The scheduler, HOST:PORT (a `df://` prefix is allowed)
+    #[arg(long, value_name = "HOST:PORT")]
+    scheduler: String,
+    /// Host to listen on
+    #[arg(long, default_value = "0.0.0.0")]
+    bind_host: String,
+    /// The name the scheduler and the other executors reach this machine by [default: its address]
+    #[arg(long)]
+    external_host: Option<String>,
+    /// Arrow Flight port, for shuffle data
+    #[arg(long, default_value_t = 50051)]
+    port: u16,
+    /// gRPC port
+    #[arg(long, default_value_t = 50052)]
+    grpc_port: u16,
+    /// Concurrent tasks (default: the number of cores)
+    #[arg(long)]
+    slots: Option<usize>,
+    /// Folder for shuffle files [default: a temporary folder]
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +130,12 @@ struct EnrichArgs {
     /// Gazetteer CSV (kind,name,town,county) [default: MODELS/gazetteer.csv if present]
     #[arg(long)]
     gazetteer: Option<PathBuf>,
+    /// Run the text stages as a query, partition by partition: `local` on DataFusion in this
+    /// process, or a Ballista scheduler's address (`df://host:50050`, or `standalone`) to
+    /// spread them over its executors (a build with `--features ballista`; the executors must
+    /// see the warehouse, models and gazetteer at the same paths). Same table as without it.
+    #[arg(long, value_name = "ADDRESS")]
+    scheduler: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -292,7 +339,7 @@ fn ballista_local(a: BallistaLocalArgs) -> anyhow::Result<Status> {
     let slots = a.slots.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let addr = crate::warehouse::start_local_cluster(slots).await?;
+        let addr = crate::warehouse::cluster::start_local_cluster(slots).await?;
         use std::io::Write;
         println!("scheduler listening at df://localhost:{} with one executor of {slots} slots", addr.port());
         std::io::stdout().flush().ok();
@@ -301,12 +348,57 @@ fn ballista_local(a: BallistaLocalArgs) -> anyhow::Result<Status> {
     })
 }
 
+#[cfg(feature = "ballista")]
+fn ballista_scheduler(a: BallistaSchedulerArgs) -> anyhow::Result<Status> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    eprintln!("scheduler listening on {} (reach it as df://{}:{})", a.bind, a.external_host, a.bind.port());
+    rt.block_on(crate::warehouse::cluster::serve_scheduler(a.bind, a.external_host))?;
+    Ok(Status::Ok)
+}
+
+#[cfg(feature = "ballista")]
+fn ballista_executor(a: BallistaExecutorArgs) -> anyhow::Result<Status> {
+    let addr = a.scheduler.trim_start_matches("df://").trim_start_matches("http://");
+    let (host, port) = addr
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+        .ok_or_else(|| crate::Error::Usage(format!("--scheduler {addr}: expected HOST:PORT, e.g. node1:50050")))?;
+    let options = crate::warehouse::cluster::ExecutorOptions {
+        scheduler_host: host,
+        scheduler_port: port,
+        bind_host: a.bind_host,
+        external_host: a.external_host,
+        port: a.port,
+        grpc_port: a.grpc_port,
+        slots: a.slots.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        work_dir: a.work_dir.map(|p| p.to_string_lossy().into_owned()),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(crate::warehouse::cluster::serve_executor(options))?;
+    Ok(Status::Ok)
+}
+
 #[cfg(not(feature = "ballista"))]
-fn ballista_local(_: BallistaLocalArgs) -> anyhow::Result<Status> {
+fn without_ballista() -> anyhow::Result<Status> {
     Err(crate::Error::Usage(
         "this minqing was built without Ballista; rebuild with `cargo build --release --features ballista`".into(),
     )
     .into())
+}
+
+#[cfg(not(feature = "ballista"))]
+fn ballista_local(_: BallistaLocalArgs) -> anyhow::Result<Status> {
+    without_ballista()
+}
+
+#[cfg(not(feature = "ballista"))]
+fn ballista_scheduler(_: BallistaSchedulerArgs) -> anyhow::Result<Status> {
+    without_ballista()
+}
+
+#[cfg(not(feature = "ballista"))]
+fn ballista_executor(_: BallistaExecutorArgs) -> anyhow::Result<Status> {
+    without_ballista()
 }
 
 /// What a finished command reports: all well, or done but something needs a look.
@@ -336,13 +428,20 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MINQING_LOG")
         .unwrap_or_else(|_| format!("minqing={level}").into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())) // no escape codes in log files
+        .without_time()
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<Status> {
     let warehouse = |default: &Path| cli.warehouse.clone().unwrap_or_else(|| default.to_path_buf());
     match cli.command {
         Command::BallistaLocal(a) => ballista_local(a),
+        Command::BallistaScheduler(a) => ballista_scheduler(a),
+        Command::BallistaExecutor(a) => ballista_executor(a),
         Command::Bench(a) => {
             let cfg = crate::bench::BenchConfig {
                 records: a.records,
@@ -385,7 +484,15 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Enrich(a) => {
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
             let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, a.gazetteer);
-            println!("{}", crate::pipeline::enrich(&wh, &cfg)?);
+            let report = match a.scheduler.as_deref() {
+                None => crate::pipeline::enrich(&wh, &cfg)?,
+                Some(addr) => {
+                    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+                    let engine = crate::warehouse::Engine::from_scheduler(Some(addr));
+                    rt.block_on(crate::pipeline::enrich_on(&engine, &wh, &cfg))?
+                }
+            };
+            println!("{report}");
             Ok(Status::Ok)
         }
         Command::Run(a) => {

@@ -92,60 +92,72 @@ struct Row {
     filled: bool,
 }
 
-pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
-    let t0 = Instant::now();
-    let lex = Lexicon::builtin();
-    let topics = Topics::builtin();
-    let model = cfg.focus_model.as_deref().map(TextModel::load).transpose()?;
-    let gaz = cfg.gazetteer.as_deref().map(Gazetteer::load).transpose()?.unwrap_or_default();
-    let own;
-    let seg = if gaz.is_empty() {
-        Segmenter::builtin()
-    } else {
-        own = Segmenter::with_words(None, gaz.names())?;
-        &own
-    };
-    let cols = [
-        cases::CASE_ID,
-        cases::SOURCE,
-        cases::TITLE,
-        cases::CONTENT,
-        cases::CATEGORY_GIVEN,
-        cases::REGION_COUNTY,
-        cases::REGION_TOWN,
-    ];
-    let batches = read_table_columns(wh, table::CASES, Some(&cols))?;
-    let mut report =
-        EnrichReport { with_model: model.is_some(), with_gazetteer: !gaz.is_empty(), ..Default::default() };
-    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let (df, n_docs) = sample_df(&batches, seg, total);
-    let mut tx = wh.begin()?;
-    let part = tx.part_writer(table::ENRICHED)?;
-    let mut topic_counts: HashMap<String, usize> = HashMap::default();
-    // Arrow building and Parquet encoding run on their own thread, so both cores stay on
-    // the text meanwhile
-    let (send, recv) = std::sync::mpsc::sync_channel::<(RecordBatch, Vec<Row>, Vec<Vec<String>>)>(2);
-    let writer = std::thread::spawn(move || -> Result<crate::warehouse::ParquetPart> {
-        let mut part = part;
-        for (b, rows, keywords) in recv {
-            part.write(&to_batch(&b, &rows, &keywords)?)?;
-        }
-        Ok(part)
-    });
-    for b in &batches {
-        let s = |name: &str| b.column_by_name(name).expect("projected").as_string::<i32>().clone();
+/// What the text stages need besides the cases: dictionary, lexicons, topic rules, the
+/// focus model, the gazetteer and the keyword document frequencies, loaded once and shared
+/// by every batch (and, on a cluster, by every task of an executor).
+pub struct Enricher {
+    lex: Lexicon,
+    topics: Topics,
+    model: Option<TextModel>,
+    gaz: Gazetteer,
+    own_seg: Option<Segmenter>,
+    df: HashMap<String, u32>,
+    n_docs: u32,
+}
+
+impl Enricher {
+    /// Load the resources `cfg` names; document frequencies come later from [`Enricher::with_df`].
+    pub fn load(cfg: &EnrichConfig) -> Result<Enricher> {
+        let model = cfg.focus_model.as_deref().map(TextModel::load).transpose()?;
+        let gaz = cfg.gazetteer.as_deref().map(Gazetteer::load).transpose()?.unwrap_or_default();
+        let own_seg = if gaz.is_empty() { None } else { Some(Segmenter::with_words(None, gaz.names())?) };
+        Ok(Enricher {
+            lex: Lexicon::builtin(),
+            topics: Topics::builtin(),
+            model,
+            gaz,
+            own_seg,
+            df: HashMap::default(),
+            n_docs: 0,
+        })
+    }
+
+    /// Keyword document frequencies over `n_docs` sampled cases.
+    pub fn with_df(mut self, df: HashMap<String, u32>, n_docs: u32) -> Enricher {
+        (self.df, self.n_docs) = (df, n_docs);
+        self
+    }
+
+    pub fn segmenter(&self) -> &Segmenter {
+        self.own_seg.as_ref().unwrap_or_else(|| Segmenter::builtin())
+    }
+
+    /// The document frequencies, as handed to executors.
+    pub fn df(&self) -> (&HashMap<String, u32>, u32) {
+        (&self.df, self.n_docs)
+    }
+
+    /// The text stages over one batch of cases (the columns of [`CASE_COLUMNS`], as Utf8).
+    fn rows(&self, b: &RecordBatch) -> Result<Vec<Row>> {
+        let s = |name: &str| -> Result<StringArray> {
+            let c = b
+                .column_by_name(name)
+                .ok_or_else(|| Error::Usage(format!("the text stages need the cases column `{name}`")))?;
+            Ok(arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)?.as_string::<i32>().clone())
+        };
         let (title, content, given, county, town) = (
-            s(cases::TITLE),
-            s(cases::CONTENT),
-            s(cases::CATEGORY_GIVEN),
-            s(cases::REGION_COUNTY),
-            s(cases::REGION_TOWN),
+            s(cases::TITLE)?,
+            s(cases::CONTENT)?,
+            s(cases::CATEGORY_GIVEN)?,
+            s(cases::REGION_COUNTY)?,
+            s(cases::REGION_TOWN)?,
         );
-        let rows: Vec<Row> = (0..b.num_rows())
+        let (lex, topics, model, gaz, seg) = (&self.lex, &self.topics, &self.model, &self.gaz, self.segmenter());
+        Ok((0..b.num_rows())
             .into_par_iter()
             .map(|i| {
                 let t = opt(&title, i).unwrap_or("");
-                let c = content.value(i);
+                let c = opt(&content, i).unwrap_or("");
                 let whole = format!("{t} {c}");
                 let pieces = seg.cut(&whole);
                 let title_len = t.len();
@@ -160,7 +172,7 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
                 let hits = lex.hits(&whole);
                 let pred = model.as_ref().map(|m| m.predict(&Doc::from_terms(&tt, &ct, &hits)));
                 let topic = topics.decide(pred.as_ref(), &hits, opt(&given, i), &whole);
-                let ents = entities::extract(&whole, &gaz);
+                let ents = entities::extract(&whole, gaz);
                 let title_chars = t.chars().count();
                 let ents_title: Vec<entities::Entity> =
                     ents.iter().filter(|e| e.start < title_chars).cloned().collect();
@@ -177,10 +189,11 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
                     .collect();
                 let (mut cty, mut twn) = (opt(&county, i).map(String::from), opt(&town, i).map(String::from));
                 let mut filled = false;
-                if cty.is_none() && twn.is_none() {
-                    if let Some((cc, tw)) = gaz.region_in(&whole) {
-                        (cty, twn, filled) = (Some(cc), Some(tw), true);
-                    }
+                if cty.is_none()
+                    && twn.is_none()
+                    && let Some((cc, tw)) = gaz.region_in(&whole)
+                {
+                    (cty, twn, filled) = (Some(cc), Some(tw), true);
                 }
                 Row {
                     tokens: pieces.iter().map(|p| p.to_string()).collect(),
@@ -195,8 +208,59 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
                     filled,
                 }
             })
-            .collect();
-        let keywords: Vec<Vec<String>> = rows.par_iter().map(|r| keywords(&r.terms, &df, n_docs)).collect();
+            .collect())
+    }
+
+    fn keywords(&self, rows: &[Row]) -> Vec<Vec<String>> {
+        rows.par_iter().map(|r| keywords(&r.terms, &self.df, self.n_docs)).collect()
+    }
+
+    /// One batch of cases → its `enriched` rows.
+    pub fn enrich_batch(&self, b: &RecordBatch) -> Result<RecordBatch> {
+        let rows = self.rows(b)?;
+        to_batch(b, &rows, &self.keywords(&rows))
+    }
+}
+
+/// The cases columns the text stages read.
+pub const CASE_COLUMNS: [&str; 7] = [
+    cases::CASE_ID,
+    cases::SOURCE,
+    cases::TITLE,
+    cases::CONTENT,
+    cases::CATEGORY_GIVEN,
+    cases::REGION_COUNTY,
+    cases::REGION_TOWN,
+];
+
+pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
+    let t0 = Instant::now();
+    let enricher = Enricher::load(cfg)?;
+    let batches = read_table_columns(wh, table::CASES, Some(&CASE_COLUMNS))?;
+    let mut report = EnrichReport {
+        with_model: cfg.focus_model.is_some(),
+        with_gazetteer: enricher.own_seg.is_some(),
+        ..Default::default()
+    };
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let (df, n_docs) = sample_df(&batches, enricher.segmenter(), total);
+    let enricher = enricher.with_df(df, n_docs);
+    let mut tx = wh.begin()?;
+    let part = tx.part_writer(table::ENRICHED)?;
+    let mut topic_counts: HashMap<String, usize> = HashMap::default();
+    // Arrow building and Parquet encoding run on their own thread, so both cores stay on
+    // the text meanwhile
+    let (send, recv) = std::sync::mpsc::sync_channel::<(RecordBatch, Vec<Row>, Vec<Vec<String>>)>(2);
+    let writer = std::thread::spawn(move || -> Result<crate::warehouse::ParquetPart> {
+        let mut part = part;
+        for (b, rows, keywords) in recv {
+            part.write(&to_batch(&b, &rows, &keywords)?)?;
+        }
+        Ok(part)
+    });
+    for b in &batches {
+        let rows = enricher.rows(b)?;
+        let keywords = enricher.keywords(&rows);
         for r in &rows {
             *topic_counts.entry(r.topic.focus_topic.clone()).or_default() += 1;
             report.threats += usize::from(!r.threats.is_empty());
@@ -225,7 +289,7 @@ fn opt(a: &StringArray, i: usize) -> Option<&str> {
 }
 
 /// Document frequencies of terms over an even sample of the cases.
-fn sample_df(batches: &[RecordBatch], seg: &Segmenter, total: usize) -> (HashMap<String, u32>, u32) {
+pub(crate) fn sample_df(batches: &[RecordBatch], seg: &Segmenter, total: usize) -> (HashMap<String, u32>, u32) {
     let step = total.div_ceil(DF_SAMPLE).max(1);
     let mut texts = vec![];
     let mut i = 0usize;
@@ -233,8 +297,8 @@ fn sample_df(batches: &[RecordBatch], seg: &Segmenter, total: usize) -> (HashMap
         let t = b.column_by_name(cases::TITLE).expect("projected").as_string::<i32>();
         let c = b.column_by_name(cases::CONTENT).expect("projected").as_string::<i32>();
         for r in 0..b.num_rows() {
-            if i % step == 0 {
-                texts.push(format!("{} {}", opt(t, r).unwrap_or(""), c.value(r)));
+            if i.is_multiple_of(step) {
+                texts.push(format!("{} {}", opt(t, r).unwrap_or(""), opt(c, r).unwrap_or("")));
             }
             i += 1;
         }
@@ -290,11 +354,16 @@ fn list<'a>(values: impl Iterator<Item = &'a [String]>) -> ArrayRef {
 }
 
 fn to_batch(cases_batch: &RecordBatch, rows: &[Row], keywords: &[Vec<String>]) -> Result<RecordBatch> {
-    let col = |n: &str| cases_batch.column_by_name(n).expect("projected").clone();
+    let col = |n: &str| -> Result<ArrayRef> {
+        let c = cases_batch
+            .column_by_name(n)
+            .ok_or_else(|| Error::Usage(format!("the text stages need the cases column `{n}`")))?;
+        Ok(arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)?)
+    };
     let s = |f: &dyn Fn(&Row) -> Option<&str>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };
     let cols: Vec<ArrayRef> = vec![
-        col(cases::CASE_ID),
-        col(cases::SOURCE),
+        col(cases::CASE_ID)?,
+        col(cases::SOURCE)?,
         list(rows.iter().map(|r| r.tokens.as_slice())),
         list(keywords.iter().map(Vec::as_slice)),
         s(&|r| Some(r.topic.l1.as_str())),

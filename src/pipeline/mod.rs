@@ -2,7 +2,9 @@
 
 pub mod config;
 pub mod enrich;
+pub mod enrich_sql;
 pub mod facts;
 pub mod run;
 
-pub use enrich::{EnrichConfig, EnrichReport, enrich};
+pub use enrich::{EnrichConfig, EnrichReport, Enricher, enrich};
+pub use enrich_sql::enrich_on;

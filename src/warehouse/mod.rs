@@ -12,14 +12,14 @@
 //! that have none (roll back), so a crash at any point leaves either the old or the new
 //! state of every table, never half of one.
 
+#[cfg(feature = "ballista")]
+pub mod cluster;
 mod commit;
 mod parquet_io;
 mod sql;
 
 pub use commit::{Commit, TableChange, Transaction, read_commits};
 pub use parquet_io::{ParquetPart, read_table, read_table_columns, write_parquet};
-#[cfg(feature = "ballista")]
-pub use sql::start_local_cluster;
 pub use sql::{Engine, OutputFormat, query, query_on, register_all, render};
 
 use std::fs;

@@ -61,36 +61,52 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// `None` → local; `"standalone"` → in-process Ballista; anything else is a scheduler address.
+    /// `None` or `"local"` → this process; `"standalone"` → in-process Ballista; anything else
+    /// is a scheduler address.
     pub fn from_scheduler(addr: Option<&str>) -> Self {
         match addr {
-            None => Engine::Local,
+            None | Some("local") => Engine::Local,
             Some("standalone") => Engine::BallistaStandalone,
             Some(a) => Engine::Ballista(a.to_string()),
         }
     }
 
-    /// A session on this engine, with nothing registered yet.
+    /// A session on this engine with minqing's functions (`minqing_enrich`) and no tables yet.
     pub async fn context(&self) -> Result<SessionContext> {
-        match self {
-            Engine::Local => Ok(SessionContext::new()),
+        let ctx = match self {
+            Engine::Local => SessionContext::new(),
             #[cfg(feature = "ballista")]
             Engine::Ballista(url) => {
                 use ballista::prelude::SessionContextExt;
                 let url = if url.contains("://") { url.clone() } else { format!("df://{url}") };
-                Ok(SessionContext::remote(&url).await?)
+                SessionContext::remote(&url).await?
             }
             #[cfg(feature = "ballista")]
             Engine::BallistaStandalone => {
                 use ballista::prelude::SessionContextExt;
-                Ok(SessionContext::standalone().await?)
+                SessionContext::standalone_with_state(super::cluster::session_state(Default::default())?).await?
             }
             #[cfg(not(feature = "ballista"))]
-            Engine::Ballista(_) | Engine::BallistaStandalone => Err(crate::Error::Usage(
-                "this minqing was built without Ballista; rebuild with `cargo build --release --features ballista` \
-                 to run queries on a cluster"
-                    .into(),
+            Engine::Ballista(_) | Engine::BallistaStandalone => {
+                return Err(crate::Error::Usage(
+                    "this minqing was built without Ballista; rebuild with `cargo build --release --features \
+                     ballista` to run on a cluster"
+                        .into(),
+                ));
+            }
+        };
+        ctx.register_udf(crate::pipeline::enrich_sql::udf());
+        Ok(ctx)
+    }
+
+    /// A query's error, with what to do when the scheduler cannot be reached.
+    pub fn explain(&self, e: datafusion::error::DataFusionError) -> crate::Error {
+        match self {
+            Engine::Ballista(url) if e.to_string().contains("ConnectError") => crate::Error::Usage(format!(
+                "cannot reach the Ballista scheduler at {url} ({e}); is it running, and is the address right? \
+                 `minqing ballista-local` starts one on this machine"
             )),
+            _ => e.into(),
         }
     }
 }
@@ -105,40 +121,7 @@ pub async fn query_on(engine: &Engine, whs: &[Warehouse], sql: &str) -> Result<V
     let ctx = engine.context().await?;
     register_all(&ctx, whs).await?;
     let run = async { ctx.sql(sql).await?.collect().await };
-    run.await.map_err(|e| match engine {
-        Engine::Ballista(url) if e.to_string().contains("ConnectError") => crate::Error::Usage(format!(
-            "cannot reach the Ballista scheduler at {url} ({e}); is it running, and is the address right? \
-             `minqing ballista-local` starts one on this machine"
-        )),
-        _ => e.into(),
-    })
-}
-
-/// Start a Ballista scheduler on `localhost` and one executor with `slots` task slots, both in
-/// this process; returns the address to hand to `--scheduler`. They live as long as the
-/// current tokio runtime.
-#[cfg(feature = "ballista")]
-pub async fn start_local_cluster(slots: usize) -> Result<std::net::SocketAddr> {
-    use ballista_core::serde::BallistaCodec;
-    use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
-    let cluster = |e: String| crate::Error::Usage(format!("starting a local Ballista cluster: {e}"));
-    let addr = ballista_scheduler::standalone::new_standalone_scheduler().await.map_err(|e| cluster(e.to_string()))?;
-    let url = format!("http://localhost:{}", addr.port());
-    let mut tries = 0;
-    let client = loop {
-        match SchedulerGrpcClient::connect(url.clone()).await {
-            Ok(c) => break c,
-            Err(e) if tries >= 100 => return Err(cluster(e.to_string())),
-            Err(_) => {
-                tries += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        }
-    };
-    ballista_executor::new_standalone_executor(client, slots.max(1), BallistaCodec::default())
-        .await
-        .map_err(|e| cluster(e.to_string()))?;
-    Ok(addr)
+    run.await.map_err(|e| engine.explain(e))
 }
 
 /// Render batches in the chosen format.

@@ -57,3 +57,26 @@ pub fn shared_data() -> PathBuf {
 pub fn models() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models").to_string_lossy().into_owned()
 }
+
+/// A warehouse of the demo sample's four exports, each ingested in its own commit, so
+/// `cases` has four parts (four partitions for a query), and the flags that enrich it with
+/// the project's focus model and the sample's gazetteer.
+pub fn four_part_warehouse(dir: &Path, records: &str) -> Vec<String> {
+    ok(&minqing(dir, &["demo", "--records", records, "--seed", "4", "--out", "demo"]));
+    for f in ["petition.xlsx", "hotline.gbk.csv", "message.utf8.csv", "opinion.jsonl"] {
+        let input = format!("demo/sample/exports/{f}");
+        ok(&minqing(dir, &["--warehouse", "parts", "ingest", "--input", &input]));
+    }
+    let parts = std::fs::read_dir(dir.join("parts/cases")).unwrap().count();
+    assert_eq!(parts, 4, "one part per export");
+    ["--models", &models(), "--warehouse", "parts", "enrich", "--gazetteer", "demo/sample/gazetteer.csv"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// The whole `enriched` table as JSON lines, in table order.
+pub fn enriched_json(dir: &Path, warehouse: &str) -> String {
+    let out = minqing(dir, &["--warehouse", warehouse, "sql", "--format", "json", "SELECT * FROM enriched"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

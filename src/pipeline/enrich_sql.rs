@@ -1,0 +1,201 @@
+//! The text stages as a DataFusion function, so they run wherever the query runs: partition
+//! by partition in this process, or as tasks on the executors of a Ballista cluster.
+//!
+//! `minqing_enrich(plan, case_id, source, title, content, category_given, region_county,
+//! region_town)` returns each case's `enriched` row as a struct. `plan` is the path of a
+//! JSON file the driver writes into the warehouse — the focus model's and gazetteer's paths
+//! and the keyword document frequencies of the driver's sample — so every executor builds
+//! the same [`Enricher`] as the driver, once per plan, and the table equals a local
+//! `minqing enrich` row for row. Executors must see the warehouse, the models and the
+//! gazetteer at the same paths (a shared mount), as they already must for the Parquet parts.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
+
+use arrow::array::{Array, AsArray, RecordBatch, StructArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::ScalarValue;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use futures::StreamExt;
+use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
+
+use super::enrich::{CASE_COLUMNS, EnrichConfig, EnrichReport, Enricher, sample_df};
+use crate::schema::{cases, enriched, enriched_schema, table};
+use crate::warehouse::{Engine, Warehouse, atomic_write, read_table_columns, register_all};
+use crate::{Error, Result};
+
+/// The function's name in SQL.
+pub const FUNCTION: &str = "minqing_enrich";
+
+/// Folder of the warehouse that holds the plans of running jobs.
+const JOBS: &str = ".jobs";
+
+/// What an executor needs to build the driver's [`Enricher`].
+#[derive(Debug, Serialize, Deserialize)]
+struct Plan {
+    focus_model: Option<PathBuf>,
+    gazetteer: Option<PathBuf>,
+    /// Document frequencies, sorted by term so the file (and its name) is deterministic.
+    df: Vec<(String, u32)>,
+    n_docs: u32,
+}
+
+impl Plan {
+    fn enricher(&self) -> Result<Enricher> {
+        let cfg = EnrichConfig { focus_model: self.focus_model.clone(), gazetteer: self.gazetteer.clone() };
+        Ok(Enricher::load(&cfg)?.with_df(self.df.iter().cloned().collect(), self.n_docs))
+    }
+}
+
+/// The `minqing_enrich` function, for registering in a session.
+pub fn udf() -> ScalarUDF {
+    ScalarUDF::new_from_impl(EnrichUdf { signature: Signature::any(1 + CASE_COLUMNS.len(), Volatility::Immutable) })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct EnrichUdf {
+    signature: Signature,
+}
+
+/// Enrichers by plan path; plans are named by the hash of their content, so a path never
+/// changes meaning. A few are kept for an executor that serves several warehouses.
+type Loaded = Vec<(String, Arc<Enricher>)>;
+static LOADED: LazyLock<Mutex<Loaded>> = LazyLock::new(Mutex::default);
+const KEEP_LOADED: usize = 4;
+
+fn enricher_for(plan_path: &str) -> Result<Arc<Enricher>> {
+    // held while loading, so the tasks of one executor load a plan once
+    let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, e)) = loaded.iter().find(|(p, _)| p == plan_path) {
+        return Ok(e.clone());
+    }
+    let bytes = std::fs::read(plan_path).map_err(|e| Error::io(Path::new(plan_path), e))?;
+    let plan: Plan = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Usage(format!("{plan_path} is not a minqing enrich plan: {e}")))?;
+    let e = Arc::new(plan.enricher()?);
+    loaded.insert(0, (plan_path.to_string(), e.clone()));
+    loaded.truncate(KEEP_LOADED);
+    Ok(e)
+}
+
+fn external(e: Error) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
+impl ScalarUDFImpl for EnrichUdf {
+    fn name(&self) -> &str {
+        FUNCTION
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Struct(enriched_schema().fields().clone()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let plan = match &args.args[0] {
+            ColumnarValue::Scalar(
+                ScalarValue::Utf8(Some(p)) | ScalarValue::Utf8View(Some(p)) | ScalarValue::LargeUtf8(Some(p)),
+            ) => p.clone(),
+            other => {
+                return Err(DataFusionError::Plan(format!(
+                    "{FUNCTION}: the first argument is the path of an enrich plan, a string literal, not {}",
+                    other.data_type()
+                )));
+            }
+        };
+        let enricher = enricher_for(&plan).map_err(external)?;
+        let arrays = ColumnarValue::values_to_arrays(&args.args[1..])?;
+        let fields: Vec<Field> =
+            CASE_COLUMNS.iter().zip(&arrays).map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
+        let out = enricher.enrich_batch(&batch).map_err(external)?;
+        tracing::debug!(cases = out.num_rows(), pid = std::process::id(), "{FUNCTION}: enriched a batch");
+        Ok(ColumnarValue::Array(Arc::new(StructArray::from(out))))
+    }
+}
+
+/// `minqing enrich --scheduler …`: the text stages as one query on `engine`, each partition of
+/// `cases` enriched where it is scanned; the driver samples the keyword frequencies and
+/// writes the table. Same result as [`super::enrich`].
+pub async fn enrich_on(engine: &Engine, wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
+    let t0 = Instant::now();
+    let local = Enricher::load(cfg)?;
+    let texts = read_table_columns(wh, table::CASES, Some(&[cases::TITLE, cases::CONTENT]))?;
+    let total: usize = texts.iter().map(|b| b.num_rows()).sum();
+    let (df, n_docs) = sample_df(&texts, local.segmenter(), total);
+    drop(texts);
+    let mut df: Vec<(String, u32)> = df.into_iter().collect();
+    df.sort_unstable();
+    let absolute = |p: &Option<PathBuf>| -> Result<Option<PathBuf>> {
+        p.as_ref().map(|p| std::path::absolute(p).map_err(|e| Error::io(p, e))).transpose()
+    };
+    let plan = Plan { focus_model: absolute(&cfg.focus_model)?, gazetteer: absolute(&cfg.gazetteer)?, df, n_docs };
+    let bytes = serde_json::to_vec(&plan).map_err(|e| Error::Usage(format!("writing the enrich plan: {e}")))?;
+    let mut h = rustc_hash::FxHasher::default();
+    bytes.hash(&mut h);
+    let root = std::path::absolute(wh.root()).map_err(|e| Error::io(wh.root(), e))?;
+    let jobs = root.join(JOBS);
+    std::fs::create_dir_all(&jobs).map_err(|e| Error::io(&jobs, e))?;
+    let plan_path = jobs.join(format!("enrich-{:016x}.json", h.finish()));
+    atomic_write(&plan_path, &bytes)?;
+    let result = run_plan(engine, wh, &plan_path).await;
+    let _ = std::fs::remove_file(&plan_path);
+    let _ = std::fs::remove_dir(&jobs); // only when no other job's plan is there
+    let mut report = result?;
+    report.with_model = cfg.focus_model.is_some();
+    report.with_gazetteer = cfg.gazetteer.is_some();
+    report.seconds = t0.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<EnrichReport> {
+    let ctx = engine.context().await?;
+    register_all(&ctx, std::slice::from_ref(wh)).await?;
+    let sql = format!(
+        "SELECT {FUNCTION}('{}', {}) AS e, ({} IS NULL AND {} IS NULL) AS unplaced FROM {}",
+        plan_path.to_string_lossy().replace('\'', "''"),
+        CASE_COLUMNS.join(", "),
+        cases::REGION_COUNTY,
+        cases::REGION_TOWN,
+        table::CASES
+    );
+    let frame = ctx.sql(&sql).await.map_err(|e| engine.explain(e))?;
+    // partitions are read in order, so the table keeps the order of `cases`
+    let streams = frame.execute_stream_partitioned().await.map_err(|e| engine.explain(e))?;
+    let mut tx = wh.begin()?;
+    let mut part = tx.part_writer(table::ENRICHED)?;
+    let mut report = EnrichReport::default();
+    let mut topic_counts: HashMap<String, usize> = HashMap::default();
+    for mut stream in streams {
+        while let Some(b) = stream.next().await {
+            let b = b.map_err(|e| engine.explain(e))?;
+            let e: &StructArray = b.column(0).as_struct();
+            let out = RecordBatch::try_new(enriched_schema(), e.columns().to_vec())?;
+            let unplaced = b.column(1).as_boolean();
+            let topic = out.column_by_name(enriched::FOCUS_TOPIC).expect("schema").as_string::<i32>();
+            let threat = out.column_by_name(enriched::THREAT_TEXT).expect("schema").as_boolean();
+            let county = out.column_by_name(enriched::REGION_COUNTY).expect("schema");
+            let town = out.column_by_name(enriched::REGION_TOWN).expect("schema");
+            for i in 0..out.num_rows() {
+                *topic_counts.entry(topic.value(i).to_string()).or_default() += 1;
+                report.threats += usize::from(threat.value(i));
+                report.regions_filled += usize::from(unplaced.value(i) && (county.is_valid(i) || town.is_valid(i)));
+            }
+            report.cases += out.num_rows();
+            part.write(&out)?;
+        }
+    }
+    tx.replace_with(table::ENRICHED, part)?;
+    tx.commit("enrich", serde_json::json!({ "cases": report.cases, "engine": format!("{engine:?}") }))?;
+    report.topics = topic_counts.into_iter().collect();
+    report.topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(report)
+}
