@@ -126,6 +126,9 @@ impl ScalarUDFImpl for EnrichUdf {
 /// `cases` enriched where it is scanned; the driver samples the keyword frequencies and
 /// writes the table. Same result as [`super::enrich`].
 pub async fn enrich_on(engine: &Engine, wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
+    if wh.parts(table::CASES)?.is_empty() {
+        return super::enrich(wh, cfg); // nothing to spread: an empty table, as without --scheduler
+    }
     let t0 = Instant::now();
     let local = Enricher::load(cfg)?;
     let texts = read_table_columns(wh, table::CASES, Some(&[cases::TITLE, cases::CONTENT]))?;
@@ -158,6 +161,8 @@ pub async fn enrich_on(engine: &Engine, wh: &Warehouse, cfg: &EnrichConfig) -> R
 
 async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<EnrichReport> {
     let ctx = engine.context().await?;
+    // plain Utf8 text, as the text stages read it, rather than views they would copy
+    ctx.sql("SET datafusion.execution.parquet.schema_force_view_types = false").await?;
     register_all(&ctx, std::slice::from_ref(wh)).await?;
     let sql = format!(
         "SELECT {FUNCTION}('{}', {}) AS e, ({} IS NULL AND {} IS NULL) AS unplaced FROM {}",
@@ -168,14 +173,37 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
         table::CASES
     );
     let frame = ctx.sql(&sql).await.map_err(|e| engine.explain(e))?;
-    // partitions are read in order, so the table keeps the order of `cases`
     let streams = frame.execute_stream_partitioned().await.map_err(|e| engine.explain(e))?;
     let mut tx = wh.begin()?;
-    let mut part = tx.part_writer(table::ENRICHED)?;
+    let part = tx.part_writer(table::ENRICHED)?;
+    // Parquet encoding on its own thread, while the next batch is enriched
+    let (send, recv) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+    let writer = std::thread::spawn(move || -> Result<crate::warehouse::ParquetPart> {
+        let mut part = part;
+        for b in recv {
+            part.write(&b)?;
+        }
+        Ok(part)
+    });
     let mut report = EnrichReport::default();
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
+    // every partition runs at once, each at most two batches ahead of the writer; the batches
+    // are taken in partition order
+    let mut partitions = vec![];
     for mut stream in streams {
-        while let Some(b) = stream.next().await {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        tokio::spawn(async move {
+            while let Some(b) = stream.next().await {
+                let failed = b.is_err();
+                if tx.send(b).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        partitions.push(rx);
+    }
+    'read: for mut partition in partitions {
+        while let Some(b) = partition.recv().await {
             let b = b.map_err(|e| engine.explain(e))?;
             let e: &StructArray = b.column(0).as_struct();
             let out = RecordBatch::try_new(enriched_schema(), e.columns().to_vec())?;
@@ -190,9 +218,13 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
                 report.regions_filled += usize::from(unplaced.value(i) && (county.is_valid(i) || town.is_valid(i)));
             }
             report.cases += out.num_rows();
-            part.write(&out)?;
+            if send.send(out).is_err() {
+                break 'read; // the writer stopped on an error, which its join reports
+            }
         }
     }
+    drop(send);
+    let part = writer.join().map_err(|_| Error::Usage("the enriched table's writer panicked".into()))??;
     tx.replace_with(table::ENRICHED, part)?;
     tx.commit("enrich", serde_json::json!({ "cases": report.cases, "engine": format!("{engine:?}") }))?;
     report.topics = topic_counts.into_iter().collect();
