@@ -32,6 +32,8 @@ pub struct BenchConfig {
     /// A Python with jieba, pandas, openpyxl, scikit-learn and datasketch.
     pub peer_python: Option<PathBuf>,
     pub peer_script: PathBuf,
+    /// Run the text stages as a partitioned query there (`local`, a Ballista scheduler).
+    pub scheduler: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -95,7 +97,8 @@ pub fn bench(cfg: &BenchConfig) -> Result<BenchReport> {
         }
     }
     let wh = Warehouse::open(&root)?;
-    let p = Pipeline::weekly_for(&cfg.data)?;
+    let mut p = Pipeline::weekly_for(&cfg.data)?;
+    p.scheduler = cfg.scheduler.clone();
     let key = PersonKey::from_secret(b"minqing bench");
     let r = run(&wh, &p, &cfg.models, &key, None, &reports)?;
     rep.stages = r.stages;

@@ -157,8 +157,8 @@ fn the_text_stages_run_on_the_executors_and_write_the_same_table() {
     let enrich = four_part_warehouse(d, "1200");
     let args: Vec<&str> = enrich.iter().map(String::as_str).collect();
     ok(&minqing(d, &args));
-    let local = enriched_json(d, "parts");
-    let cases = local.lines().count();
+    let cases = enriched_json(d, "parts", None).lines().count();
+    let sorted_local = enriched_json(d, "parts", Some("source, case_id"));
 
     // a scheduler and two executors, each its own process, as on three machines
     let port = free_port();
@@ -188,15 +188,22 @@ fn the_text_stages_run_on_the_executors_and_write_the_same_table() {
     let mut on_cluster = args.clone();
     let address = format!("df://localhost:{port}");
     on_cluster.extend(["--scheduler", &address]);
-    let out = Command::new(env!("CARGO_BIN_EXE_minqing"))
-        .args(&on_cluster)
-        .current_dir(d)
-        .env("MINQING_KEY", "test-key")
-        .env("MINQING_LOG", "minqing=debug")
-        .output()
-        .unwrap();
-    ok(&out);
-    assert_eq!(enriched_json(d, "parts"), local, "the cluster's table equals the local one");
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_minqing"))
+            .args(&on_cluster)
+            .current_dir(d)
+            .env("MINQING_KEY", "test-key")
+            .env("MINQING_LOG", "minqing=debug")
+            .output()
+            .unwrap();
+        ok(&out);
+        out
+    };
+    let out = run();
+    // the same rows; the cluster writes them sorted by (source, case_id)
+    let key = Some("source, case_id");
+    assert_eq!(enriched_json(d, "parts", key), sorted_local, "the cluster's table equals the local one");
+    assert_eq!(enriched_json(d, "parts", None), sorted_local, "in (source, case_id) order");
     // the text was read on the executors, not by the client
     assert_eq!(cases_enriched_in(&String::from_utf8_lossy(&out.stderr)), (0, 0));
     let logs: Vec<(usize, usize)> = (1..=2)
@@ -206,4 +213,7 @@ fn the_text_stages_run_on_the_executors_and_write_the_same_table() {
     assert_eq!(logs.iter().map(|l| l.1).sum::<usize>(), cases, "every case enriched once, on an executor: {logs:?}");
     assert!(batches >= 4, "one task per part at least: {logs:?}");
     eprintln!("batches and cases per executor: {logs:?}");
+    // and again: the same table, in the same order
+    run();
+    assert_eq!(enriched_json(d, "parts", None), sorted_local);
 }

@@ -326,11 +326,11 @@ fn enrich_as_a_partitioned_query_writes_the_same_table() {
     let enrich = four_part_warehouse(d, "1200");
     let args: Vec<&str> = enrich.iter().map(String::as_str).collect();
     let direct_report = ok(&minqing(d, &args));
-    let direct = enriched_json(d, "parts");
+    let direct = enriched_json(d, "parts", None);
     let mut query = args.clone();
     query.extend(["--scheduler", "local"]);
     let query_report = ok(&minqing(d, &query));
-    assert_eq!(enriched_json(d, "parts"), direct);
+    assert_eq!(enriched_json(d, "parts", None), direct);
     assert!(direct.lines().count() > 1000, "{}", direct.lines().count());
     // the same counts, whatever the timing
     let counts = |r: &str| r.lines().skip(1).map(String::from).collect::<Vec<_>>();

@@ -337,3 +337,18 @@ fn docx_briefing_and_draft_letters() {
     }
     assert!(all.contains("信访事项督办函") && all.contains("（草稿，请核实后签发）"));
 }
+
+#[test]
+fn the_briefing_is_the_same_when_the_text_stages_run_as_a_query() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("direct"), tmp.path().join("query"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let direct = run_weekly(&a);
+    let p = weekly(&b);
+    let run = ["--models", &models(), "run", &p, "--as-of", "2026-10-31", "--out", "reports", "--scheduler", "local"];
+    let report = ok(&minqing(&b, &run));
+    assert!(report.contains("enrich"), "{report}");
+    let queried = std::fs::read_to_string(b.join("reports/weekly-2026-10-31/briefing.md")).unwrap();
+    assert_eq!(queried, direct);
+}

@@ -123,6 +123,9 @@ struct BenchArgs {
     /// The peer pipeline
     #[arg(long, value_name = "FILE", default_value = "../shared/peer/peer_pipeline.py")]
     peer_script: PathBuf,
+    /// Time the text stages as a partitioned query: `local`, or a Ballista scheduler's address
+    #[arg(long, value_name = "ADDRESS")]
+    scheduler: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +151,10 @@ struct RunArgs {
     /// Reports folder
     #[arg(long, value_name = "DIR", default_value = "reports")]
     out: PathBuf,
+    /// Run the text stages as a partitioned query: `local`, or a Ballista scheduler's
+    /// address to spread them over its executors (as `enrich --scheduler`)
+    #[arg(long, value_name = "ADDRESS")]
+    scheduler: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -449,6 +456,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                 models: cli.models.clone(),
                 peer_python: a.peer,
                 peer_script: a.peer_script,
+                scheduler: a.scheduler,
             };
             println!("{}", crate::bench::bench(&cfg)?);
             Ok(Status::Ok)
@@ -496,7 +504,8 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(Status::Ok)
         }
         Command::Run(a) => {
-            let p = crate::pipeline::config::Pipeline::load(&a.pipeline)?;
+            let mut p = crate::pipeline::config::Pipeline::load(&a.pipeline)?;
+            p.scheduler = a.scheduler;
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
             let key = person_key()?;
             let rep = crate::pipeline::run::run(&wh, &p, &cli.models, &key, a.as_of, &a.out)?;

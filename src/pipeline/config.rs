@@ -71,6 +71,9 @@ pub struct Pipeline {
     pub outputs: Vec<String>,
     /// Targets for the petition rates, in percent (考核目标), drawn against the rates.
     pub targets: Vec<(String, f64)>,
+    /// Where the text stages run (`minqing run --scheduler`): `None` in this process, as one
+    /// stage; otherwise as a partitioned query on that engine (see `enrich_sql`).
+    pub scheduler: Option<String>,
 }
 
 impl Pipeline {
@@ -205,6 +208,7 @@ impl Pipeline {
             stages: if stages.is_empty() { STAGES.iter().map(|s| s.to_string()).collect() } else { stages },
             outputs: if outputs.is_empty() { OUTPUTS.iter().map(|s| s.to_string()).collect() } else { outputs },
             targets,
+            scheduler: None,
         })
     }
 

@@ -164,8 +164,15 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
     // plain Utf8 text, as the text stages read it, rather than views they would copy
     ctx.sql("SET datafusion.execution.parquet.schema_force_view_types = false").await?;
     register_all(&ctx, std::slice::from_ref(wh)).await?;
+    // In this process the partitions come back in the order of `cases`, so the table is the
+    // direct stage's row for row. A cluster returns them as its tasks finish: sorted there by
+    // (source, case_id), the table is the same on every run (and `facts` joins by that key).
+    let order = match engine {
+        Engine::Local => String::new(),
+        _ => format!(" ORDER BY {}, {}", cases::SOURCE, cases::CASE_ID),
+    };
     let sql = format!(
-        "SELECT {FUNCTION}('{}', {}) AS e, ({} IS NULL AND {} IS NULL) AS unplaced FROM {}",
+        "SELECT {FUNCTION}('{}', {}) AS e, ({} IS NULL AND {} IS NULL) AS unplaced FROM {}{order}",
         plan_path.to_string_lossy().replace('\'', "''"),
         CASE_COLUMNS.join(", "),
         cases::REGION_COUNTY,

@@ -74,9 +74,10 @@ pub fn four_part_warehouse(dir: &Path, records: &str) -> Vec<String> {
         .to_vec()
 }
 
-/// The whole `enriched` table as JSON lines, in table order.
-pub fn enriched_json(dir: &Path, warehouse: &str) -> String {
-    let out = minqing(dir, &["--warehouse", warehouse, "sql", "--format", "json", "SELECT * FROM enriched"]);
+/// The whole `enriched` table as JSON lines, in table order, or `ORDER BY order` if given.
+pub fn enriched_json(dir: &Path, warehouse: &str, order: Option<&str>) -> String {
+    let q = format!("SELECT * FROM enriched{}", order.map(|o| format!(" ORDER BY {o}")).unwrap_or_default());
+    let out = minqing(dir, &["--warehouse", warehouse, "sql", "--format", "json", &q]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
