@@ -163,6 +163,9 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
     let ctx = engine.context().await?;
     // plain Utf8 text, as the text stages read it, rather than views they would copy
     ctx.sql("SET datafusion.execution.parquet.schema_force_view_types = false").await?;
+    // each partition reads only its own files, so taking the partitions in order gives the
+    // rows in the order of `cases` (an idle partition would otherwise read a sibling's)
+    ctx.sql("SET datafusion.execution.enable_file_stream_work_stealing = false").await?;
     register_all(&ctx, std::slice::from_ref(wh)).await?;
     // In this process the partitions come back in the order of `cases`, so the table is the
     // direct stage's row for row. A cluster returns them as its tasks finish: sorted there by
@@ -180,7 +183,10 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
         table::CASES
     );
     let frame = ctx.sql(&sql).await.map_err(|e| engine.explain(e))?;
-    let streams = frame.execute_stream_partitioned().await.map_err(|e| engine.explain(e))?;
+    let task = Arc::new(frame.task_ctx());
+    let plan = frame.create_physical_plan().await.map_err(|e| engine.explain(e))?;
+    tracing::debug!("enrich plan:\n{}", datafusion::physical_plan::displayable(plan.as_ref()).indent(true));
+    let streams = datafusion::physical_plan::execute_stream_partitioned(plan, task).map_err(|e| engine.explain(e))?;
     let mut tx = wh.begin()?;
     let part = tx.part_writer(table::ENRICHED)?;
     // Parquet encoding on its own thread, while the next batch is enriched
