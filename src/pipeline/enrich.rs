@@ -128,6 +128,11 @@ impl Enricher {
         self
     }
 
+    /// Whether a (non-empty) gazetteer is in use.
+    pub fn has_gazetteer(&self) -> bool {
+        self.own_seg.is_some()
+    }
+
     pub fn segmenter(&self) -> &Segmenter {
         self.own_seg.as_ref().unwrap_or_else(|| Segmenter::builtin())
     }
@@ -239,7 +244,7 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
     let batches = read_table_columns(wh, table::CASES, Some(&CASE_COLUMNS))?;
     let mut report = EnrichReport {
         with_model: cfg.focus_model.is_some(),
-        with_gazetteer: enricher.own_seg.is_some(),
+        with_gazetteer: enricher.has_gazetteer(),
         ..Default::default()
     };
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();

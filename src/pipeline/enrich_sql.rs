@@ -39,12 +39,40 @@ const JOBS: &str = ".jobs";
 struct Plan {
     focus_model: Option<PathBuf>,
     gazetteer: Option<PathBuf>,
+    /// Size and modification time of the model and gazetteer files: a retrained model at the
+    /// same path is a new plan (with a new name), never an executor's cached one.
+    stamps: Vec<Option<(u64, u128)>>,
     /// Document frequencies, sorted by term so the file (and its name) is deterministic.
     df: Vec<(String, u32)>,
     n_docs: u32,
 }
 
 impl Plan {
+    fn new(cfg: &EnrichConfig, df: Vec<(String, u32)>, n_docs: u32) -> Result<Plan> {
+        let absolute = |p: &Option<PathBuf>| -> Result<Option<PathBuf>> {
+            p.as_ref().map(|p| std::path::absolute(p).map_err(|e| Error::io(p, e))).transpose()
+        };
+        let stamp = |p: &Option<PathBuf>| {
+            let m = std::fs::metadata(p.as_ref()?).ok()?;
+            Some((m.len(), m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos()))
+        };
+        Ok(Plan {
+            focus_model: absolute(&cfg.focus_model)?,
+            gazetteer: absolute(&cfg.gazetteer)?,
+            stamps: vec![stamp(&cfg.focus_model), stamp(&cfg.gazetteer)],
+            df,
+            n_docs,
+        })
+    }
+
+    /// The plan's file name (from the hash of its content) and content.
+    fn file(&self) -> Result<(String, Vec<u8>)> {
+        let bytes = serde_json::to_vec(self).map_err(|e| Error::Usage(format!("writing the enrich plan: {e}")))?;
+        let mut h = rustc_hash::FxHasher::default();
+        bytes.hash(&mut h);
+        Ok((format!("enrich-{:016x}.json", h.finish()), bytes))
+    }
+
     fn enricher(&self) -> Result<Enricher> {
         let cfg = EnrichConfig { focus_model: self.focus_model.clone(), gazetteer: self.gazetteer.clone() };
         Ok(Enricher::load(&cfg)?.with_df(self.df.iter().cloned().collect(), self.n_docs))
@@ -67,6 +95,16 @@ type Loaded = Vec<(String, Arc<Enricher>)>;
 static LOADED: LazyLock<Mutex<Loaded>> = LazyLock::new(Mutex::default);
 const KEEP_LOADED: usize = 4;
 
+fn remember(plan_path: &str, e: Arc<Enricher>) {
+    remember_in(&mut LOADED.lock().unwrap_or_else(|p| p.into_inner()), plan_path, e);
+}
+
+fn remember_in(loaded: &mut Loaded, plan_path: &str, e: Arc<Enricher>) {
+    loaded.retain(|(p, _)| p != plan_path);
+    loaded.insert(0, (plan_path.to_string(), e));
+    loaded.truncate(KEEP_LOADED);
+}
+
 fn enricher_for(plan_path: &str) -> Result<Arc<Enricher>> {
     // held while loading, so the tasks of one executor load a plan once
     let mut loaded = LOADED.lock().unwrap_or_else(|p| p.into_inner());
@@ -77,8 +115,7 @@ fn enricher_for(plan_path: &str) -> Result<Arc<Enricher>> {
     let plan: Plan = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Usage(format!("{plan_path} is not a minqing enrich plan: {e}")))?;
     let e = Arc::new(plan.enricher()?);
-    loaded.insert(0, (plan_path.to_string(), e.clone()));
-    loaded.truncate(KEEP_LOADED);
+    remember_in(&mut loaded, plan_path, e.clone());
     Ok(e)
 }
 
@@ -133,28 +170,26 @@ pub async fn enrich_on(engine: &Engine, wh: &Warehouse, cfg: &EnrichConfig) -> R
     let local = Enricher::load(cfg)?;
     let texts = read_table_columns(wh, table::CASES, Some(&[cases::TITLE, cases::CONTENT]))?;
     let total: usize = texts.iter().map(|b| b.num_rows()).sum();
-    let (df, n_docs) = sample_df(&texts, local.segmenter(), total);
+    let (df_map, n_docs) = sample_df(&texts, local.segmenter(), total);
     drop(texts);
-    let mut df: Vec<(String, u32)> = df.into_iter().collect();
+    let mut df: Vec<(String, u32)> = df_map.iter().map(|(t, n)| (t.clone(), *n)).collect();
     df.sort_unstable();
-    let absolute = |p: &Option<PathBuf>| -> Result<Option<PathBuf>> {
-        p.as_ref().map(|p| std::path::absolute(p).map_err(|e| Error::io(p, e))).transpose()
-    };
-    let plan = Plan { focus_model: absolute(&cfg.focus_model)?, gazetteer: absolute(&cfg.gazetteer)?, df, n_docs };
-    let bytes = serde_json::to_vec(&plan).map_err(|e| Error::Usage(format!("writing the enrich plan: {e}")))?;
-    let mut h = rustc_hash::FxHasher::default();
-    bytes.hash(&mut h);
+    let plan = Plan::new(cfg, df, n_docs)?;
+    let (name, bytes) = plan.file()?;
     let root = std::path::absolute(wh.root()).map_err(|e| Error::io(wh.root(), e))?;
     let jobs = root.join(JOBS);
     std::fs::create_dir_all(&jobs).map_err(|e| Error::io(&jobs, e))?;
-    let plan_path = jobs.join(format!("enrich-{:016x}.json", h.finish()));
+    let plan_path = jobs.join(name);
     atomic_write(&plan_path, &bytes)?;
+    let has_gazetteer = local.has_gazetteer();
+    // tasks in this process (`local`, `standalone`) use the driver's enricher, not a second load
+    remember(&plan_path.to_string_lossy(), Arc::new(local.with_df(df_map, n_docs)));
     let result = run_plan(engine, wh, &plan_path).await;
     let _ = std::fs::remove_file(&plan_path);
     let _ = std::fs::remove_dir(&jobs); // only when no other job's plan is there
     let mut report = result?;
     report.with_model = cfg.focus_model.is_some();
-    report.with_gazetteer = cfg.gazetteer.is_some();
+    report.with_gazetteer = has_gazetteer;
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -243,4 +278,24 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
     report.topics = topic_counts.into_iter().collect();
     report.topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_model_file_is_a_new_plan() {
+        let tmp = tempfile::tempdir().unwrap();
+        let model = tmp.path().join("focus-model.json");
+        std::fs::write(&model, "{}").unwrap();
+        let cfg = EnrichConfig { focus_model: Some(model.clone()), gazetteer: None };
+        let df = || vec![("工资".to_string(), 3)];
+        let name = || Plan::new(&cfg, df(), 10).unwrap().file().unwrap().0;
+        let first = name();
+        assert_eq!(name(), first, "the same inputs name the same plan");
+        std::fs::write(&model, "{\"retrained\": true}").unwrap();
+        assert_ne!(name(), first, "a retrained model at the same path");
+        assert_ne!(Plan::new(&cfg, df(), 11).unwrap().file().unwrap().0, name(), "other frequencies");
+    }
 }
