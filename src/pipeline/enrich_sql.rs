@@ -111,12 +111,22 @@ fn enricher_for(plan_path: &str) -> Result<Arc<Enricher>> {
     if let Some((_, e)) = loaded.iter().find(|(p, _)| p == plan_path) {
         return Ok(e.clone());
     }
-    let bytes = std::fs::read(plan_path).map_err(|e| Error::io(Path::new(plan_path), e))?;
+    let bytes = std::fs::read(plan_path).map_err(|e| {
+        Error::Usage(format!(
+            "executor on {}: cannot read the enrich plan {plan_path} ({e}); every executor must see the warehouse, \
+             the models folder and the gazetteer at the same paths as the client (a shared mount)",
+            hostname()
+        ))
+    })?;
     let plan: Plan = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Usage(format!("{plan_path} is not a minqing enrich plan: {e}")))?;
     let e = Arc::new(plan.enricher()?);
     remember_in(&mut loaded, plan_path, e.clone());
     Ok(e)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map_or_else(|_| "this machine".into(), |h| h.trim().into())
 }
 
 fn external(e: Error) -> DataFusionError {
@@ -283,6 +293,12 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_the_executor_cannot_see_says_why() {
+        let err = enricher_for("/nonexistent/warehouse/.jobs/enrich-0.json").err().unwrap().to_string();
+        assert!(err.contains("cannot read the enrich plan") && err.contains("same paths"), "{err}");
+    }
 
     #[test]
     fn a_changed_model_file_is_a_new_plan() {
