@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use common::{enriched_json, four_part_warehouse, minqing, ok};
+use common::{enriched_json, four_part_warehouse, minqing, ok, run_weekly, run_weekly_on};
 
 /// The `ballista-local` process, stopped when the test ends however it ends.
 struct LocalCluster {
@@ -216,4 +216,23 @@ fn the_text_stages_run_on_the_executors_and_write_the_same_table() {
     // and again: the same table, in the same order
     run();
     assert_eq!(enriched_json(d, "parts", None), sorted_local);
+}
+
+#[test]
+fn the_weekly_briefing_is_the_same_with_the_text_stages_on_a_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("direct"), tmp.path().join("cluster"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let cluster = LocalCluster::start();
+    let direct = run_weekly(&a);
+    // the cluster writes `enriched` in (source, case_id) order; everything after joins by key
+    assert_eq!(run_weekly_on(&b, Some(&cluster.address)), direct);
+    let risk = |d: &Path| {
+        let q = "SELECT * FROM risk ORDER BY case_id";
+        ok(&minqing(d, &["--warehouse", "warehouse", "sql", "--format", "json", q]))
+    };
+    let scores = risk(&a);
+    assert!(scores.lines().count() > 1000, "{}", scores.lines().count());
+    assert_eq!(risk(&b), scores);
 }

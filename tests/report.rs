@@ -5,23 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{count, minqing, models, ok, sql};
-
-/// A copy of pipelines/weekly.toml pointing at the repository's bundled sample.
-fn weekly(dir: &Path) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("pipelines/weekly.toml"))
-        .unwrap()
-        .replace("../notebooks-data", &root.join("notebooks-data").to_string_lossy());
-    std::fs::write(dir.join("weekly.toml"), text).unwrap();
-    "weekly.toml".into()
-}
-
-fn run_weekly(d: &Path) -> String {
-    let p = weekly(d);
-    ok(&minqing(d, &["--models", &models(), "run", &p, "--as-of", "2026-10-31", "--out", "reports"]));
-    std::fs::read_to_string(d.join("reports/weekly-2026-10-31/briefing.md")).unwrap()
-}
+use common::{count, minqing, models, ok, run_weekly, run_weekly_on, sql, weekly};
 
 /// The number right after `prefix` in the text.
 fn number_after(text: &str, prefix: &str) -> u64 {
@@ -345,10 +329,6 @@ fn the_briefing_is_the_same_when_the_text_stages_run_as_a_query() {
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
     let direct = run_weekly(&a);
-    let p = weekly(&b);
-    let run = ["--models", &models(), "run", &p, "--as-of", "2026-10-31", "--out", "reports", "--scheduler", "local"];
-    let report = ok(&minqing(&b, &run));
-    assert!(report.contains("enrich"), "{report}");
-    let queried = std::fs::read_to_string(b.join("reports/weekly-2026-10-31/briefing.md")).unwrap();
+    let queried = run_weekly_on(&b, Some("local"));
     assert_eq!(queried, direct);
 }

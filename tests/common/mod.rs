@@ -81,3 +81,31 @@ pub fn enriched_json(dir: &Path, warehouse: &str, order: Option<&str>) -> String
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A copy of pipelines/weekly.toml pointing at the repository's bundled sample.
+pub fn weekly(dir: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("pipelines/weekly.toml"))
+        .unwrap()
+        .replace("../notebooks-data", &root.join("notebooks-data").to_string_lossy());
+    std::fs::write(dir.join("weekly.toml"), text).unwrap();
+    "weekly.toml".into()
+}
+
+/// The weekly pipeline on the bundled sample as of 2026-10-31; its briefing.
+pub fn run_weekly(d: &Path) -> String {
+    run_weekly_on(d, None)
+}
+
+/// The same, with the text stages as a query on `scheduler`.
+pub fn run_weekly_on(d: &Path, scheduler: Option<&str>) -> String {
+    let p = weekly(d);
+    let m = models();
+    let mut args = vec!["--models", &m, "run", &p, "--as-of", "2026-10-31", "--out", "reports"];
+    if let Some(s) = scheduler {
+        args.extend(["--scheduler", s]);
+    }
+    let out = ok(&minqing(d, &args));
+    assert!(out.contains("enrich"), "{out}");
+    std::fs::read_to_string(d.join("reports/weekly-2026-10-31/briefing.md")).unwrap()
+}
