@@ -343,7 +343,7 @@ struct SqlArgs {
 
 #[cfg(feature = "ballista")]
 fn ballista_local(a: BallistaLocalArgs) -> anyhow::Result<Status> {
-    let slots = a.slots.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let slots = a.slots.unwrap_or_else(cores);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let addr = crate::warehouse::cluster::start_local_cluster(slots).await?;
@@ -353,6 +353,12 @@ fn ballista_local(a: BallistaLocalArgs) -> anyhow::Result<Status> {
         // serve until the process is stopped (Ctrl-C, SIGTERM)
         std::future::pending::<anyhow::Result<Status>>().await
     })
+}
+
+/// Task slots by default: one per core.
+#[cfg(feature = "ballista")]
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 #[cfg(feature = "ballista")]
@@ -377,7 +383,7 @@ fn ballista_executor(a: BallistaExecutorArgs) -> anyhow::Result<Status> {
         external_host: a.external_host,
         port: a.port,
         grpc_port: a.grpc_port,
-        slots: a.slots.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        slots: a.slots.unwrap_or_else(cores),
         work_dir: a.work_dir.map(|p| p.to_string_lossy().into_owned()),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
