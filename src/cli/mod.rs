@@ -498,14 +498,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Enrich(a) => {
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
             let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, a.gazetteer);
-            let report = match a.scheduler.as_deref() {
-                None => crate::pipeline::enrich(&wh, &cfg)?,
-                Some(addr) => {
-                    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-                    let engine = crate::warehouse::Engine::from_scheduler(Some(addr));
-                    rt.block_on(crate::pipeline::enrich_on(&engine, &wh, &cfg))?
-                }
-            };
+            let report = crate::pipeline::enrich_with(&wh, &cfg, a.scheduler.as_deref())?;
             println!("{report}");
             Ok(Status::Ok)
         }

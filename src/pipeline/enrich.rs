@@ -58,6 +58,14 @@ pub struct EnrichReport {
     pub topics: Vec<(String, usize)>,
 }
 
+impl EnrichReport {
+    /// Cases per focus topic, most first (ties by name).
+    pub(crate) fn set_topics(&mut self, counts: HashMap<String, usize>) {
+        self.topics = counts.into_iter().collect();
+        self.topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
+}
+
 impl std::fmt::Display for EnrichReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
@@ -135,11 +143,6 @@ impl Enricher {
 
     pub fn segmenter(&self) -> &Segmenter {
         self.own_seg.as_ref().unwrap_or_else(|| Segmenter::builtin())
-    }
-
-    /// The document frequencies, as handed to executors.
-    pub fn df(&self) -> (&HashMap<String, u32>, u32) {
-        (&self.df, self.n_docs)
     }
 
     /// The text stages over one batch of cases (the columns of [`CASE_COLUMNS`], as Utf8).
@@ -251,18 +254,12 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
     let (df, n_docs) = sample_df(&batches, enricher.segmenter(), total);
     let enricher = enricher.with_df(df, n_docs);
     let mut tx = wh.begin()?;
-    let part = tx.part_writer(table::ENRICHED)?;
-    let mut topic_counts: HashMap<String, usize> = HashMap::default();
     // Arrow building and Parquet encoding run on their own thread, so both cores stay on
     // the text meanwhile
-    let (send, recv) = std::sync::mpsc::sync_channel::<(RecordBatch, Vec<Row>, Vec<Vec<String>>)>(2);
-    let writer = std::thread::spawn(move || -> Result<crate::warehouse::ParquetPart> {
-        let mut part = part;
-        for (b, rows, keywords) in recv {
-            part.write(&to_batch(&b, &rows, &keywords)?)?;
-        }
-        Ok(part)
-    });
+    let writer = tx
+        .part_writer(table::ENRICHED)?
+        .in_background(|(b, rows, keywords): (RecordBatch, Vec<Row>, Vec<Vec<String>>)| to_batch(&b, &rows, &keywords));
+    let mut topic_counts: HashMap<String, usize> = HashMap::default();
     for b in &batches {
         let rows = enricher.rows(b)?;
         let keywords = enricher.keywords(&rows);
@@ -272,19 +269,17 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
             report.regions_filled += usize::from(r.filled);
         }
         report.cases += rows.len();
-        if send.send((b.clone(), rows, keywords)).is_err() {
-            break; // the writer stopped on an error, which its join reports
+        if !writer.write((b.clone(), rows, keywords)) {
+            break; // the writer stopped on an error, which `finish` reports
         }
     }
-    drop(send);
-    let part = writer.join().map_err(|_| Error::Usage("the enriched table's writer panicked".into()))??;
+    let part = writer.finish()?;
     tx.replace_with(table::ENRICHED, part)?;
     tx.commit(
         "enrich",
         serde_json::json!({ "cases": report.cases, "focus_model": cfg.focus_model, "gazetteer": cfg.gazetteer }),
     )?;
-    report.topics = topic_counts.into_iter().collect();
-    report.topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    report.set_topics(topic_counts);
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
 }

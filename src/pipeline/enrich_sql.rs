@@ -169,6 +169,17 @@ impl ScalarUDFImpl for EnrichUdf {
     }
 }
 
+/// The text stages in this process (`scheduler` `None`) or as a query on the engine it names
+/// (`local`, `standalone`, a Ballista scheduler's address): `enrich` and `run --scheduler`.
+pub fn enrich_with(wh: &Warehouse, cfg: &EnrichConfig, scheduler: Option<&str>) -> Result<EnrichReport> {
+    let Some(addr) = scheduler else { return super::enrich(wh, cfg) };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("starting the query runtime: {e}")))?;
+    rt.block_on(enrich_on(&Engine::from_scheduler(Some(addr)), wh, cfg))
+}
+
 /// `minqing enrich --scheduler …`: the text stages as one query on `engine`, each partition of
 /// `cases` enriched where it is scanned; the driver samples the keyword frequencies and
 /// writes the table. Same result as [`super::enrich`].
@@ -233,16 +244,8 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
     tracing::debug!("enrich plan:\n{}", datafusion::physical_plan::displayable(plan.as_ref()).indent(true));
     let streams = datafusion::physical_plan::execute_stream_partitioned(plan, task).map_err(|e| engine.explain(e))?;
     let mut tx = wh.begin()?;
-    let part = tx.part_writer(table::ENRICHED)?;
     // Parquet encoding on its own thread, while the next batch is enriched
-    let (send, recv) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
-    let writer = std::thread::spawn(move || -> Result<crate::warehouse::ParquetPart> {
-        let mut part = part;
-        for b in recv {
-            part.write(&b)?;
-        }
-        Ok(part)
-    });
+    let writer = tx.part_writer(table::ENRICHED)?.in_background(Ok);
     let mut report = EnrichReport::default();
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
     // every partition runs at once, each at most two batches ahead of the writer; the batches
@@ -276,17 +279,15 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
                 report.regions_filled += usize::from(unplaced.value(i) && (county.is_valid(i) || town.is_valid(i)));
             }
             report.cases += out.num_rows();
-            if send.send(out).is_err() {
-                break 'read; // the writer stopped on an error, which its join reports
+            if !writer.write(out) {
+                break 'read; // the writer stopped on an error, which `finish` reports
             }
         }
     }
-    drop(send);
-    let part = writer.join().map_err(|_| Error::Usage("the enriched table's writer panicked".into()))??;
+    let part = writer.finish()?;
     tx.replace_with(table::ENRICHED, part)?;
     tx.commit("enrich", serde_json::json!({ "cases": report.cases, "engine": format!("{engine:?}") }))?;
-    report.topics = topic_counts.into_iter().collect();
-    report.topics.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    report.set_topics(topic_counts);
     Ok(report)
 }
 

@@ -7,4 +7,4 @@ pub mod facts;
 pub mod run;
 
 pub use enrich::{EnrichConfig, EnrichReport, Enricher, enrich};
-pub use enrich_sql::enrich_on;
+pub use enrich_sql::{enrich_on, enrich_with};

@@ -105,16 +105,7 @@ pub fn run(
         let t = start();
         if enrich_is_stale(wh)? {
             let cfg = super::EnrichConfig::from_models_dir(models, p.gazetteer.clone());
-            let r = match p.scheduler.as_deref() {
-                None => super::enrich(wh, &cfg)?,
-                Some(addr) => {
-                    let rt = tokio::runtime::Builder::new_multi_thread()
-                        .enable_all()
-                        .build()
-                        .map_err(|e| crate::Error::Usage(format!("starting the query runtime: {e}")))?;
-                    rt.block_on(super::enrich_on(&crate::warehouse::Engine::from_scheduler(Some(addr)), wh, &cfg))?
-                }
-            };
+            let r = super::enrich_with(wh, &cfg, p.scheduler.as_deref())?;
             counts.insert("enriched".into(), json!(r.cases));
             timed(&mut rep, "enrich", t, first_line(&r.to_string()));
         } else {

@@ -52,6 +52,44 @@ impl ParquetPart {
     }
 }
 
+impl ParquetPart {
+    /// Write this part on its own thread, so the caller goes on with the next batch while one
+    /// is built (`to_batch`) and encoded. At most two items wait.
+    pub fn in_background<T: Send + 'static>(
+        self,
+        to_batch: impl Fn(T) -> Result<RecordBatch> + Send + 'static,
+    ) -> BackgroundPart<T> {
+        let (send, recv) = std::sync::mpsc::sync_channel::<T>(2);
+        let handle = std::thread::spawn(move || -> Result<ParquetPart> {
+            let mut part = self;
+            for item in recv {
+                part.write(&to_batch(item)?)?;
+            }
+            Ok(part)
+        });
+        BackgroundPart { send, handle }
+    }
+}
+
+/// A [`ParquetPart`] being written on its own thread.
+pub struct BackgroundPart<T> {
+    send: std::sync::mpsc::SyncSender<T>,
+    handle: std::thread::JoinHandle<Result<ParquetPart>>,
+}
+
+impl<T> BackgroundPart<T> {
+    /// False once the writer has stopped on an error (which `finish` returns).
+    pub fn write(&self, item: T) -> bool {
+        self.send.send(item).is_ok()
+    }
+
+    /// Wait for the writes; the part, ready to stage.
+    pub fn finish(self) -> Result<ParquetPart> {
+        drop(self.send);
+        self.handle.join().map_err(|_| Error::Usage("the writer of a Parquet part panicked".into()))?
+    }
+}
+
 /// Write batches to one Parquet file (fsynced); returns the row count.
 pub fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64> {
     let mut part = ParquetPart::create(path, schema)?;
