@@ -173,7 +173,7 @@ struct ClusterArgs {
     #[arg(long, value_name = "DIR", default_value = "reports")]
     out: PathBuf,
     /// An issue quiet this many days starts a new cluster
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 180)]
     gap_days: i64,
     /// Fewest cases in a cluster
     #[arg(long, default_value_t = 3)]
@@ -188,6 +188,9 @@ struct EvalClusterArgs {
     /// Count only clusters of these kinds (issue, routine, duplicate) [default: all]
     #[arg(long, value_delimiter = ',')]
     kinds: Vec<String>,
+    /// Only the truth rows whose `split` column is this (dev, holdout, …) keep their group
+    #[arg(long)]
+    split: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -244,6 +247,30 @@ enum EvalCommand {
     Risk(EvalRiskArgs),
     /// Pairwise precision/recall/F1, ARI and NMI of `clusters` against a truth file
     Cluster(EvalClusterArgs),
+    /// Precision and recall of the names found in posts against names labelled by hand
+    Entities(EvalEntitiesArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalEntitiesArgs {
+    /// The posts (xlsx or csv)
+    #[arg(long, value_name = "FILE")]
+    posts: PathBuf,
+    /// CSV with case_id, entities (`name:type|…`) and optionally split
+    #[arg(long, value_name = "FILE")]
+    truth: PathBuf,
+    /// The posts' id column
+    #[arg(long, default_value = "留言编号")]
+    id: String,
+    /// The text columns, joined
+    #[arg(long, value_delimiter = ',', default_value = "留言主题,留言详情")]
+    text: Vec<String>,
+    /// Only truth rows whose `split` column is this
+    #[arg(long)]
+    split: Option<String>,
+    /// Names the county knows (kind,name,town,county)
+    #[arg(long, value_name = "FILE")]
+    gazetteer: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -533,7 +560,16 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let wh = Warehouse::open_read(&warehouse(Path::new("warehouse")))?;
             let kinds: Vec<&str> = a.kinds.iter().map(String::as_str).collect();
             let kinds = (!kinds.is_empty()).then_some(kinds.as_slice());
-            println!("{}", crate::cluster::evaluate(&wh, &a.truth, kinds)?);
+            println!("{}", crate::cluster::evaluate(&wh, &a.truth, kinds, a.split.as_deref())?);
+            Ok(Status::Ok)
+        }
+        Command::Eval(EvalCommand::Entities(a)) => {
+            let gaz = match &a.gazetteer {
+                Some(p) => crate::entities::Gazetteer::load(p)?,
+                None => crate::entities::Gazetteer::default(),
+            };
+            let e = crate::entities::eval::evaluate(&a.posts, &a.id, &a.text, &a.truth, a.split.as_deref(), &gaz)?;
+            println!("{e}");
             Ok(Status::Ok)
         }
         Command::Metrics(a) => {

@@ -44,11 +44,19 @@ impl std::fmt::Display for ClusterEval {
         writeln!(f, "ari {}", v(self.ari))?;
         writeln!(f, "nmi {}", v(self.nmi))?;
         let share = (self.background > 0).then(|| self.background_clustered as f64 / self.background as f64);
-        write!(f, "background_clustered {} ({} of {})", v(share), self.background_clustered, self.background)?;
+        writeln!(f, "background_clustered {} ({} of {})", v(share), self.background_clustered, self.background)?;
+        write!(f, "mean_best_f1 {}", v(self.mean_best_f1()))?;
         for (g, n, c, f1) in &self.groups {
             write!(f, "\ngroup {g} cases {n} best {c} f1 {f1:.3}")?;
         }
         Ok(())
+    }
+}
+
+impl ClusterEval {
+    /// The mean over truth groups of the best-matching cluster's F1.
+    pub fn mean_best_f1(&self) -> Option<f64> {
+        (!self.groups.is_empty()).then(|| self.groups.iter().map(|g| g.3).sum::<f64>() / self.groups.len() as f64)
     }
 }
 
@@ -130,8 +138,10 @@ pub fn score(truth: &[Option<String>], predicted: &[Option<String>]) -> ClusterE
 }
 
 /// Compare the warehouse's `cluster_members` with a truth file; with `kinds`, only
-/// clusters of those kinds count (members of others are treated as unclustered).
-pub fn evaluate(wh: &Warehouse, truth: &Path, kinds: Option<&[&str]>) -> Result<ClusterEval> {
+/// clusters of those kinds count (members of others are treated as unclustered). Cases the
+/// truth file does not list are background (a file of hot groups lists only their posts);
+/// with `split`, only the truth rows whose `split` column says so keep their group.
+pub fn evaluate(wh: &Warehouse, truth: &Path, kinds: Option<&[&str]>, split: Option<&str>) -> Result<ClusterEval> {
     let mut kind_of: HashMap<String, String> = HashMap::new();
     for b in read_table_columns(wh, table::CLUSTERS, Some(&["cluster_id", "kind"]))? {
         let (id, k) = (
@@ -150,6 +160,10 @@ pub fn evaluate(wh: &Warehouse, truth: &Path, kinds: Option<&[&str]>) -> Result<
         return Err(Error::input(truth, "needs `case_id` and `group` (or `incident_id`) columns"));
     };
     let s = col(&["source"]);
+    let sp = col(&["split"]);
+    if split.is_some() && sp.is_none() {
+        return Err(Error::input(truth, "a split was asked for, but the file has no `split` column"));
+    }
     let mut members: HashMap<(String, String), String> = HashMap::new();
     let mut member_ids: HashMap<String, String> = HashMap::new();
     for b in read_table_columns(wh, table::CLUSTER_MEMBERS, None)? {
@@ -195,8 +209,24 @@ pub fn evaluate(wh: &Warehouse, truth: &Path, kinds: Option<&[&str]>) -> Result<
             continue;
         }
         let group = rec[g].trim();
-        t.push((!group.is_empty()).then(|| group.to_string()));
+        let in_split = match (split, sp) {
+            (Some(want), Some(k)) => rec[k].trim() == want,
+            _ => true,
+        };
+        t.push((!group.is_empty() && in_split).then(|| group.to_string()));
         p.push(pred);
+    }
+    // every other case of the warehouse is background
+    let mut rest: Vec<&(String, String)> =
+        known.iter().filter(|(src, id)| !seen.contains(&(s.map(|_| src.clone()), id.clone()))).collect();
+    if s.is_none() {
+        let listed: std::collections::HashSet<&str> = seen.iter().map(|(_, id)| id.as_str()).collect();
+        rest.retain(|(_, id)| !listed.contains(id.as_str()));
+    }
+    rest.sort();
+    for (src, id) in rest {
+        t.push(None);
+        p.push(members.get(&(src.clone(), id.clone())).cloned());
     }
     if t.is_empty() {
         return Err(Error::Usage(

@@ -1,6 +1,6 @@
 //! Heat (热度): one number to rank hot issues by, 0–100.
 //!
-//! heat = 100 × (0.30·volume + 0.20·people + 0.15·engagement + 0.20·recency + 0.15·growth)
+//! heat = 100 × (0.25·volume + 0.15·people + 0.15·engagement + 0.15·recency + 0.15·growth + 0.15·risk)
 //!
 //! - volume = ln(1 + cases) / ln(1 + the largest cluster's cases)
 //! - people = ln(1 + 人次) / ln(1 + the largest 人次)
@@ -8,6 +8,7 @@
 //! - recency = exp(−days since the last case / 14)
 //! - growth = cases in the last 14 days against the 14 before: (new − old) / max(old, 1),
 //!   clamped to 0…3, divided by 3
+//! - risk = the highest risk score of a member / 100 (0 before `minqing risk` has run)
 //!
 //! Clusters are ranked by heat, ties by cases then title.
 
@@ -15,7 +16,7 @@ use chrono::NaiveDate;
 
 use super::Cluster;
 
-pub const WEIGHTS: [f64; 5] = [0.30, 0.20, 0.15, 0.20, 0.15];
+pub const WEIGHTS: [f64; 6] = [0.25, 0.15, 0.15, 0.15, 0.15, 0.15];
 
 fn log_share(v: f64, max: f64) -> f64 {
     if max > 0.0 { (1.0 + v).ln() / (1.0 + max).ln() } else { 0.0 }
@@ -36,6 +37,7 @@ pub fn heat(c: &Cluster, max: (f64, f64, f64), as_of: NaiveDate) -> f64 {
         log_share(c.engagement as f64, max.2),
         (-days_since / 14.0).exp(),
         growth,
+        f64::from(c.risk_max.unwrap_or(0).clamp(0, 100)) / 100.0,
     ];
     let h = 100.0 * parts.iter().zip(WEIGHTS).map(|(p, w)| p * w).sum::<f64>();
     (h * 10.0).round() / 10.0

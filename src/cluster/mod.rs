@@ -15,6 +15,7 @@
 pub mod eval;
 pub mod heat;
 pub mod minhash;
+pub mod topical;
 pub mod xlsx;
 
 use std::collections::{BTreeMap, HashSet};
@@ -48,6 +49,8 @@ pub const TREND_WEEKS: usize = 12;
 pub struct ClusterConfig {
     /// An issue quiet this long starts a new cluster.
     pub gap_days: i64,
+    /// Two cases further apart than this are never compared for the topical grouping.
+    pub window_days: i64,
     pub min_cases: usize,
     /// Estimated Jaccard similarity of near-duplicate texts.
     pub dup_threshold: f64,
@@ -55,7 +58,7 @@ pub struct ClusterConfig {
 
 impl Default for ClusterConfig {
     fn default() -> Self {
-        ClusterConfig { gap_days: 60, min_cases: 3, dup_threshold: minhash::THRESHOLD }
+        ClusterConfig { gap_days: 180, window_days: 180, min_cases: 3, dup_threshold: minhash::THRESHOLD }
     }
 }
 
@@ -146,18 +149,48 @@ fn problem(topic: &str, sub: &str) -> Option<String> {
     Some(what.to_string())
 }
 
-/// "翠湖花园小区逾期交房问题", "宏建建筑工程有限公司拖欠农民工工资问题"; for a matter no
-/// class names, "XX相关问题" or, without an entity, the first case's own title.
-pub fn title(entity: Option<&str>, town: Option<&str>, topic: &str, sub: &str, first_title: &str) -> String {
-    let who = entity.map(entity_name).or(town).unwrap_or("");
-    match (problem(topic, sub), entity) {
-        (Some(p), _) => format!("{who}{p}问题"),
-        (None, Some(e)) => format!("{}相关问题", entity_name(e)),
+/// "翠湖花园小区逾期交房问题", "宏建建筑工程有限公司拖欠农民工工资问题"; without an entity
+/// the group's own key terms after its locality ("A7县凉塘路旧城改造问题"); for a matter no
+/// class names, "XX相关问题" or, with nothing else, the first case's own title.
+pub fn title(
+    entity: Option<&str>,
+    town: Option<&str>,
+    topic: &str,
+    sub: &str,
+    phrase: Option<&str>,
+    keys: &[String],
+    first_title: &str,
+) -> String {
+    let place = town.unwrap_or("");
+    let who = entity.map(entity_name);
+    // the titles' own phrase, after the entity when the phrase does not hold it
+    if let Some(p) = phrase.filter(|_| who.is_none() || problem(topic, sub).is_none()) {
+        return match who.filter(|w| !p.contains(*w) && !w.contains(p)) {
+            Some(w) => format!("{w}{p}问题"),
+            None => format!("{place}{p}问题"),
+        };
+    }
+    // two key terms, the second not a part of the first
+    let mut picked: Vec<&str> = vec![];
+    for k in keys.iter().map(String::as_str) {
+        if picked.len() < 2
+            && !picked.iter().any(|p| p.contains(k) || k.contains(p))
+            && who.is_none_or(|w| !w.contains(k))
+        {
+            picked.push(k);
+        }
+    }
+    match (problem(topic, sub), who) {
+        (Some(p), Some(w)) => format!("{w}{p}问题"),
+        (_, None) if !picked.is_empty() => format!("{place}{}问题", picked.concat()),
+        (Some(p), None) => format!("{place}{p}问题"),
+        (None, Some(w)) if !picked.is_empty() => format!("{w}{}问题", picked[0]),
+        (None, Some(w)) => format!("{w}相关问题"),
         (None, None) if !first_title.trim().is_empty() => {
             let t: String = first_title.trim().chars().take(24).collect();
-            format!("{who}“{t}”同类诉求")
+            format!("{place}“{t}”同类诉求")
         }
-        (None, None) => format!("{who}同类诉求"),
+        (None, None) => format!("{place}同类诉求"),
     }
 }
 
@@ -180,15 +213,15 @@ fn tally<'a>(items: impl Iterator<Item = &'a str>) -> String {
     v.iter().map(|(k, c)| format!("{k} {c}")).collect::<Vec<_>>().join("、")
 }
 
-/// Member lists: issue clusters, then duplicate clusters among the rest.
-pub fn group(facts: &[CaseFacts], dup: &[Option<usize>], cfg: &ClusterConfig) -> Vec<(&'static str, Vec<usize>)> {
-    // one issue: one entity, one matter (an estate's delayed delivery is not its property management)
-    let mut issues: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
-    for (i, f) in facts.iter().enumerate() {
-        if let Some(e) = &f.entity {
-            issues.entry((e, &f.focus_topic, &f.focus_sub)).or_default().push(i);
-        }
-    }
+/// Member lists: issue clusters from the groups of cases about one matter (`topical`, each
+/// sorted; `facts` are in time order), then duplicate clusters among the rest.
+pub fn group(
+    facts: &[CaseFacts],
+    topical: &[Vec<usize>],
+    dup: &[Option<usize>],
+    cfg: &ClusterConfig,
+) -> Vec<(&'static str, Vec<usize>)> {
+    let issues = topical.iter().cloned();
     let enough = |m: &[usize]| {
         let people: HashSet<&str> = m.iter().filter_map(|&i| facts[i].person.as_deref()).collect();
         let sources: HashSet<&str> = m.iter().map(|&i| &*facts[i].source).collect();
@@ -196,7 +229,7 @@ pub fn group(facts: &[CaseFacts], dup: &[Option<usize>], cfg: &ClusterConfig) ->
     };
     let mut out: Vec<(&'static str, Vec<usize>)> = vec![];
     let mut taken = vec![false; facts.len()];
-    for idx in issues.into_values() {
+    for idx in issues {
         let mut run: Vec<usize> = vec![];
         for i in idx {
             if run.last().is_some_and(|&p| facts[i].received - facts[p].received > Duration::days(cfg.gap_days)) {
@@ -215,10 +248,8 @@ pub fn group(facts: &[CaseFacts], dup: &[Option<usize>], cfg: &ClusterConfig) ->
     // an entity's steady trickle of individual complaints is 常发 (routine), not a hot issue:
     // an issue shows collective action or threats in at least `ISSUE_SIGNAL` of its cases
     for (kind, m) in out.iter_mut() {
-        let signals = m
-            .iter()
-            .filter(|&&i| facts[i].is_collective() || !facts[i].threats.is_empty() || facts[i].threat_flag)
-            .count();
+        let signals =
+            m.iter().filter(|&&i| facts[i].is_collective() || facts[i].has_threat() || facts[i].threat_flag).count();
         if (signals as f64) < ISSUE_SIGNAL * m.len() as f64 {
             *kind = "routine";
         }
@@ -228,9 +259,9 @@ pub fn group(facts: &[CaseFacts], dup: &[Option<usize>], cfg: &ClusterConfig) ->
     let mut merged: Vec<(&'static str, Vec<usize>)> = vec![];
     let mut issues_by: BTreeMap<(&str, &str), Vec<Vec<usize>>> = BTreeMap::new();
     for (kind, m) in out {
-        if kind == "issue" {
-            let f = &facts[m[0]];
-            issues_by.entry((f.entity.as_deref().unwrap_or(""), &f.focus_topic)).or_default().push(m);
+        let f = &facts[m[0]];
+        if let (true, Some(e)) = (kind == "issue", f.entity.as_deref()) {
+            issues_by.entry((e, &f.focus_topic)).or_default().push(m);
         } else {
             merged.push((kind, m));
         }
@@ -316,11 +347,24 @@ pub fn run_on(
     let refs: Vec<&str> = texts.text.iter().map(String::as_str).collect();
     let dup = minhash::groups(&refs, cfg.dup_threshold);
     tracing::info!("cluster: near-duplicates at {:.2}s", t0.elapsed().as_secs_f64());
+    let cut = topical_texts(&facts, &texts);
+    let topical = topical::groups(&cut, cfg.window_days);
+    let mut df: HashMap<&str, usize> = HashMap::default();
+    for c in &cut {
+        let mut seen: Vec<&str> = c.body.iter().map(String::as_str).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for t in seen {
+            *df.entry(t).or_default() += 1;
+        }
+    }
+    tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
     let scores = crate::risk::read_scores(wh)?;
     let score = |i: usize| scores.get(&(facts[i].source.to_string(), facts[i].case_id.clone())).map(|s| s.0);
-    let mut clusters: Vec<Cluster> = group(&facts, &dup, cfg)
+    let words = Words { cases: &cut, df: &df };
+    let mut clusters: Vec<Cluster> = group(&facts, &topical, &dup, cfg)
         .into_iter()
-        .map(|(kind, m)| describe(kind, m, &facts, &texts, &dup, &score, as_of))
+        .map(|(kind, m)| describe(kind, m, &facts, &texts, &words, &dup, &score, as_of))
         .collect();
     heat::rank(&mut clusters, as_of);
 
@@ -346,11 +390,36 @@ pub fn run_on(
     Ok((report, clusters, facts))
 }
 
+/// Each case's title and whole-text terms for the topical grouping.
+fn topical_texts(facts: &[CaseFacts], texts: &Texts) -> Vec<topical::CaseText> {
+    use rayon::prelude::*;
+    let seg = crate::text::Segmenter::builtin();
+    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    (0..facts.len())
+        .into_par_iter()
+        .map(|i| topical::CaseText {
+            title: owned(seg.terms(&texts.title[i])),
+            body: owned(seg.terms(&texts.text[i])),
+            entity: facts[i].entity.as_deref().map(|e| entity_name(e).to_string()),
+            topic: facts[i].focus_topic.to_string(),
+            received: facts[i].received,
+        })
+        .collect()
+}
+
+/// The terms of every case and their document frequencies, for titles from key terms.
+struct Words<'a> {
+    cases: &'a [topical::CaseText],
+    df: &'a HashMap<&'a str, usize>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn describe(
     kind: &'static str,
     m: Vec<usize>,
     facts: &[CaseFacts],
     texts: &Texts,
+    words: &Words,
     dup: &[Option<usize>],
     score: &dyn Fn(usize) -> Option<i32>,
     as_of: NaiveDate,
@@ -358,8 +427,28 @@ fn describe(
     let fs = || m.iter().map(|&i| &facts[i]);
     let topic = most_common(fs().map(|f| &*f.focus_topic)).unwrap_or("其他").to_string();
     let sub = most_common(fs().map(|f| &*f.focus_sub)).unwrap_or("").to_string();
-    let entity = fs().find_map(|f| f.entity.as_deref()).filter(|_| kind != "duplicate").map(String::from);
+    // the key entity when at least a third of the members (and two) name it
+    let entity = most_common(fs().filter_map(|f| f.entity.as_deref()))
+        .filter(|e| {
+            let n = fs().filter(|f| f.entity.as_deref() == Some(e)).count();
+            kind != "duplicate" && n >= 2 && 3 * n >= m.len()
+        })
+        .map(String::from);
     let town = most_common(fs().filter_map(|f| f.town.as_deref()));
+    let locality = town.map(String::from).or_else(|| {
+        let code = most_common(
+            m.iter().flat_map(|&i| words.cases[i].title.iter().map(String::as_str)).filter(|t| topical::is_locality(t)),
+        )?;
+        // an export's letter code is cut from its suffix ("A5" "区"): take the whole name back
+        let whole = m.iter().find_map(|&i| {
+            let t = &texts.title[i];
+            let at = t.find(code)? + code.len();
+            t[at..].chars().next().filter(|c| "市区县镇乡".contains(*c)).map(|c| format!("{code}{c}"))
+        });
+        Some(whole.unwrap_or_else(|| code.to_string()))
+    });
+    let keys = topical::key_terms(words.cases, &m, words.df, facts.len());
+    let phrase = topical::title_phrase(words.cases, &m, &keys);
     let mut by_source = [0usize; 4];
     for f in fs() {
         if let Some(k) = SOURCES.iter().position(|s| *s == &*f.source) {
@@ -428,7 +517,15 @@ fn describe(
     Cluster {
         id,
         kind,
-        title: title(entity.as_deref(), town, &topic, &sub, &texts.title[m[0]]),
+        title: title(
+            entity.as_deref(),
+            locality.as_deref(),
+            &topic,
+            &sub,
+            phrase.as_deref(),
+            &keys,
+            &texts.title[m[0]],
+        ),
         topic,
         sub,
         entity,
@@ -516,15 +613,21 @@ mod tests {
 
     #[test]
     fn titles_read_like_an_analyst_wrote_them() {
-        assert_eq!(title(Some("翠湖花园小区"), None, "房地产", "逾期交房", ""), "翠湖花园小区逾期交房问题");
+        let none: &[String] = &[];
+        assert_eq!(title(Some("翠湖花园小区"), None, "房地产", "逾期交房", None, none, ""), "翠湖花园小区逾期交房问题");
         assert_eq!(
-            title(Some("宏建建筑工程有限公司"), None, "欠薪", "农民工工资", ""),
+            title(Some("宏建建筑工程有限公司"), None, "欠薪", "农民工工资", None, none, ""),
             "宏建建筑工程有限公司拖欠农民工工资问题"
         );
-        assert_eq!(title(None, Some("城关镇"), "退役军人", "待遇落实", ""), "城关镇待遇落实问题");
-        assert_eq!(title(Some("estate:江南丽都"), None, "房地产", "物业", ""), "江南丽都物业服务问题");
-        assert_eq!(title(Some("出租车公司"), None, "其他", "其他", "的哥投诉"), "出租车公司相关问题");
-        assert_eq!(title(None, None, "其他", "", "请修好公园门球场"), "“请修好公园门球场”同类诉求");
+        assert_eq!(title(None, Some("城关镇"), "退役军人", "待遇落实", None, none, ""), "城关镇待遇落实问题");
+        assert_eq!(title(Some("estate:江南丽都"), None, "房地产", "物业", None, none, ""), "江南丽都物业服务问题");
+        assert_eq!(title(Some("出租车公司"), None, "其他", "其他", None, none, "的哥投诉"), "出租车公司相关问题");
+        assert_eq!(title(None, None, "其他", "", None, none, "请修好公园门球场"), "“请修好公园门球场”同类诉求");
+        // without an entity: the group's own key terms after its locality
+        let keys: Vec<String> = ["凉塘路", "旧城改造", "凉塘路旧城"].map(String::from).to_vec();
+        assert_eq!(title(None, Some("A7县"), "房地产", "拆迁", None, &keys, ""), "A7县凉塘路旧城改造问题");
+        // the phrase the titles use, after the entity
+        assert_eq!(title(Some("凉塘路"), Some("A7县"), "其他", "", Some("旧城改造"), &keys, ""), "凉塘路旧城改造问题");
     }
 
     fn case(day: u32, person: &str, source: &str, entity: Option<&str>) -> CaseFacts {
@@ -554,11 +657,13 @@ mod tests {
             case(2, "丁", "petition", Some("江南丽都")),
             case(4, "丁", "petition", Some("江南丽都")),
         ];
-        let g = group(&facts, &vec![None; facts.len()], &ClusterConfig::default());
+        let topical = vec![vec![0, 1, 2, 3], vec![4, 5, 6]];
+        let cfg = ClusterConfig { gap_days: 60, ..Default::default() };
+        let g = group(&facts, &topical, &vec![None; facts.len()], &cfg);
         assert_eq!(g.len(), 1, "{g:?}");
         assert_eq!(g[0], ("routine", vec![0, 1, 2]), "individual complaints about one estate: 常发");
         facts[1].headcount = Some(30);
-        let g = group(&facts, &vec![None; facts.len()], &ClusterConfig::default());
+        let g = group(&facts, &topical, &vec![None; facts.len()], &cfg);
         assert_eq!(g, vec![("issue", vec![0, 1, 2])], "a collective visit makes it an issue");
     }
 }

@@ -13,6 +13,7 @@ use regex::Regex;
 
 use crate::{Error, Result};
 
+pub mod eval;
 mod shape;
 
 /// One entity found in a text.
@@ -89,7 +90,8 @@ fn gazetteer_kind(k: &str) -> &'static str {
         "project" => "project",
         "platform" => "platform",
         "school" | "hospital" => "org",
-        "road" | "town" | "village" | "county" => "place",
+        "road" => "road",
+        "town" | "village" | "county" => "place",
         _ => "other",
     }
 }
@@ -110,6 +112,370 @@ const BOUNDARY: &[char] = &[
 /// Words that look like a name's tail but are not names.
 const NOT_NAMES: &[&str] =
     &["公司", "集团", "工厂", "项目", "小区", "该公司", "这个小区", "我们小区", "本小区", "大道", "道路", "马路"];
+
+/// Words that stand before a name but are not part of it (verbs of reporting and living,
+/// pointers), besides stopwords and localities.
+const LEADING_NOT_NAME: &[&str] = &[
+    "反映",
+    "投诉",
+    "举报",
+    "位于",
+    "地处",
+    "坐落",
+    "座落",
+    "居住",
+    "住在",
+    "入住",
+    "购买",
+    "关于",
+    "请问",
+    "建议",
+    "希望",
+    "要求",
+    "业主",
+    "本人",
+    "我是",
+    "作为",
+    "咨询",
+    "询问",
+    "原",
+    "新建",
+    "在建",
+    "拟建",
+    "规划",
+    "承建",
+    "开发",
+    "附近",
+    "周边",
+    "旁边",
+    "对面",
+    "隔壁",
+    "门口",
+    "楼下",
+    "整个",
+    "所在",
+    "目前",
+    "现在",
+    "已经",
+    "一个",
+    "这个",
+    "那个",
+    "这家",
+    "那家",
+    "我们",
+    "我家",
+    "小区",
+    "甚至",
+    "不如",
+    "紧邻",
+    "毗邻",
+    "靠近",
+    "沿线",
+    "反应",
+    "预计",
+    "官宣",
+    "查处",
+    "严肃查处",
+    "厂家",
+    "原告",
+    "被告",
+    "交警",
+    "距离",
+    "落实",
+    "重点",
+    "家属",
+    "大部分",
+    "部分",
+    "市民",
+    "村民",
+    "居民",
+    "群众",
+    "网友",
+    "家长",
+    "学生",
+    "孩子",
+    "老人",
+];
+/// Words that make a name's body generic: `物业公司`, `安置小区`, `大型小区` are no names.
+const GENERIC: &[&str] = &[
+    "物业",
+    "物业服务",
+    "物业管理",
+    "安置",
+    "大型",
+    "老旧",
+    "老",
+    "新",
+    "周边",
+    "附近",
+    "相关",
+    "有关",
+    "整个",
+    "各",
+    "其他",
+    "开发",
+    "建筑",
+    "施工",
+    "劳务",
+    "房地产",
+    "地产",
+    "装修",
+    "保安",
+    "保洁",
+    "培训",
+    "科技",
+    "商品房",
+    "住宅",
+    "高档",
+    "高层",
+    "私立",
+    "公立",
+    "民办",
+    "公办",
+    "重点",
+    "附属",
+    "国有",
+    "私营",
+    "民营",
+    "城中村",
+    "农村",
+    "城市",
+    "商业",
+    "居民",
+    "安置房",
+    "公租房",
+    "廉租房",
+    "某",
+    "某某",
+    "该",
+    "本",
+    "此",
+    "两个",
+    "多个",
+    "一些",
+    "部分",
+    "所有",
+    "这些",
+    "那些",
+    "很多",
+    "许多",
+    "不少",
+    "全",
+    "总",
+    "分",
+    "中心",
+    "一",
+    "二",
+    "三",
+    "第一",
+    "市",
+    "区",
+    "县",
+    "镇",
+    "乡",
+    "村",
+    "街道",
+    "社区",
+    "省",
+    "国家",
+    "政府",
+    "公交",
+    "地铁",
+    "高铁",
+    "小区",
+    "道路",
+    "马路",
+    "公路",
+    "城区",
+    "老城",
+    "新城",
+    "县城",
+    "进城",
+    "市区",
+    "主城",
+    "主城区",
+    "全市",
+    "开发商",
+    "电力",
+    "供电",
+    "自来水",
+    "燃气",
+    "网络",
+    "快递",
+    "外卖",
+    "出租",
+    "出租车",
+    "网约车",
+    "共享",
+    "单车",
+    "电动车",
+    "汽车",
+    "停车",
+    "垃圾",
+    "环卫",
+    "绿化",
+    "教育",
+    "医疗",
+    "卫生",
+    "体育",
+    "文化",
+    "旅游",
+    "交通",
+    "金融",
+    "投资",
+    "理财",
+    "网贷",
+    "借贷",
+    "小额",
+    "非法",
+    "正规",
+    "合法",
+    "违法",
+    "违规",
+    "黑",
+    "后",
+    "大",
+    "同一",
+    "市直",
+    "中小",
+    "专科",
+    "综合",
+    "眼科",
+    "线",
+    "建设",
+    "备案",
+    "自然",
+    "人口密集",
+    "国际",
+    "占全",
+    "整",
+    "严重",
+    "影响",
+    "周围",
+    "该校",
+    "本校",
+    "学校",
+    "医院",
+    "公园",
+    "广场",
+    "市场",
+    "酒店",
+    "家属",
+];
+
+/// Cut a name found by its shape to the words around it: it ends where a word ends and
+/// starts where a word starts (a word the shape's length cut into is taken whole), without
+/// leading words that are no part of a name (stopwords, localities, verbs of reporting), and
+/// its body (the name without the suffix) is not made of generic words only.
+fn refine(text: &str, start: usize, end: usize, suffix: &str, words: &Words) -> Option<(usize, String)> {
+    let bounds = &words.bounds;
+    if bounds.binary_search(&end).is_err() {
+        return None;
+    }
+    // the last word start at or before the shape's start
+    let from = bounds[bounds.partition_point(|&b| b <= start).max(1) - 1];
+    let i = bounds.partition_point(|&b| b < from);
+    let j = bounds.partition_point(|&b| b < end);
+    if j == 0 {
+        return None;
+    }
+    // a name holds no verb, preposition, adverb, pronoun, particle, time or measure word:
+    // it starts after the last one (the word holding the suffix aside)
+    let part = |q: usize| {
+        let w = &text[bounds[q]..bounds[q + 1]];
+        // a number belongs to a name only right before its suffix word (805路, 3号线)
+        let digits = w.chars().all(|c| c.is_ascii_digit());
+        if digits { q + 2 == j } else { words.tags[q] != "m" && name_part(w, words.tags[q]) }
+    };
+    let mut k = (i..j - 1).rev().find(|&q| !part(q)).map_or(i, |q| q + 1);
+    let seg = crate::text::Segmenter::builtin();
+    let generic = |from: usize| {
+        let body_end = end.saturating_sub(suffix.len());
+        // a body of one character is a kind, not a name (大花园, 线路), unless digits (805路)
+        let short =
+            text.get(from..body_end).is_some_and(|b| b.chars().count() < 2 && !b.chars().all(|c| c.is_ascii_digit()));
+        body_end <= from
+            || short
+            || seg
+                .cut(&text[from..body_end])
+                .iter()
+                .all(|w| GENERIC.contains(w) || !seg.is_term(w) || crate::text::is_locality(w))
+    };
+    while k < j - 1 {
+        let w = &text[bounds[k]..bounds[k + 1]];
+        // a remnant of the place before: "A3区" cut as "A3" "区", "…路星语林小区"
+        let remnant =
+            matches!(w, "区" | "市" | "县" | "省" | "镇" | "乡" | "路" | "街" | "村") && glued(text, bounds[k]);
+        let droppable = !seg.is_term(w)
+            || remnant
+            || LEADING_NOT_NAME.contains(&w)
+            || (crate::text::is_locality(w)
+                && (w.chars().count() > 1 || glued(text, bounds[k]))
+                && !generic(bounds[k + 1]))
+            || (w.chars().count() == 1 && BOUNDARY.contains(&w.chars().next().unwrap_or(' ')));
+        if !droppable {
+            break;
+        }
+        k += 1;
+    }
+    let mut at = bounds[k];
+    // a function word jieba glued to the name's first word ("因县人民医院")
+    while let Some(c) = text[at..end].chars().next().filter(|c| BOUNDARY.contains(c)) {
+        at += c.len_utf8();
+    }
+    // a remnant jieba glued to the name's first word: "区天悦幼儿园", "路星语林小区"
+    while let Some(c) = text[at..end].chars().next().filter(|c| "区市县省镇乡路街村".contains(*c) && glued(text, at))
+    {
+        if generic(at + c.len_utf8()) {
+            break;
+        }
+        at += c.len_utf8();
+    }
+    let name = &text[at..end];
+    if generic(at) || NOT_NAMES.contains(&name) {
+        return None;
+    }
+    Some((at, name.to_string()))
+}
+
+/// Whether the text at `at` continues a word before it (a letter code, a place name), so a
+/// place suffix there belongs to what stands before: "A3区天悦幼儿园", not "的县人民医院".
+fn glued(text: &str, at: usize) -> bool {
+    text[..at]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || (c.is_alphabetic() && !BOUNDARY.contains(&c)))
+}
+
+/// The words of a text: where each starts (and the text's end), and their tags.
+struct Words<'a> {
+    bounds: Vec<usize>,
+    tags: Vec<&'a str>,
+}
+
+impl<'a> Words<'a> {
+    fn of(text: &'a str) -> Words<'a> {
+        let mut bounds = vec![0];
+        let mut tags = vec![];
+        for (w, t) in crate::text::Segmenter::builtin().tagged(text) {
+            bounds.push(bounds.last().copied().unwrap_or(0) + w.len());
+            tags.push(t);
+        }
+        Words { bounds, tags }
+    }
+}
+
+/// Whether a word can stand inside a name, by its part of speech.
+fn name_part(word: &str, tag: &str) -> bool {
+    if word == "之" || word.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return true;
+    }
+    if !word.chars().any(char::is_alphanumeric) || LEADING_NOT_NAME.contains(&word) {
+        return false;
+    }
+    let head = tag.chars().next().unwrap_or('x');
+    tag == "vn" || !matches!(head, 'v' | 'p' | 'd' | 'r' | 'c' | 'u' | 'y' | 'e' | 'o' | 'f' | 't' | 'q' | 'w')
+}
 
 fn trim_name(s: &str, suffix_chars: usize) -> Option<String> {
     let chars: Vec<char> = s.chars().collect();
@@ -138,8 +504,20 @@ pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
             found.entry((gazetteer_kind(kind), name.clone())).or_insert(char_at(m.start()));
         }
     }
-    for (shape, matches) in shape::SHAPES.iter().zip(shape::find_all(text)) {
-        for (m_start, m_end) in matches {
+    let found_shapes = shape::find_all(text);
+    let words = if found_shapes.iter().any(|m| !m.is_empty()) {
+        Words::of(text)
+    } else {
+        Words { bounds: vec![], tags: vec![] }
+    };
+    for (shape, matches) in shape::SHAPES.iter().zip(found_shapes) {
+        for (m_start, mut m_end) in matches {
+            // the shortest match stops at the first suffix: 翡翠湾|小区 goes on to the second
+            while let Some(more) =
+                shape.suffixes.iter().filter(|x| text[m_end..].starts_with(*x)).max_by_key(|x| x.len())
+            {
+                m_end += more.len();
+            }
             // a name found before may sit at the front of this match: keep what follows it
             let mut s = m_start;
             let mut clash = false;
@@ -152,9 +530,11 @@ pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
                 continue;
             }
             let piece = &text[s..m_end];
-            let suffix = shape.suffixes.iter().filter(|x| piece.ends_with(*x)).map(|x| x.chars().count()).max();
-            if let Some(name) = trim_name(piece, suffix.unwrap_or(0)) {
-                let start = m_end - name.len();
+            let Some(suffix) = shape.suffixes.iter().filter(|x| piece.ends_with(*x)).max_by_key(|x| x.len()) else {
+                continue;
+            };
+            let Some(cut) = trim_name(piece, suffix.chars().count()) else { continue };
+            if let Some((start, name)) = refine(text, m_end - cut.len(), m_end, suffix, &words) {
                 taken.push((start, m_end));
                 found.entry((shape.kind, name)).or_insert(char_at(start));
             }
@@ -201,6 +581,8 @@ pub fn key_entity(focus_topic: &str, ents_title: &[Entity], ents_text: &[Entity]
         "company" => 2,
         "estate" => 3,
         "project" => 4,
+        "facility" => 5,
+        "road" => 6,
         _ => 9,
     };
     let in_title = |e: &Entity| ents_title.iter().any(|t| t.kind == e.kind && t.name == e.name);

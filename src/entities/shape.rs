@@ -92,18 +92,72 @@ pub const ESTATE: Shape = Shape {
         "一号",
         "新村",
         "安置区",
+        "苑",
+        "城",
+        "湾",
+        "公馆",
+        "山庄",
     ],
+};
+/// Online lending and investment platforms as their victims name them (余易贷, 湖楚财富).
+pub const PLATFORM: Shape =
+    Shape {
+        kind: "platform", class: Class::HanAlnum, min: 2, max: 8, suffixes: &["平台", "财富", "理财", "贷"]
+    };
+pub const FACILITY: Shape = Shape {
+    kind: "facility",
+    class: Class::HanAlnum,
+    min: 2,
+    max: 12,
+    suffixes: &[
+        "幼儿园",
+        "小学",
+        "中学",
+        "学校",
+        "学院",
+        "大学",
+        "医院",
+        "卫生院",
+        "公园",
+        "广场",
+        "农贸市场",
+        "市场",
+        "汽车站",
+        "火车站",
+        "高铁站",
+        "地铁站",
+        "体育馆",
+        "图书馆",
+        "文体中心",
+        "变电站",
+        "垃圾站",
+        "加油站",
+        "商场",
+        "酒店",
+        "工业园",
+        "产业园",
+        "物流园",
+    ],
+};
+pub const ROAD: Shape = Shape {
+    kind: "road",
+    class: Class::HanAlnum,
+    min: 1,
+    max: 8,
+    suffixes: &["大道", "高速", "号线", "大桥", "隧道", "路", "街"],
 };
 pub const PLACE: Shape = Shape {
     kind: "place",
     class: Class::Han,
     min: 1,
     max: 6,
-    suffixes: &["县", "区", "镇", "乡", "街道", "村", "社区", "大道", "路"],
+    suffixes: &["县", "区", "镇", "乡", "街道", "村", "社区"],
 };
 
+/// How many shapes there are.
+pub const N: usize = 7;
 /// In the order `extract` takes them: a name found by an earlier shape blocks later ones.
-pub const SHAPES: [&Shape; 4] = [&COMPANY, &PROJECT, &ESTATE, &PLACE];
+pub const SHAPES: [&Shape; N] = [&COMPANY, &PROJECT, &ESTATE, &PLATFORM, &FACILITY, &ROAD, &PLACE];
 
 /// Every suffix of every shape, as (shape, rank in its list) per pattern.
 struct Suffixes {
@@ -153,10 +207,10 @@ fn is_han(c: char) -> bool {
 
 /// The matches of every shape in `text`, as byte ranges, per shape in `SHAPES` order —
 /// exactly what `Regex::find_iter` of each shape's regex gives.
-pub fn find_all(text: &str) -> [Vec<(usize, usize)>; 4] {
-    let mut out: [Vec<(usize, usize)>; 4] = Default::default();
+pub fn find_all(text: &str) -> [Vec<(usize, usize)>; N] {
+    let mut out: [Vec<(usize, usize)>; N] = Default::default();
     // suffix occurrences per shape: (byte start, byte end, rank), in order of start
-    let mut occ: [Vec<(usize, usize, usize)>; 4] = Default::default();
+    let mut occ: [Vec<(usize, usize, usize)>; N] = Default::default();
     for m in SUFFIXES.ac.find_overlapping_iter(text) {
         let (s, rank) = SUFFIXES.owner[m.pattern().as_usize()];
         occ[s].push((m.start(), m.end(), rank));
@@ -248,6 +302,7 @@ mod tests {
                 prop::sample::select(vec![
                     "公司", "有限", "责任", "股份", "集团", "工", "厂", "合作社", "项目", "小区", "花园", "安置", "区",
                     "一号", "新村", "县", "镇", "乡", "街道", "村", "社区", "大道", "路", "的", "在", "永兴", "城关",
+                    "贷", "平台", "小学", "学", "中学", "医院", "市场", "农贸", "号线", "高速", "街", "城", "苑",
                     "A", "b", "7", "（", "）", "(", ")", "，", "。", " ", "ǅ", "𠀀", "々", "〇", "ー", "１",
                 ]),
                 0..40,

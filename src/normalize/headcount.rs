@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 static COUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d{1,5}|[一二两三四五六七八九十百千几数上近]{1,5})\s*(?:多|余|来)?\s*(?:名|位|户|人(?:次)?)(?:[^民大身员]|$)").expect("static regex")
+    Regex::new(r"(\d{1,5}|[一二两三四五六七八九十百千几数上近]{1,5})\s*(?:多|余|来)?\s*(?:名|位|户|人(?:次)?)(?:[^民大身员]|大[^代常会]|$)").expect("static regex")
 });
 
 /// The largest head count the text names, if any.
@@ -64,6 +64,8 @@ mod tests {
         assert_eq!(headcount_from_text("一百二十三名职工"), Some(123));
         assert_eq!(headcount_from_text("几十名投资人"), Some(20));
         assert_eq!(headcount_from_text("38人到县信访局集体上访，其中5人情绪激动"), Some(38));
+        assert_eq!(headcount_from_text("群里三百多人大多是退休老人"), Some(300));
+        assert_eq!(headcount_from_text("五人大代表"), None);
     }
 
     #[test]

@@ -100,6 +100,13 @@ struct Row {
     filled: bool,
 }
 
+impl Row {
+    /// Threat language, not only history (labels are `kind:term@s-e`).
+    fn has_threat(&self) -> bool {
+        self.threats.iter().any(|l| l.split_once(':').is_some_and(|(k, _)| crate::text::threat::is_threat_kind(k)))
+    }
+}
+
 /// What the text stages need besides the cases: dictionary, lexicons, topic rules, the
 /// focus model, the gazetteer and the keyword document frequencies, loaded once and shared
 /// by every batch (and, on a cluster, by every task of an executor).
@@ -190,11 +197,14 @@ impl Enricher {
                     .filter(|e| e.kind == "amount")
                     .filter_map(|e| e.name.parse::<f64>().ok())
                     .reduce(f64::max);
-                let threats: Vec<String> = find_threats(&whole)
+                let mut threats: Vec<String> = find_threats(&whole)
                     .into_iter()
                     .filter(|h| h.status == ThreatStatus::Asserted)
                     .map(|h| h.label())
                     .collect();
+                if let Some(n) = crate::normalize::headcount_from_text(&whole).filter(|_| !threats.is_empty()) {
+                    threats.push(format!("{}:{n}人@0-0", crate::text::threat::SIZE_KIND));
+                }
                 let (mut cty, mut twn) = (opt(&county, i).map(String::from), opt(&town, i).map(String::from));
                 let mut filled = false;
                 if cty.is_none()
@@ -265,7 +275,7 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
         let keywords = enricher.keywords(&rows);
         for r in &rows {
             *topic_counts.entry(r.topic.focus_topic.clone()).or_default() += 1;
-            report.threats += usize::from(!r.threats.is_empty());
+            report.threats += usize::from(r.has_threat());
             report.regions_filled += usize::from(r.filled);
         }
         report.cases += rows.len();
@@ -377,7 +387,7 @@ fn to_batch(cases_batch: &RecordBatch, rows: &[Row], keywords: &[Vec<String>]) -
         s(&|r| r.entity_key.as_deref()),
         Arc::new(rows.iter().map(|r| r.amount).collect::<Float64Array>()),
         list(rows.iter().map(|r| r.threats.as_slice())),
-        Arc::new(rows.iter().map(|r| Some(!r.threats.is_empty())).collect::<BooleanArray>()),
+        Arc::new(rows.iter().map(|r| Some(r.has_threat())).collect::<BooleanArray>()),
         s(&|r| r.county.as_deref()),
         s(&|r| r.town.as_deref()),
     ];

@@ -61,7 +61,7 @@ pub struct CaseFacts {
     pub entity: Option<Arc<str>>,
     /// The functional department that leads the matter (住建, 人社, …), from `enriched`.
     pub lead_dept: Option<Arc<str>>,
-    /// Asserted threat language: (kind, term).
+    /// Asserted threat language and history read from the text: (kind, term).
     pub threats: Vec<(String, String)>,
 }
 
@@ -74,6 +74,11 @@ impl CaseFacts {
     /// 越级 or 集体: what the escalation model predicts and the rules weigh.
     pub fn is_escalation(&self) -> bool {
         self.cross_level || self.to_province || self.to_beijing || self.collective
+    }
+
+    /// Threat language asserted in the text (not only history: 第四次反映 is no threat).
+    pub fn has_threat(&self) -> bool {
+        self.threats.iter().any(|(k, _)| crate::text::threat::is_threat_kind(k))
     }
 
     /// 集体访 by the regulation's measure (5 people or more) or the export's flag.

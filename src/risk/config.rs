@@ -26,6 +26,16 @@ pub struct Levels {
 }
 
 impl Levels {
+    /// The least score of a level (红 → red, …; 蓝 → 0).
+    pub fn threshold(&self, level: &str) -> u32 {
+        match level {
+            "红" => self.red,
+            "橙" => self.orange,
+            "黄" => self.yellow,
+            _ => 0,
+        }
+    }
+
     pub fn of(&self, score: u32) -> &'static str {
         if score >= self.red {
             "红"
@@ -97,6 +107,15 @@ pub struct Group {
     pub max_bonus: u32,
 }
 
+/// A mass of people with one of these kinds sets `level`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FloorMass {
+    pub people: u32,
+    pub kinds: Vec<String>,
+    pub level: String,
+}
+
 /// `models/risk.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +125,12 @@ pub struct RiskWeights {
     pub level: LevelPoints,
     /// Points per threat kind, and `flag_only`.
     pub threat: BTreeMap<String, u32>,
+    /// Points per kind of history the text tells (第四次反映, 已到省里反映, 涉诉多年).
+    pub history_text: BTreeMap<String, u32>,
+    /// The least level a single signal sets, whatever the points: a text kind, `集体访`
+    /// or a focus topic → 红 / 橙 / 黄.
+    pub floor: BTreeMap<String, String>,
+    pub floor_mass: FloorMass,
     pub repeat: Repeat,
     pub topic: BTreeMap<String, u32>,
     pub linked: Linked,
@@ -139,6 +164,23 @@ impl RiskWeights {
             if days <= 0 {
                 problems.push(format!("{name}: must be at least 1 day, found {days}"));
             }
+        }
+        for (kind, level) in &w.floor {
+            if !["红", "橙", "黄"].contains(&level.as_str()) {
+                problems.push(format!("floor.{kind}: the level must be 红, 橙 or 黄, found {level:?}"));
+            }
+            if !crate::text::threat::THREAT_KINDS.contains(&kind.as_str())
+                && !crate::text::threat::HISTORY_KINDS.contains(&kind.as_str())
+                && kind != "集体访"
+                && !w.topic.contains_key(kind)
+            {
+                problems.push(format!(
+                    "floor.{kind}: not a kind the text stage finds, 集体访, or a focus topic listed in [topic]"
+                ));
+            }
+        }
+        if !["红", "橙", "黄"].contains(&w.floor_mass.level.as_str()) {
+            problems.push(format!("floor_mass.level: must be 红, 橙 or 黄, found {:?}", w.floor_mass.level));
         }
         if w.handling.overdue_per_days == 0 {
             problems.push("handling.overdue_per_days: must be at least 1".into());

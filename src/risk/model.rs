@@ -50,7 +50,7 @@ pub fn features(f: &CaseFacts, h: &History, rule: &Scored) -> Vec<f64> {
         ln(f.headcount.unwrap_or(1).max(0) as f64),
         f64::from(u8::from(f.is_collective())),
         f64::from(f.level),
-        f64::from(u8::from(!f.threats.is_empty() || f.threat_flag)),
+        f64::from(u8::from(f.has_threat() || f.threat_flag)),
         ln(f64::from(h.person_prior)),
         h.person_prior_level.map_or(-1.0, f64::from),
         f64::from(u8::from(h.person_prior_level.is_some_and(|l| f.level > l))),

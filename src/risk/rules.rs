@@ -36,7 +36,20 @@ pub struct Scored {
 /// evaluation, the day the case arrived, when nothing about its handling is known yet).
 pub fn score(f: &CaseFacts, h: &History, w: &RiskWeights, cal: &Calendar, known_on: NaiveDate) -> Scored {
     let mut r: Vec<Reason> = vec![];
+    // the group the text speaks for ("二百余户业主"), when it also plans or threatens something
+    let told: Option<i32> = f
+        .threats
+        .iter()
+        .find(|(k, _)| k == crate::text::threat::SIZE_KIND)
+        .and_then(|(_, n)| n.trim_end_matches('人').parse().ok())
+        .filter(|_| f.has_threat());
     // head count and collective visits
+    if !f.is_collective()
+        && let Some(n) = told.filter(|&n| n >= 5)
+        && let Some(p) = tier_points(&w.crowd.tiers, n as u32)
+    {
+        r.push(Reason::new("集体访", format!("文中{n}人"), p));
+    }
     if f.is_collective() {
         match f.headcount.filter(|&n| n > 0).and_then(|n| tier_points(&w.crowd.tiers, n as u32).map(|p| (n, p))) {
             Some((n, p)) => r.push(Reason::new("集体访", format!("{n}人"), p)),
@@ -70,6 +83,16 @@ pub fn score(f: &CaseFacts, h: &History, w: &RiskWeights, cal: &Calendar, known_
         threats.push(Reason::new("扬言", "(登记标注)".into(), w.threat.get("flag_only").copied().unwrap_or(0)));
     }
     r.extend(threats);
+    // history as the text tells it; a repeat on record counts instead of a repeat told
+    for (kind, term) in &f.threats {
+        let Some(&p) = w.history_text.get(kind.as_str()) else { continue };
+        if kind == "重复" && h.person_prior > 0 {
+            continue;
+        }
+        if r.iter().all(|x| !x.text.contains(&format!("({kind})"))) {
+            r.push(Reason { factor: "自述访史", text: format!("自述访史\"{term}\"({kind}) +{p}"), points: p });
+        }
+    }
     // the same petitioner again, and higher than before
     if h.person_prior > 0 {
         let p = (h.person_prior * w.repeat.per_prior).min(w.repeat.max);
@@ -123,8 +146,38 @@ pub fn score(f: &CaseFacts, h: &History, w: &RiskWeights, cal: &Calendar, known_
             p + extra,
         ));
     }
+    let mut score = r.iter().map(|x| x.points).sum::<u32>().min(100);
+    // floors: one extreme signal sets the least level, whatever the points add up to
+    let mut floors: Vec<(u32, String, String)> = vec![];
+    let mut floor = |level: &str, why: String| floors.push((w.levels.threshold(level), level.to_string(), why));
+    for (kind, term) in &f.threats {
+        if let Some(l) = w.floor.get(kind.as_str()) {
+            floor(l, format!("\"{term}\" {kind}"));
+        }
+        let m = &w.floor_mass;
+        let people = f.headcount.unwrap_or(0).max(told.unwrap_or(0));
+        if m.kinds.contains(kind) && people >= m.people as i32 {
+            floor(&m.level, format!("{people}人 \"{term}\" {kind}"));
+        }
+    }
+    if f.is_collective()
+        && let Some(l) = w.floor.get("集体访")
+    {
+        floor(l, "集体访".into());
+    }
+    if let Some(l) = w.floor.get(&*f.focus_topic) {
+        floor(l, format!("重点领域 {}", f.focus_topic));
+    }
+    floors.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+    if let Some((least, level, why)) = floors.into_iter().next().filter(|fl| fl.0 > score) {
+        r.push(Reason {
+            factor: "底线",
+            text: format!("底线 {level}({why}) +{}", least - score),
+            points: least - score,
+        });
+        score = least;
+    }
     r.sort_by(|a, b| b.points.cmp(&a.points).then_with(|| a.text.cmp(&b.text)));
-    let score = r.iter().map(|x| x.points).sum::<u32>().min(100);
     Scored { score, reasons: r }
 }
 
@@ -159,8 +212,8 @@ mod tests {
         f.threats = vec![("进京".into(), "去北京".into())];
         let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
         let texts: Vec<&str> = s.reasons.iter().map(|r| r.text.as_str()).collect();
-        assert_eq!(texts, ["集体访 38人 +25", "扬言\"去北京\"(进京) +20"]);
-        assert_eq!(s.score, 45);
+        assert_eq!(texts, ["集体访 38人 +25", "扬言\"去北京\"(进京) +20", "底线 橙(\"去北京\" 进京) +15"]);
+        assert_eq!(s.score, 60);
     }
 
     #[test]
@@ -168,7 +221,8 @@ mod tests {
         let mut f = case();
         f.headcount = Some(5);
         let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
-        assert_eq!(s.reasons[0].text, "集体访 5人 +10");
+        assert!(s.reasons.iter().any(|r| r.text == "集体访 5人 +10"), "{s:?}");
+        assert_eq!(RiskWeights::builtin().levels.of(s.score), "黄", "a 集体访 is at least 黄");
         f.headcount = Some(4);
         let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
         assert!(s.reasons.is_empty());
@@ -200,6 +254,27 @@ mod tests {
         // the same case on the day it arrived: nothing about handling is known
         let s = score(&f, &h, &RiskWeights::builtin(), &Calendar::builtin(), day("2026-02-25"));
         assert!(s.reasons.iter().all(|r| r.factor != "逾期未办结"));
+    }
+
+    #[test]
+    fn one_extreme_signal_sets_a_floor_with_its_reason() {
+        let mut f = case();
+        f.threats = vec![("自伤".into(), "买好了一桶汽油".into())];
+        let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
+        let w = RiskWeights::builtin();
+        assert_eq!(w.levels.of(s.score), "红", "{s:?}");
+        assert!(s.reasons.iter().any(|r| r.factor == "底线" && r.text.contains("自伤")), "{s:?}");
+        assert_eq!(s.reasons.iter().map(|r| r.points).sum::<u32>(), s.score, "the reasons add up to the score");
+        f.threats = vec![("横幅".into(), "拉横幅".into())];
+        let s = score(&f, &History::default(), &w, &Calendar::default(), day("2026-05-12"));
+        assert_eq!(w.levels.of(s.score), "橙");
+        // history told in the text counts, unless the record already shows it
+        f.threats = vec![("重复".into(), "第四次反映".into())];
+        let s = score(&f, &History::default(), &w, &Calendar::default(), day("2026-05-12"));
+        assert!(s.reasons.iter().any(|r| r.factor == "自述访史"), "{s:?}");
+        let h = History { person_prior: 3, ..Default::default() };
+        let s = score(&f, &h, &w, &Calendar::default(), day("2026-05-12"));
+        assert!(s.reasons.iter().all(|r| r.factor != "自述访史"), "{s:?}");
     }
 
     #[test]

@@ -61,6 +61,12 @@ impl Segmenter {
         self.jieba.cut(text, true).into_iter().map(|t| t.word).collect()
     }
 
+    /// Every word of the text with its part-of-speech tag (jieba's: n, v, p, d, r, …), in
+    /// order; the words join back to the text.
+    pub fn tagged<'a>(&'a self, text: &'a str) -> Vec<(&'a str, &'a str)> {
+        self.jieba.tag(text, true).into_iter().map(|t| (t.word, t.tag)).collect()
+    }
+
     /// Whether a piece carries meaning.
     pub fn is_term(&self, piece: &str) -> bool {
         let mut chars = piece.chars();

@@ -1,0 +1,224 @@
+//! Real text: the truth files under tests/fixtures/real-text, written by reading real posts
+//! and petitions as an analyst would, held against what minqing finds.
+//!
+//! Each fixture is split: `dev` is what the rules were developed on, `holdout` (and `extra`
+//! for the hot groups) was written before the code and only measured. The figures print
+//! with `cargo test --test real_text -- --nocapture`; docs/measurements.md keeps them.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::{minqing, models, ok, sql};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-text").join(name)
+}
+
+fn real_posts() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/message-board-posts-2000.xlsx");
+    assert!(p.exists(), "the real message-board posts are expected at {}", p.display());
+    p
+}
+
+fn figure(out: &str, name: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{out}"))
+}
+
+/// One graded petition of the fixture.
+struct Graded {
+    source: String,
+    case_id: String,
+    received: String,
+    headcount: String,
+    title: String,
+    content: String,
+    level: String,
+}
+
+fn graded(file: &str) -> Vec<Graded> {
+    let mut r = csv::Reader::from_path(fixture(file)).unwrap();
+    r.deserialize::<HashMap<String, String>>()
+        .map(|x| {
+            let x = x.unwrap();
+            let g = |k: &str| x.get(k).cloned().unwrap_or_default();
+            Graded {
+                source: g("source"),
+                case_id: g("case_id"),
+                received: g("received_at"),
+                headcount: g("headcount"),
+                title: g("title"),
+                content: g("content"),
+                level: g("level"),
+            }
+        })
+        .collect()
+}
+
+/// Each source's export as the systems write it: a petition register, 12345 work orders, posts.
+fn write_exports(dir: &Path, rows: &[Graded]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let layouts: [(&str, &[&str]); 3] = [
+        ("petition", &["信访件编号", "登记时间", "信访人数", "标题", "主要诉求"]),
+        ("hotline", &["工单编号", "来电时间", "标题", "诉求内容"]),
+        ("message", &["留言编号", "留言时间", "留言主题", "留言详情"]),
+    ];
+    // 12345 orders and posts have no 信访人数: a group's size is only in their text
+    for (source, header) in layouts {
+        let mut w = csv::Writer::from_path(dir.join(format!("{source}.csv"))).unwrap();
+        w.write_record(header).unwrap();
+        for r in rows.iter().filter(|r| r.source == source) {
+            let mut rec = vec![&r.case_id, &r.received, &r.headcount, &r.title, &r.content];
+            if source != "petition" {
+                rec.remove(2);
+            }
+            w.write_record(rec).unwrap();
+        }
+        w.flush().unwrap();
+    }
+}
+
+fn rank(l: &str) -> usize {
+    ["蓝", "黄", "橙", "红"].iter().position(|x| *x == l).unwrap_or_else(|| panic!("level {l}"))
+}
+
+/// AUC of the score for 红/橙 against 黄/蓝 (ties count half).
+fn auc(pairs: &[(i64, bool)]) -> f64 {
+    let pos: Vec<i64> = pairs.iter().filter(|p| p.1).map(|p| p.0).collect();
+    let neg: Vec<i64> = pairs.iter().filter(|p| !p.1).map(|p| p.0).collect();
+    let mut s = 0.0;
+    for p in &pos {
+        for n in &neg {
+            s += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    s / (pos.len() * neg.len()) as f64
+}
+
+/// (exact share, 红 graded below 橙, AUC) of the risk stage on a graded file.
+fn risk_on(file: &str) -> (f64, usize, f64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let rows = graded(file);
+    write_exports(&d.join("exports"), &rows);
+    let m = models();
+    let ingest = ok(&minqing(d, &["ingest", "--input", "exports"]));
+    ok(&minqing(d, &["--models", &m, "enrich"]));
+    ok(&minqing(d, &["--models", &m, "risk", "--as-of", "2026-09-30"]));
+    let out = sql(d, "SELECT case_id, score, level, array_to_string(reasons, '；') FROM risk");
+    let got: HashMap<String, (i64, String, String)> = out
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(l.as_bytes());
+            let rec = r.records().next().unwrap().unwrap();
+            (rec[0].to_string(), (rec[1].parse().unwrap(), rec[2].to_string(), rec[3].to_string()))
+        })
+        .collect();
+    assert_eq!(got.len(), rows.len(), "every graded petition is scored:\n{ingest}\n{out}");
+    let (mut exact, mut red_low) = (0, 0);
+    let mut pairs = vec![];
+    println!("== {file}");
+    for r in &rows {
+        let (score, level, reasons) = &got[&r.case_id];
+        exact += usize::from(*level == r.level);
+        red_low += usize::from(r.level == "红" && rank(level) < rank("橙"));
+        pairs.push((*score, rank(&r.level) >= rank("橙")));
+        if *level != r.level {
+            println!("  {} {} graded {} got {} ({score}): {reasons}", r.case_id, r.source, r.level, level);
+        }
+    }
+    let share = exact as f64 / rows.len() as f64;
+    let a = auc(&pairs);
+    println!("  exact {exact}/{} = {share:.3}; 红 below 橙 {red_low}; AUC 红橙 vs 黄蓝 {a:.3}", rows.len());
+    (share, red_low, a)
+}
+
+#[test]
+fn risk_levels_match_how_bureaus_grade() {
+    let (exact, red_low, auc) = risk_on("petitions-dev.csv");
+    assert_eq!(red_low, 0, "no petition an analyst grades 红 may score below 橙");
+    assert!(exact >= 0.85, "exact level {exact:.3}");
+    assert!(auc >= 0.95, "AUC {auc:.3}");
+    // measured only: written before the rules, never tuned against (docs/measurements.md)
+    let (exact, red_low, auc) = risk_on("petitions-holdout.csv");
+    // a guard against falling back, at what it measured (0.600, 4, 0.801), not the goal
+    assert!(
+        exact >= 0.55 && auc >= 0.75 && red_low <= 4,
+        "holdout: exact {exact:.3}, 红 below 橙 {red_low}, AUC {auc:.3}"
+    );
+}
+
+#[test]
+fn hot_issues_on_real_posts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let m = models();
+    let posts = real_posts();
+    ok(&minqing(d, &["ingest", "--source", "message", "--input", posts.to_str().unwrap()]));
+    ok(&minqing(d, &["--models", &m, "enrich"]));
+    ok(&minqing(d, &["--models", &m, "risk"]));
+    ok(&minqing(d, &["cluster", "--out", "r"]));
+    let truth = fixture("hot-groups.csv");
+    let mut means = HashMap::new();
+    for split in ["dev", "holdout", "extra"] {
+        let out = ok(&minqing(d, &["eval", "cluster", "--truth", truth.to_str().unwrap(), "--split", split]));
+        let mean = figure(&out, "mean_best_f1");
+        println!("== hot groups, {split}: mean best-match F1 {mean:.3}");
+        // each truth group's best cluster and where it ranks by heat
+        for l in out.lines().filter(|l| l.starts_with("group ")) {
+            let best = l.split_whitespace().nth(5).unwrap_or("—");
+            let rank = sql(d, &format!("SELECT heat_rank, title FROM clusters WHERE cluster_id = '{best}'"));
+            println!("  {l}  rank/title {}", rank.lines().nth(1).unwrap_or("—"));
+        }
+        means.insert(split, mean);
+    }
+    let top = sql(d, "SELECT heat_rank, cases, title FROM clusters ORDER BY heat_rank LIMIT 20");
+    println!("== top 20 by heat\n{top}");
+    // measured 0.822 / 0.737 / 0.574; TF-IDF + DBSCAN at its best eps on dev (0.80): 0.733 / 0.699 / 0.429
+    assert!(means["dev"] >= 0.78, "dev mean best-match F1 {}", means["dev"]);
+    assert!(means["holdout"] >= 0.7, "holdout mean best-match F1 {}", means["holdout"]);
+    assert!(means["extra"] >= 0.5, "extra mean best-match F1 {}", means["extra"]);
+    // titles come from the groups' own terms, never a sentence fragment of one post
+    let titles = sql(d, "SELECT title FROM clusters");
+    assert!(titles.lines().skip(1).all(|t| t.ends_with("问题") || t.ends_with("同类诉求")), "{titles}");
+}
+
+#[test]
+fn entities_on_real_posts() {
+    let posts = real_posts();
+    let truth = fixture("entities.csv");
+    let mut got = HashMap::new();
+    for split in ["dev", "holdout"] {
+        let out = ok(&minqing(
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+            &[
+                "eval",
+                "entities",
+                "--posts",
+                posts.to_str().unwrap(),
+                "--truth",
+                truth.to_str().unwrap(),
+                "--split",
+                split,
+            ],
+        ));
+        println!("== entities, {split}\n{}", out.lines().take(7).collect::<Vec<_>>().join("\n"));
+        got.insert(split, (figure(&out, "precision"), figure(&out, "recall")));
+    }
+    // guards at what was measured (dev 0.540 / 0.495, holdout 0.561 / 0.478), not goals
+    let (p, r) = got["dev"];
+    assert!(p >= 0.5 && r >= 0.45, "dev precision {p:.3} recall {r:.3}");
+    let (p, r) = got["holdout"];
+    assert!(p >= 0.5 && r >= 0.43, "holdout precision {p:.3} recall {r:.3}");
+}
