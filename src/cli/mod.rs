@@ -172,8 +172,8 @@ struct ClusterArgs {
     /// Folder for clusters.xlsx (类案清单)
     #[arg(long, value_name = "DIR", default_value = "reports")]
     out: PathBuf,
-    /// An issue quiet this many days starts a new cluster
-    #[arg(long, default_value_t = 180)]
+    /// An issue quiet this many days (or 4× its own mean interval) starts a new cluster
+    #[arg(long, default_value_t = 60)]
     gap_days: i64,
     /// Fewest cases in a cluster
     #[arg(long, default_value_t = 3)]

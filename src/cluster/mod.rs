@@ -42,12 +42,15 @@ pub const SOURCES: [&str; 4] = ["petition", "hotline", "message", "opinion"];
 /// Share of an entity cluster's cases with collective action or threat language that makes
 /// it an `issue` rather than `routine` (常发: the same entity, ordinary individual complaints).
 pub const ISSUE_SIGNAL: f64 = 0.05;
+/// A group is quiet when no case came for this many times its mean interval (or `gap_days`).
+pub const QUIET_PACES: i32 = 4;
 /// Weeks in a cluster's trend.
 pub const TREND_WEEKS: usize = 12;
 
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
-    /// An issue quiet this long starts a new cluster.
+    /// An issue quiet this long (or four times its own mean interval, if longer) starts a
+    /// new cluster.
     pub gap_days: i64,
     /// Two cases further apart than this are never compared for the topical grouping.
     pub window_days: i64,
@@ -58,7 +61,7 @@ pub struct ClusterConfig {
 
 impl Default for ClusterConfig {
     fn default() -> Self {
-        ClusterConfig { gap_days: 180, window_days: 180, min_cases: 3, dup_threshold: minhash::THRESHOLD }
+        ClusterConfig { gap_days: 60, window_days: 180, min_cases: 3, dup_threshold: minhash::THRESHOLD }
     }
 }
 
@@ -230,9 +233,18 @@ pub fn group(
     let mut out: Vec<(&'static str, Vec<usize>)> = vec![];
     let mut taken = vec![false; facts.len()];
     for idx in issues {
+        // quiet is relative to the group's own pace: a thousand cases a year that stop for
+        // `gap_days` are two episodes; six posts over half a year are one matter
+        let quiet = match (idx.first(), idx.last()) {
+            (Some(&a), Some(&b)) if idx.len() > 1 => {
+                let pace = (facts[b].received - facts[a].received) / (idx.len() as i32 - 1);
+                Duration::days(cfg.gap_days).max(pace * QUIET_PACES)
+            }
+            _ => Duration::days(cfg.gap_days),
+        };
         let mut run: Vec<usize> = vec![];
         for i in idx {
-            if run.last().is_some_and(|&p| facts[i].received - facts[p].received > Duration::days(cfg.gap_days)) {
+            if run.last().is_some_and(|&p| facts[i].received - facts[p].received > quiet) {
                 if enough(&run) {
                     out.push(("issue", std::mem::take(&mut run)));
                 } else {
@@ -402,6 +414,7 @@ fn topical_texts(facts: &[CaseFacts], texts: &Texts) -> Vec<topical::CaseText> {
             body: owned(seg.terms(&texts.text[i])),
             entity: facts[i].entity.as_deref().map(|e| entity_name(e).to_string()),
             topic: facts[i].focus_topic.to_string(),
+            matter: facts[i].focus_sub.to_string(),
             received: facts[i].received,
         })
         .collect()
@@ -650,20 +663,32 @@ mod tests {
             case(0, "甲", "petition", e),
             case(3, "乙", "petition", e),
             case(5, "甲", "opinion", e),
-            // quiet for over 60 days, then one lone complaint: not a cluster
+            // quiet for over 60 days (and 4× the group's pace), then one lone complaint: not a cluster
             case(100, "丙", "hotline", e),
             // one person writing three times about another estate: not a cluster
             case(1, "丁", "petition", Some("江南丽都")),
             case(2, "丁", "petition", Some("江南丽都")),
             case(4, "丁", "petition", Some("江南丽都")),
+            case(1, "戊", "hotline", e),
+            case(2, "己", "message", e),
+            case(4, "庚", "petition", e),
         ];
-        let topical = vec![vec![0, 1, 2, 3], vec![4, 5, 6]];
+        // in time order, as `facts` are
+        let topical = vec![vec![0, 7, 8, 1, 9, 2, 3], vec![4, 5, 6]];
         let cfg = ClusterConfig { gap_days: 60, ..Default::default() };
         let g = group(&facts, &topical, &vec![None; facts.len()], &cfg);
         assert_eq!(g.len(), 1, "{g:?}");
-        assert_eq!(g[0], ("routine", vec![0, 1, 2]), "individual complaints about one estate: 常发");
+        assert_eq!(g[0], ("routine", vec![0, 7, 8, 1, 9, 2]), "individual complaints about one estate: 常发");
         facts[1].headcount = Some(30);
         let g = group(&facts, &topical, &vec![None; facts.len()], &cfg);
-        assert_eq!(g, vec![("issue", vec![0, 1, 2])], "a collective visit makes it an issue");
+        assert_eq!(g, vec![("issue", vec![0, 1, 2, 7, 8, 9])], "a collective visit makes it an issue");
+        // a slow matter (a post a month) is not split by a quiet of 100 days
+        let slow: Vec<CaseFacts> = [0, 30, 60, 160, 190, 220]
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| case(d, ["甲", "乙", "丙", "丁", "戊", "己"][k], "message", None))
+            .collect();
+        let g = group(&slow, &[vec![0, 1, 2, 3, 4, 5]], &vec![None; 6], &cfg);
+        assert_eq!(g, vec![("routine", vec![0, 1, 2, 3, 4, 5])]);
     }
 }

@@ -49,8 +49,10 @@ pub struct CaseText {
     pub body: Vec<String>,
     /// The key entity's name, if any.
     pub entity: Option<String>,
-    /// The focus topic (cases of one established entity and topic start as one group).
+    /// The focus topic and matter (cases of one established entity, topic and matter start
+    /// as one group: an estate's delayed delivery is not its property management).
     pub topic: String,
+    pub matter: String,
     pub received: NaiveDateTime,
 }
 
@@ -299,11 +301,11 @@ pub fn groups(cases: &[CaseText], window_days: i64) -> Vec<Vec<usize>> {
     }
     let entity: Vec<Option<&str>> =
         cases.iter().map(|c| c.entity.as_deref().filter(|e| seen[e] >= ESTABLISHED)).collect();
-    // the cases of one established name on one topic are one matter from the start
-    let mut first: HashMap<(&str, &str), usize> = HashMap::default();
+    // the cases of one established name on one topic and matter are one group from the start
+    let mut first: HashMap<(&str, &str, &str), usize> = HashMap::default();
     let seed: Vec<usize> = (0..cases.len())
         .map(|i| match entity[i] {
-            Some(e) => *first.entry((e, cases[i].topic.as_str())).or_insert(i),
+            Some(e) => *first.entry((e, cases[i].topic.as_str(), cases[i].matter.as_str())).or_insert(i),
             None => i,
         })
         .collect();
@@ -387,6 +389,7 @@ mod tests {
             body: s.terms(body).into_iter().map(String::from).collect(),
             entity: None,
             topic: String::new(),
+            matter: String::new(),
             received: NaiveDate::from_ymd_opt(2019, 3, 1).unwrap().and_hms_opt(9, 0, 0).unwrap()
                 + chrono::Duration::days(day),
         }
