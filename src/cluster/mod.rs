@@ -168,6 +168,9 @@ pub fn title(
     let who = entity.map(entity_name);
     // the titles' own phrase, after the entity when the phrase does not hold it
     if let Some(p) = phrase.filter(|_| who.is_none() || problem(topic, sub).is_none()) {
+        // "A7县" + "县东六路": the suffix jieba glued to the next word is said once
+        let p =
+            place.chars().next_back().and_then(|c| p.strip_prefix(c)).filter(|r| r.chars().count() >= 2).unwrap_or(p);
         return match who.filter(|w| !p.contains(*w) && !w.contains(p)) {
             Some(w) => format!("{w}{p}问题"),
             None => format!("{place}{p}问题"),
@@ -641,6 +644,7 @@ mod tests {
         assert_eq!(title(None, Some("A7县"), "房地产", "拆迁", None, &keys, ""), "A7县凉塘路旧城改造问题");
         // the phrase the titles use, after the entity
         assert_eq!(title(Some("凉塘路"), Some("A7县"), "其他", "", Some("旧城改造"), &keys, ""), "凉塘路旧城改造问题");
+        assert_eq!(title(None, Some("A7县"), "其他", "", Some("县东六路"), &keys, ""), "A7县东六路问题");
     }
 
     fn case(day: u32, person: &str, source: &str, entity: Option<&str>) -> CaseFacts {
