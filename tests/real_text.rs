@@ -185,9 +185,9 @@ fn hot_issues_on_real_posts() {
     }
     let top = sql(d, "SELECT heat_rank, cases, title FROM clusters ORDER BY heat_rank LIMIT 20");
     println!("== top 20 by heat\n{top}");
-    // measured 0.827 / 0.700 / 0.636; TF-IDF + DBSCAN at its best eps on dev (0.80): 0.733 / 0.699 / 0.429
+    // measured 0.822 / 0.750 / 0.627; TF-IDF + DBSCAN at its best eps on dev (0.80): 0.733 / 0.699 / 0.429
     assert!(means["dev"] >= 0.78, "dev mean best-match F1 {}", means["dev"]);
-    assert!(means["holdout"] >= 0.65, "holdout mean best-match F1 {}", means["holdout"]);
+    assert!(means["holdout"] >= 0.7, "holdout mean best-match F1 {}", means["holdout"]);
     assert!(means["extra"] >= 0.5, "extra mean best-match F1 {}", means["extra"]);
     // titles come from the groups' own terms, never a sentence fragment of one post
     let titles = sql(d, "SELECT title FROM clusters");
