@@ -363,6 +363,7 @@ pub fn run_on(
     let dup = minhash::groups(&refs, cfg.dup_threshold);
     tracing::info!("cluster: near-duplicates at {:.2}s", t0.elapsed().as_secs_f64());
     let cut = topical_texts(&facts, &texts);
+    tracing::info!("cluster: texts cut at {:.2}s", t0.elapsed().as_secs_f64());
     let topical = topical::groups(&cut, cfg.window_days);
     let mut df: HashMap<&str, usize> = HashMap::default();
     for c in &cut {

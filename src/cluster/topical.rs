@@ -8,9 +8,10 @@
 //!    the key entity's name three times more, locality names left out: they say where, not
 //!    what), L2-normalised;
 //! 2. two cases are compared only when one of the `KEY_TERMS` heaviest terms of each is the
-//!    same and that term is rare (in at most 1% of the cases, at least `MIN_RARE_DF`), and they
-//!    arrived within `window_days` of each other — so the work grows with the pairs that can
-//!    matter, not with the square of the cases;
+//!    same and that term is rare (in at most 1% of the cases, at least `MIN_RARE_DF`, at most
+//!    `MAX_RARE_DF`), they arrived within `window_days` of each other, and one is among the
+//!    next `MAX_NEIGHBOURS` of the other in the term's time order — so the work grows
+//!    linearly with the cases, not with their square;
 //! 3. average-linkage agglomeration over those pairs (a pair never compared counts as 0)
 //!    merges while the mean similarity between two groups is at least `LINK`.
 //!
@@ -37,8 +38,11 @@ pub const LINK: f32 = 0.15;
 pub const RARE_SHARE: f64 = 0.01;
 /// … or, in a small collection, in at most this many.
 pub const MIN_RARE_DF: usize = 20;
-/// A pairing term's postings are walked at most this far ahead in time order.
-const MAX_NEIGHBOURS: usize = 200;
+/// … and never in more than this many (a term in thousands of cases names no one matter).
+pub const MAX_RARE_DF: usize = 1000;
+/// A pairing term's postings are walked at most this far ahead in time order, so the pairs
+/// grow linearly with the cases.
+const MAX_NEIGHBOURS: usize = 30;
 
 /// One case as the grouping sees it.
 #[derive(Debug, Clone, Default)]
@@ -120,7 +124,7 @@ fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
 
 /// The pairs worth comparing and their similarity.
 fn candidate_pairs(cases: &[CaseText], vecs: &[Vec<(u32, f32)>], df: &[u32], window_days: i64) -> Vec<(u32, u32, f32)> {
-    let max_df = MIN_RARE_DF.max((RARE_SHARE * cases.len() as f64) as usize) as u32;
+    let max_df = MIN_RARE_DF.max((RARE_SHARE * cases.len() as f64) as usize).min(MAX_RARE_DF) as u32;
     let mut postings: HashMap<u32, Vec<u32>> = HashMap::default();
     for (i, v) in vecs.iter().enumerate() {
         let mut top: Vec<&(u32, f32)> = v.iter().collect();
@@ -291,8 +295,11 @@ pub fn average_linkage(
 
 /// Groups of cases about one matter (two or more cases each, in order of their first case).
 pub fn groups(cases: &[CaseText], window_days: i64) -> Vec<Vec<usize>> {
+    let t0 = std::time::Instant::now();
     let (vecs, df) = vectors(cases);
+    tracing::info!("topical: {} vectors, {} terms at {:.2}s", vecs.len(), df.len(), t0.elapsed().as_secs_f64());
     let pairs = candidate_pairs(cases, &vecs, &df, window_days);
+    tracing::info!("topical: {} pairs compared at {:.2}s", pairs.len(), t0.elapsed().as_secs_f64());
     // only names that key several cases keep two matters apart: a name seen once or twice
     // may be how one post put it (星光大厦 for the 老地方美食广场 in it)
     let mut seen: HashMap<&str, usize> = HashMap::default();
