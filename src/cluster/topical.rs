@@ -356,7 +356,8 @@ pub fn key_terms(cases: &[CaseText], members: &[usize], df: &HashMap<&str, usize
 /// when no two key terms stand together in any title.
 pub fn title_phrase(cases: &[CaseText], members: &[usize], keys: &[String]) -> Option<String> {
     let keys: Vec<&str> = keys.iter().take(8).map(String::as_str).collect();
-    let mut runs: HashMap<String, (usize, usize)> = HashMap::default();
+    // phrase → how many titles use it
+    let mut runs: HashMap<String, usize> = HashMap::default();
     for &i in members {
         let t = &cases[i].title;
         let mut seen: Vec<String> = vec![];
@@ -374,12 +375,10 @@ pub fn title_phrase(cases: &[CaseText], members: &[usize], keys: &[String]) -> O
         seen.sort();
         seen.dedup();
         for s in seen {
-            let n = t.len();
-            let e = runs.entry(s).or_insert((0, n));
-            e.0 += 1;
+            *runs.entry(s).or_default() += 1;
         }
     }
-    let mut v: Vec<(String, usize)> = runs.into_iter().map(|(s, (n, _))| (s, n)).collect();
+    let mut v: Vec<(String, usize)> = runs.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.chars().count().cmp(&a.0.chars().count())).then(a.0.cmp(&b.0)));
     v.into_iter().next().map(|(s, _)| s)
 }
@@ -436,6 +435,19 @@ mod tests {
         cases[2].received += chrono::Duration::days(400);
         let g = groups(&cases, 180);
         assert!(g.iter().all(|m| !m.contains(&2)), "{g:?}");
+    }
+
+    #[test]
+    fn the_phrase_most_titles_use() {
+        let cases = vec![
+            case(0, "A7县凉塘路的旧城改造要拖到何时", ""),
+            case(1, "凉塘路旧城改造什么时候启动", ""),
+            case(2, "星沙凉塘路旧城改造何时开始", ""),
+        ];
+        let keys: Vec<String> = ["凉塘路", "旧城", "改造"].map(String::from).to_vec();
+        let p = title_phrase(&cases, &[0, 1, 2], &keys).unwrap();
+        assert!(p.contains("旧城改造"), "{p}");
+        assert_eq!(title_phrase(&cases, &[0], &["凉塘路".to_string()]), None);
     }
 
     #[test]
