@@ -44,6 +44,11 @@ pub const SOURCES: [&str; 4] = ["petition", "hotline", "message", "opinion"];
 pub const ISSUE_SIGNAL: f64 = 0.05;
 /// A group is quiet when no case came for this many times its mean interval (or `gap_days`).
 pub const QUIET_PACES: i32 = 4;
+/// Several people raising one matter at once make a hot issue without any collective or
+/// threat words (a message board's posts): this many different people within
+/// `BURST_DAYS`, holding at least half the group's cases.
+pub const BURST_PEOPLE: usize = 3;
+pub const BURST_DAYS: i64 = 30;
 /// Weeks in a cluster's trend.
 pub const TREND_WEEKS: usize = 12;
 
@@ -200,6 +205,30 @@ pub fn title(
     }
 }
 
+/// Whether a group came in a burst rather than a trickle: some `BURST_DAYS` window holds at
+/// least half its cases, from at least `BURST_PEOPLE` different people (a case with no
+/// person known counts as its own person).
+fn bursts(facts: &[CaseFacts], m: &[usize]) -> bool {
+    let mut by_time: Vec<usize> = m.to_vec();
+    by_time.sort_by_key(|&i| (facts[i].received, i));
+    let window = Duration::days(BURST_DAYS);
+    let mut lo = 0;
+    for hi in 0..by_time.len() {
+        while facts[by_time[hi]].received - facts[by_time[lo]].received > window {
+            lo += 1;
+        }
+        let inside = &by_time[lo..=hi];
+        if inside.len() * 2 >= m.len() {
+            let people: HashSet<&str> =
+                inside.iter().map(|&i| facts[i].person.as_deref().unwrap_or(&*facts[i].case_id)).collect();
+            if people.len() >= BURST_PEOPLE {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let mut n: BTreeMap<&str, usize> = BTreeMap::new();
     for i in items.filter(|s| !s.is_empty()) {
@@ -265,7 +294,7 @@ pub fn group(
     for (kind, m) in out.iter_mut() {
         let signals =
             m.iter().filter(|&&i| facts[i].is_collective() || facts[i].has_threat() || facts[i].threat_flag).count();
-        if (signals as f64) < ISSUE_SIGNAL * m.len() as f64 {
+        if (signals as f64) < ISSUE_SIGNAL * m.len() as f64 && !bursts(facts, m) {
             *kind = "routine";
         }
     }
@@ -464,7 +493,9 @@ fn describe(
         });
         Some(whole.unwrap_or_else(|| code.to_string()))
     });
-    let keys = topical::key_terms(words.cases, &m, words.df, facts.len());
+    let seg = crate::text::Segmenter::builtin();
+    let mut keys = topical::key_terms(words.cases, &m, words.df, facts.len());
+    keys.retain(|k| seg.is_content_word(k));
     let phrase = topical::title_phrase(words.cases, &m, &keys);
     let mut by_source = [0usize; 4];
     for f in fs() {
@@ -674,9 +705,10 @@ mod tests {
             case(1, "丁", "petition", Some("江南丽都")),
             case(2, "丁", "petition", Some("江南丽都")),
             case(4, "丁", "petition", Some("江南丽都")),
-            case(1, "戊", "hotline", e),
-            case(2, "己", "message", e),
-            case(4, "庚", "petition", e),
+            // the same two people again and again
+            case(1, "乙", "hotline", e),
+            case(2, "甲", "message", e),
+            case(4, "乙", "petition", e),
         ];
         // in time order, as `facts` are
         let topical = vec![vec![0, 7, 8, 1, 9, 2, 3], vec![4, 5, 6]];
@@ -695,5 +727,20 @@ mod tests {
             .collect();
         let g = group(&slow, &[vec![0, 1, 2, 3, 4, 5]], &vec![None; 6], &cfg);
         assert_eq!(g, vec![("routine", vec![0, 1, 2, 3, 4, 5])]);
+        // the same posts from three people within a month: a burst, so a hot issue
+        let burst: Vec<CaseFacts> = [0, 10, 20, 25, 190, 220]
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| case(d, ["甲", "乙", "丙", "丁", "戊", "己"][k], "message", None))
+            .collect();
+        let g = group(&burst, &[vec![0, 1, 2, 3, 4, 5]], &vec![None; 6], &cfg);
+        assert_eq!(g, vec![("issue", vec![0, 1, 2, 3, 4, 5])]);
+        // two people within the month are not enough
+        let two: Vec<CaseFacts> = [0, 10, 20, 25, 190, 220]
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| case(d, ["甲", "乙", "甲", "乙", "戊", "己"][k], "message", None))
+            .collect();
+        assert_eq!(group(&two, &[vec![0, 1, 2, 3, 4, 5]], &vec![None; 6], &cfg)[0].0, "routine");
     }
 }

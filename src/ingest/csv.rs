@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chardetng::EncodingDetector;
 use encoding_rs::Encoding;
@@ -74,10 +74,12 @@ fn sniff_delimiter(text: &str) -> u8 {
 }
 
 /// Fails a read once the reader runs `MAX_RECORD_BYTES` past the end of the last record.
+/// Also notes when the file's end was reached.
 struct Guard<R> {
     inner: R,
     read: u64,
     limit: Arc<AtomicU64>,
+    eof: Arc<AtomicBool>,
 }
 
 impl<R: Read> Read for Guard<R> {
@@ -86,6 +88,9 @@ impl<R: Read> Read for Guard<R> {
             return Err(io::Error::new(io::ErrorKind::InvalidData, RECORD_TOO_LONG));
         }
         let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.eof.store(true, Ordering::Relaxed);
+        }
         self.read += n as u64;
         Ok(n)
     }
@@ -97,7 +102,8 @@ pub fn open(path: &Path) -> Result<Table> {
     let d = open_decoded(path)?;
     let delimiter = sniff_delimiter(&d.head);
     let limit = Arc::new(AtomicU64::new(MAX_RECORD_BYTES));
-    let guard = Guard { inner: d.reader, read: 0, limit: limit.clone() };
+    let eof = Arc::new(AtomicBool::new(false));
+    let guard = Guard { inner: d.reader, read: 0, limit: limit.clone(), eof: eof.clone() };
     let rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(guard);
     let rows = CsvRows {
         path: path.to_path_buf(),
@@ -106,6 +112,7 @@ pub fn open(path: &Path) -> Result<Table> {
         record: csv::StringRecord::new(),
         row: 0,
         limit,
+        eof,
         delimiter: delimiter as char,
         width: None,
         replaced: 0,
@@ -122,6 +129,8 @@ struct CsvRows {
     record: csv::StringRecord,
     row: u64,
     limit: Arc<AtomicU64>,
+    /// The reader reached the file's end.
+    eof: Arc<AtomicBool>,
     delimiter: char,
     /// Fields of the first record (the header, or a title row).
     width: Option<usize>,
@@ -132,7 +141,8 @@ struct CsvRows {
 
 impl CsvRows {
     /// The first field holding line breaks followed by lines that look like rows of
-    /// their own: a quote opened and never closed swallowed them.
+    /// their own: asked of a record that ran to the end of the file, a quote opened and
+    /// never closed swallowed them.
     fn swallowed_lines(&self) -> Option<(usize, usize)> {
         let width = self.width.unwrap_or(0);
         if width < 4 {
@@ -186,13 +196,17 @@ impl Iterator for CsvRows {
                         return Some(Err(e));
                     }
                 }
-                if let Some((col, lines)) = self.swallowed_lines() {
+                // RFC 4180 lets a quoted cell hold line breaks, commas and blank lines: a
+                // quote is unbalanced only when it never closes, so its record runs to the end
+                // of the file (or past the record bound, below)
+                let ran_to_end = self.eof.load(Ordering::Relaxed);
+                if let Some((col, lines)) = self.swallowed_lines().filter(|_| ran_to_end) {
                     let raw: String = self.record.iter().collect::<Vec<_>>().join(",").chars().take(300).collect();
                     return Some(Ok(Item::Bad(BadRow {
                         row: self.row,
                         reason: "unbalanced quote".into(),
                         detail: format!(
-                            "field {col} opens a quote (\") that closes {lines} lines later, swallowing lines that look like rows; fix the quoting of this row and ingest again"
+                            "field {col} opens a quote (\") that never closes, swallowing the {lines} lines after it to the end of the file; fix the quoting of this row and ingest again"
                         ),
                         raw,
                     })));
@@ -281,6 +295,21 @@ mod tests {
         let c = cells(&items);
         assert_eq!(c.len(), 3);
         assert_eq!(c[1][1], Cell::Text("第一行\n第二行".into()));
+    }
+
+    #[test]
+    fn quoted_cells_may_span_lines_with_commas_and_blank_lines() {
+        // as a GB18030 message-board export writes long posts: RFC 4180, read whole
+        let text = "留言编号,留言用户,留言主题,留言时间,留言详情\n\
+            1,A001,\"路灯, 不亮\",2019/1/2,\"尊敬的领导：\n\n小区门口,路灯,坏了,三个月,没人修,\n\n请尽快处理。\"\n\
+            2,A002,噪音,2019/1/3,\"晚上施工,吵得,睡不着,怎么办,\n谢谢\"\n\
+            3,A003,停水,2019/1/4,无水\n";
+        let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+        let (_, items) = read(&bytes);
+        let c = cells(&items);
+        assert_eq!(c.len(), 4, "{items:?}");
+        assert_eq!(c[1][4], Cell::Text("尊敬的领导：\n\n小区门口,路灯,坏了,三个月,没人修,\n\n请尽快处理。".into()));
+        assert_eq!(c[3][0], Cell::Text("3".into()));
     }
 
     #[test]

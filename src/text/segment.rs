@@ -84,6 +84,24 @@ impl Segmenter {
         !self.stop.contains(piece)
     }
 
+    /// Whether a term can name what a group of cases is about in a title: a dictionary
+    /// word that is a noun, a verb or an idiom (噪音, 停水, 旧城, 不分昼夜), or a name jieba
+    /// does not know of three characters or more (魅力之城). Function words and words of
+    /// time, place-direction, degree or manner (何时, 以南, 半夜, 特立) are not, nor a short
+    /// unknown word, which is usually two characters glued across a word boundary (压给, 极低).
+    pub fn is_content_word(&self, word: &str) -> bool {
+        let tags = self.jieba.tag(word, false);
+        match tags.as_slice() {
+            [t] if t.word == word => {
+                let tag = t.tag;
+                !matches!(tag.chars().next(), Some('c' | 'f' | 'b' | 'm' | 't' | 'd' | 'r' | 'p' | 'u' | 'q' | 'y' | 'e' | 'o' | 'z'))
+                    && tag != "a"
+                    && tag != "ad"
+            }
+            _ => word.chars().count() >= 3 || word.chars().all(|c| c.is_ascii_alphanumeric()),
+        }
+    }
+
     /// The meaningful pieces of a text.
     pub fn terms<'a>(&self, text: &'a str) -> Vec<&'a str> {
         self.cut(text).into_iter().filter(|t| self.is_term(t)).collect()
@@ -94,6 +112,17 @@ impl Segmenter {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn content_words_name_a_matter() {
+        let s = Segmenter::builtin();
+        for w in ["噪音", "停水", "消防栓", "一卡通", "魅力之城", "逾期交房"] {
+            assert!(s.is_content_word(w), "{w}");
+        }
+        for w in ["何时", "以南", "半夜", "特立", "压给", "极低", "夜晚"] {
+            assert!(!s.is_content_word(w), "{w}");
+        }
+    }
 
     #[test]
     fn domain_words_stay_whole() {

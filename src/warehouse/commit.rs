@@ -194,9 +194,12 @@ fn apply(root: &Path, commit: &Commit) -> Result<()> {
     for (table, change) in &commit.tables {
         let dir = root.join(table);
         let Some(part) = change.part() else {
-            // Drop: every part of the table goes
-            if dir.exists() {
-                fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            // Drop: every part older than this commit goes. Recovery replays every commit
+            // on open, so parts a later commit wrote (persons written again after a
+            // `--no-pii` run) must stay.
+            remove_parts_before(&dir, &part_name(commit.seq))?;
+            if fs::read_dir(&dir).is_ok_and(|mut rd| rd.next().is_none()) {
+                fs::remove_dir(&dir).map_err(|e| Error::io(&dir, e))?;
             }
             continue;
         };
@@ -207,15 +210,27 @@ fn apply(root: &Path, commit: &Commit) -> Result<()> {
         }
         if let TableChange::Replace { .. } = change {
             // parts older than this commit are superseded
-            for e in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?.filter_map(|e| e.ok()) {
-                let name = e.file_name().to_string_lossy().to_string();
-                if is_part_name(&name) && name.as_str() < part {
-                    fs::remove_file(e.path()).map_err(|e| Error::io(&dir, e))?;
-                }
-            }
+            remove_parts_before(&dir, part)?;
         }
         sync_dir(&dir);
     }
+    Ok(())
+}
+
+/// Remove a table's parts named before `part` (parts are named by commit sequence).
+fn remove_parts_before(dir: &Path, part: &str) -> Result<()> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    for e in rd.filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().to_string();
+        if is_part_name(&name) && name.as_str() < part {
+            fs::remove_file(e.path()).map_err(|e| Error::io(dir, e))?;
+        }
+    }
+    sync_dir(dir);
     Ok(())
 }
 
@@ -329,6 +344,31 @@ mod tests {
         // the next batch continues the sequence
         let tx = wh.begin().unwrap();
         assert_eq!(tx.seq, 3);
+    }
+
+    #[test]
+    fn a_drop_replayed_on_open_keeps_what_later_commits_wrote() {
+        // ingest, ingest --no-pii (drops persons), ingest again (persons written anew),
+        // then any later open: the replayed drop once deleted the new rows
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let wh = Warehouse::open(dir.path()).unwrap();
+            let mut tx = wh.begin().unwrap();
+            tx.append(table::PERSONS, &[batch(3)]).unwrap();
+            tx.commit("ingest", serde_json::Value::Null).unwrap();
+            let mut tx = wh.begin().unwrap();
+            tx.drop_table(table::PERSONS);
+            tx.commit("ingest --no-pii", serde_json::Value::Null).unwrap();
+            assert_eq!(rows(&wh), 0);
+            let mut tx = wh.begin().unwrap();
+            tx.append(table::PERSONS, &[batch(2)]).unwrap();
+            tx.commit("ingest", serde_json::Value::Null).unwrap();
+            assert_eq!(rows(&wh), 2);
+        }
+        for _ in 0..2 {
+            let wh = Warehouse::open(dir.path()).unwrap();
+            assert_eq!(rows(&wh), 2);
+        }
     }
 
     #[test]
