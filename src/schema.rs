@@ -19,9 +19,22 @@ pub mod table {
     pub const DEADLINES: &str = "deadlines";
     pub const CLUSTERS: &str = "clusters";
     pub const CLUSTER_MEMBERS: &str = "cluster_members";
+    /// Every version of every case ingest has stored: how a re-export is told from an old one.
+    pub const CASE_VERSIONS: &str = "case_versions";
     /// Every table `minqing sql` may register, in a stable order.
-    pub const ALL: &[&str] =
-        &[CASES, REJECTS, PERSONS, ENRICHED, RISK, RISK_GROUPS, METRICS, DEADLINES, CLUSTERS, CLUSTER_MEMBERS];
+    pub const ALL: &[&str] = &[
+        CASES,
+        REJECTS,
+        PERSONS,
+        ENRICHED,
+        RISK,
+        RISK_GROUPS,
+        METRICS,
+        DEADLINES,
+        CLUSTERS,
+        CLUSTER_MEMBERS,
+        CASE_VERSIONS,
+    ];
 }
 
 /// What a source is called in Chinese lists: 信访, 12345, 留言, 舆情.
@@ -85,6 +98,17 @@ pub mod rejects {
     pub const REASON: &str = "reason";
     pub const DETAIL: &str = "detail";
     pub const RAW: &str = "raw";
+}
+
+/// Columns of `case_versions`: one row per stored content of a case (source, case_id).
+pub mod case_versions {
+    pub const SOURCE: &str = "source";
+    pub const CASE_ID: &str = "case_id";
+    /// BLAKE3 of the case's content columns (all but ingest_file and ingest_row), 32 hex digits.
+    pub const ROW_HASH: &str = "row_hash";
+    /// The warehouse commit that stored this content.
+    pub const COMMIT: &str = "commit";
+    pub const INGEST_FILE: &str = "ingest_file";
 }
 
 /// Columns of `persons`: the only place raw personal data is kept. Reports never read it.
@@ -486,6 +510,19 @@ pub fn persons_schema() -> SchemaRef {
     ]))
 }
 
+/// Schema of `case_versions`.
+pub fn case_versions_schema() -> SchemaRef {
+    use DataType::{Int64, Utf8 as S};
+    use case_versions::*;
+    Arc::new(Schema::new(vec![
+        f(SOURCE, S, false),
+        f(CASE_ID, S, false),
+        f(ROW_HASH, S, false),
+        f(COMMIT, Int64, false),
+        f(INGEST_FILE, S, false),
+    ]))
+}
+
 /// The schema a table is written with, or an error that lists the known tables.
 pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
     match table_name {
@@ -499,6 +536,7 @@ pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
         table::DEADLINES => Ok(deadlines_schema()),
         table::CLUSTERS => Ok(clusters_schema()),
         table::CLUSTER_MEMBERS => Ok(cluster_members_schema()),
+        table::CASE_VERSIONS => Ok(case_versions_schema()),
         other => Err(crate::Error::Schema(format!("unknown table `{other}`; known tables: {}", table::ALL.join(", ")))),
     }
 }

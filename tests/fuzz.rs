@@ -211,7 +211,7 @@ fn the_named_cases_land_where_they_should() {
          A1,2019/2/30,张三,,,3,青溪县,工资被拖欠,\n\
          A2,45000.5,李四,,,3,青溪县,工资被拖欠,\n\
          A3,2019/2/28,王五,,,-3,青溪县,工资被拖欠,\n\
-         A2,2019/3/1,李四,,,3,青溪县,又来了,\n\
+         A2,45000.5,李四,,,3,青溪县,工资被拖欠,\n\
          A4,2019/3/1,赵六,,,2,青溪县,{},\n",
         "长".repeat(400_000)
     );
@@ -219,7 +219,8 @@ fn the_named_cases_land_where_they_should() {
     let wh = Warehouse::open(&dir.path().join("wh")).unwrap();
     let rep = ingest(&wh, &[file], &IngestOptions::default(), &PersonKey::from_secret(b"k")).unwrap();
     let f = &rep.files[0];
-    assert_eq!((f.rows_read, f.added, f.rejected, f.duplicates), (5, 1, 3, 1), "{f:?}");
+    // A2 twice with the same content: the second row is unchanged
+    assert_eq!((f.rows_read, f.added, f.updated, f.rejected, f.unchanged), (5, 1, 0, 3, 1), "{f:?}");
     let reasons: Vec<&str> = f.rejects_by_reason.keys().map(String::as_str).collect();
     assert_eq!(reasons, ["bad headcount", "bad received_at", "cell too large"]);
     // 45000.5 is an Excel serial: 2023-03-15 12:00

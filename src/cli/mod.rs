@@ -40,6 +40,12 @@ enum Command {
     Run(RunArgs),
     /// Run SQL (DataFusion) over the warehouse tables
     Sql(SqlArgs),
+    /// The warehouse's commits, newest first: time, command, each table's change, the inputs
+    /// with their hashes and what each added, updated or left unchanged
+    History(HistoryArgs),
+    /// Erase a person (个人信息保护法 art. 47): delete their `persons` rows, blank their
+    /// person_key everywhere, delete their petitioner rows, and leave no old file behind
+    Forget(ForgetArgs),
     /// Run the text stages: segmentation, topics, entities, threat language → `enriched`
     Enrich(EnrichArgs),
     /// Score stability risk per case, petitioner and entity → `risk`, `risk_groups`
@@ -352,6 +358,25 @@ struct IngestArgs {
 }
 
 #[derive(Debug, Args)]
+struct ForgetArgs {
+    /// The person's key (as `risk_groups.key` or `cases.person_key` shows it); repeatable
+    #[arg(long = "person-key", value_name = "KEY")]
+    person_keys: Vec<String>,
+    /// An ID number of the person; repeatable
+    #[arg(long = "id-number", value_name = "ID")]
+    id_numbers: Vec<String>,
+    /// A phone number of the person; repeatable
+    #[arg(long = "phone", value_name = "PHONE")]
+    phones: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// Only the commits that changed this table
+    table: Option<String>,
+}
+
+#[derive(Debug, Args)]
 struct SqlArgs {
     /// One SQL statement; tables: cases, rejects, persons, …
     query: String,
@@ -520,6 +545,19 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             if a.format == OutputFormat::Table {
                 println!();
             }
+            Ok(Status::Ok)
+        }
+        Command::Forget(a) => {
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            let who =
+                crate::ingest::forget::Who { person_keys: a.person_keys, id_numbers: a.id_numbers, phones: a.phones };
+            let report = crate::ingest::forget::forget(&wh, &person_key()?, &who)?;
+            println!("{report}");
+            Ok(Status::Ok)
+        }
+        Command::History(a) => {
+            let wh = Warehouse::open_read(&warehouse(Path::new("warehouse")))?;
+            print!("{}", crate::warehouse::history(&wh, a.table.as_deref())?);
             Ok(Status::Ok)
         }
         Command::Enrich(a) => {

@@ -1,16 +1,20 @@
 //! Ingest: exports (xlsx, csv, jsonl) → `cases`, `persons`, `rejects`.
 //!
 //! Input: files in any of the four source layouts; headers matched through a mapping.
-//! Output: one committed warehouse batch. Invariants: every non-blank data row ends in
-//! exactly one place — a new case, a reject with file, row and reason, or skipped as
-//! already stored (same source and case_id, or a row already rejected from the same
-//! file content) — so `rows read = added + rejected + skipped` for every file, and
-//! re-ingesting a file adds nothing. Raw names, ID numbers and phones go only to `persons`.
+//! Output: one committed warehouse batch. Ingest is a MERGE on (source, case_id) (see
+//! `merge`): every non-blank data row ends in exactly one place — a new case, an update of a
+//! stored case whose content changed (a re-export with 办结时间 filled in), unchanged (the
+//! stored content or any earlier version of it), a reject with file, row and reason, or a
+//! row already rejected from the same file content — so `rows read = added + updated +
+//! unchanged + rejected + rejected before` for every file, and re-ingesting a file, or an
+//! older export, changes nothing. Raw names, ID numbers and phones go only to `persons`.
 
 mod batch;
 mod csv;
+pub mod forget;
 mod jsonl;
 pub mod mapping;
+mod merge;
 pub mod record;
 pub mod sheet;
 mod xlsx;
@@ -30,7 +34,7 @@ use record::{CaseRow, PersonRow, RejectRow, RowParser};
 use sheet::{BadRow, Cell, Item, Table};
 
 use crate::normalize::PersonKey;
-use crate::schema::{cases, rejects, table};
+use crate::schema::{rejects, table};
 use crate::warehouse::{ParquetPart, Warehouse};
 use crate::{Error, Result};
 
@@ -84,16 +88,19 @@ pub struct FileReport {
     pub rows_read: u64,
     pub blank_rows: u64,
     pub added: u64,
+    /// Stored cases whose content this file changed.
+    pub updated: u64,
     pub rejected: u64,
-    pub duplicates: u64,
+    /// Rows whose content is already stored (now or as an earlier version).
+    pub unchanged: u64,
     pub previously_rejected: u64,
     pub rejects_by_reason: BTreeMap<String, u64>,
 }
 
 impl FileReport {
-    /// rows read = added + rejected + skipped (duplicates and rows rejected before).
+    /// rows read = added + updated + unchanged + rejected + rejected before.
     pub fn reconciles(&self) -> bool {
-        self.rows_read == self.added + self.rejected + self.duplicates + self.previously_rejected
+        self.rows_read == self.added + self.updated + self.unchanged + self.rejected + self.previously_rejected
     }
 }
 
@@ -121,11 +128,12 @@ impl fmt::Display for IngestReport {
             writeln!(f, "{}{sheet} ({}{enc}, {}; header on row {})", r.file, r.format, r.source, r.header_row)?;
             writeln!(
                 f,
-                "  rows read {:>8} = added {} + rejected {} + duplicates skipped {} + rejected before {}{}",
+                "  rows read {:>8} = added {} + updated {} + unchanged {} + rejected {} + rejected before {}{}",
                 r.rows_read,
                 r.added,
+                r.updated,
+                r.unchanged,
                 r.rejected,
-                r.duplicates,
                 r.previously_rejected,
                 if r.reconciles() { "" } else { "  ← DOES NOT RECONCILE" }
             )?;
@@ -142,11 +150,12 @@ impl fmt::Display for IngestReport {
         let t = |g: fn(&FileReport) -> u64| self.total(g);
         write!(
             f,
-            "total: rows read {} = added {} + rejected {} + skipped {}",
+            "total: rows read {} = added {} + updated {} + rejected {} + skipped {}",
             t(|r| r.rows_read),
             t(|r| r.added),
+            t(|r| r.updated),
             t(|r| r.rejected),
-            t(|r| r.duplicates + r.previously_rejected)
+            t(|r| r.unchanged + r.previously_rejected)
         )
     }
 }
@@ -168,7 +177,8 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
         (None, None) => Mapping::builtins(),
     };
 
-    let mut seen_cases = existing_case_keys(wh)?;
+    let mut versions = merge::Versions::load(wh)?;
+    let mut seen_persons: FxHashSet<u128> = FxHashSet::default();
     let mut seen_rejects = existing_reject_keys(wh)?;
     let mut report = IngestReport::default();
     let mut tx = wh.begin()?;
@@ -234,7 +244,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                     }),
                 })
                 .collect();
-            let (mut cases, mut persons, mut rejects) = (vec![], vec![], vec![]);
+            let (mut cases, mut people, mut rejects) = (vec![], vec![], vec![]);
             for p in parsed {
                 let Some(outcome) = p else {
                     rep.blank_rows += 1;
@@ -243,13 +253,8 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                 rep.rows_read += 1;
                 match outcome {
                     Ok((case, person)) => {
-                        if seen_cases.insert(case_key(&case.source, &case.case_id)) {
-                            rep.added += 1;
-                            persons.extend(person);
-                            cases.push(case);
-                        } else {
-                            rep.duplicates += 1;
-                        }
+                        cases.push(case);
+                        people.push(person);
                     }
                     Err(rej) => {
                         if seen_rejects.insert(reject_key(&rej.file_hash, rej.row)) {
@@ -262,6 +267,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                     }
                 }
             }
+            let (cases, persons) = merge_chunk(&mut versions, &mut seen_persons, &mut rep, &cases, people)?;
             if !out.write((cases, persons, rejects)) {
                 return Err(out.finish().err().unwrap_or_else(|| Error::Usage("the ingest writer stopped".into())));
             }
@@ -270,10 +276,14 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
         report.files.push(rep);
     }
 
-    out.finish()?.stage(&mut tx, !wh.parts(table::PERSONS)?.is_empty())?;
+    out.finish()?.stage(wh, &mut tx, !wh.parts(table::PERSONS)?.is_empty(), &versions)?;
+    if let Some(b) = versions.rows(tx.seq())? {
+        tx.append(table::CASE_VERSIONS, &[b])?;
+    }
     let info = serde_json::json!({ "files": report.files.iter().map(|f| serde_json::json!({
         "file": f.file, "hash": f.file_hash, "source": f.source, "rows_read": f.rows_read,
-        "added": f.added, "rejected": f.rejected, "skipped": f.duplicates + f.previously_rejected,
+        "added": f.added, "updated": f.updated, "unchanged": f.unchanged, "rejected": f.rejected,
+        "skipped": f.unchanged + f.previously_rejected,
     })).collect::<Vec<_>>() });
     let commit = tx.commit("ingest", info)?;
     report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
@@ -286,6 +296,41 @@ const CHUNK_ROWS: usize = 32 * 1024;
 pub const MAX_CELL_BYTES: usize = 1 << 20;
 
 type Outcome = std::result::Result<(CaseRow, Option<PersonRow>), RejectRow>;
+
+/// Merge one chunk of parsed cases into the warehouse's versions: the cases to write (added
+/// and updated) and their persons (each distinct person row once per ingest).
+fn merge_chunk(
+    versions: &mut merge::Versions,
+    seen_persons: &mut FxHashSet<u128>,
+    rep: &mut FileReport,
+    cases: &[CaseRow],
+    people: Vec<Option<PersonRow>>,
+) -> Result<(Option<arrow::record_batch::RecordBatch>, Vec<PersonRow>)> {
+    if cases.is_empty() {
+        return Ok((None, vec![]));
+    }
+    let batch = batch::cases_batch(cases)?;
+    let (changes, mask) = versions.merge(&batch)?;
+    let mut persons = vec![];
+    for (change, person) in changes.iter().zip(people) {
+        match change {
+            merge::Change::Added => rep.added += 1,
+            merge::Change::Updated => rep.updated += 1,
+            merge::Change::Unchanged => rep.unchanged += 1,
+        }
+        if let Some(p) = person.filter(|_| *change != merge::Change::Unchanged) {
+            let fields = [&p.person_key, &p.source, &p.case_id];
+            let id = [p.name.as_deref(), p.id_number.as_deref(), p.phone.as_deref()]
+                .map(|x| x.unwrap_or("\0"))
+                .join("\u{1f}");
+            if seen_persons.insert(key128(&fields.map(|f| f.as_str()).join("\u{1f}"), id.as_bytes())) {
+                persons.push(p);
+            }
+        }
+    }
+    let batch = arrow::compute::filter_record_batch(&batch, &mask)?;
+    Ok(((batch.num_rows() > 0).then_some(batch), persons))
+}
 
 /// A reject for a row with a cell over `MAX_CELL_BYTES` (row number filled in by the caller).
 fn oversized_cell(cells: &[Cell], headers: &[String]) -> Option<BadRow> {
@@ -318,9 +363,14 @@ impl Outputs {
         })
     }
 
-    fn write(&mut self, cases: &[CaseRow], persons: &[PersonRow], rejects: &[RejectRow]) -> Result<()> {
-        if !cases.is_empty() {
-            self.cases.write(&batch::cases_batch(cases)?)?;
+    fn write(
+        &mut self,
+        cases: Option<&arrow::record_batch::RecordBatch>,
+        persons: &[PersonRow],
+        rejects: &[RejectRow],
+    ) -> Result<()> {
+        if let Some(b) = cases {
+            self.cases.write(b)?;
         }
         if let (Some(w), false) = (&mut self.persons, persons.is_empty()) {
             w.write(&batch::persons_batch(persons)?)?;
@@ -338,16 +388,41 @@ impl Outputs {
         let handle = std::thread::spawn(move || -> Result<Outputs> {
             let mut out = self;
             for (cases, persons, rejects) in recv {
-                out.write(&cases, &persons, &rejects)?;
+                out.write(cases.as_ref(), &persons, &rejects)?;
             }
             Ok(out)
         });
         OutputThread { send, handle }
     }
 
-    fn stage(self, tx: &mut crate::warehouse::Transaction<'_>, had_persons: bool) -> Result<()> {
-        tx.append_with(table::CASES, self.cases)?;
+    /// Stage the parts: appended, or — when stored cases were updated — each table's whole
+    /// new content (the stored rows an update replaces left out).
+    fn stage(
+        self,
+        wh: &Warehouse,
+        tx: &mut crate::warehouse::Transaction<'_>,
+        had_persons: bool,
+        versions: &merge::Versions,
+    ) -> Result<()> {
+        if versions.rewrites() {
+            let scratch = set_aside(self.cases)?;
+            let mut part = tx.part_writer(table::CASES)?;
+            merge::copy_without(wh, table::CASES, &versions.updated, &mut part)?;
+            merge::copy_written(versions, &scratch, &mut part)?;
+            std::fs::remove_file(&scratch).map_err(|e| Error::io(&scratch, e))?;
+            tx.replace_with(table::CASES, part)?;
+        } else {
+            tx.append_with(table::CASES, self.cases)?;
+        }
         match self.persons {
+            Some(w) if !versions.updated.is_empty() && had_persons => {
+                let scratch = set_aside(w)?;
+                let mut part = tx.part_writer(table::PERSONS)?;
+                merge::copy_without(wh, table::PERSONS, &versions.updated, &mut part)?;
+                merge::copy_all(&scratch, table::PERSONS, &mut part)?;
+                std::fs::remove_file(&scratch).map_err(|e| Error::io(&scratch, e))?;
+                tx.replace_with(table::PERSONS, part)?;
+            }
             Some(w) => tx.append_with(table::PERSONS, w)?,
             // --no-pii: no personal data at all, including what earlier ingests kept
             None if had_persons => tx.drop_table(table::PERSONS),
@@ -357,7 +432,18 @@ impl Outputs {
     }
 }
 
-type Chunk = (Vec<CaseRow>, Vec<PersonRow>, Vec<RejectRow>);
+type Chunk = (Option<arrow::record_batch::RecordBatch>, Vec<PersonRow>, Vec<RejectRow>);
+
+/// Finish a part and move it aside (still a hidden temp file, so a crash before the commit
+/// leaves nothing behind), to be copied into the table's rewritten part.
+fn set_aside(part: ParquetPart) -> Result<PathBuf> {
+    let path = part.path().to_path_buf();
+    part.finish()?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let scratch = path.with_file_name(format!("{name}.merge.tmp"));
+    std::fs::rename(&path, &scratch).map_err(|e| Error::io(&scratch, e))?;
+    Ok(scratch)
+}
 
 struct OutputThread {
     send: std::sync::mpsc::SyncSender<Chunk>,
@@ -580,19 +666,6 @@ fn case_key(source: &str, case_id: &str) -> u128 {
 
 fn reject_key(file_hash: &str, row: i64) -> u128 {
     key128(file_hash, &row.to_le_bytes())
-}
-
-fn existing_case_keys(wh: &Warehouse) -> Result<FxHashSet<u128>> {
-    let mut out = FxHashSet::default();
-    for b in crate::warehouse::read_table_columns(wh, table::CASES, Some(&[cases::SOURCE, cases::CASE_ID]))? {
-        // a projection keeps the file's column order: look columns up by name
-        let s = b.column_by_name(cases::SOURCE).expect("projected").as_string::<i32>();
-        let id = b.column_by_name(cases::CASE_ID).expect("projected").as_string::<i32>();
-        for i in 0..b.num_rows() {
-            out.insert(case_key(s.value(i), id.value(i)));
-        }
-    }
-    Ok(out)
 }
 
 fn existing_reject_keys(wh: &Warehouse) -> Result<FxHashSet<u128>> {

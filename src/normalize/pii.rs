@@ -102,11 +102,11 @@ fn default_key_file() -> PathBuf {
     base.join("minqing").join("person.key")
 }
 
-fn normalize_id(s: &str) -> String {
+pub(crate) fn normalize_id(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
-fn digits_only(s: &str) -> String {
+pub(crate) fn digits_only(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 

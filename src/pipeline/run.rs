@@ -90,7 +90,7 @@ pub fn run(
         rep.rejected = r.rejected();
         for f in &r.files {
             inputs.push(json!({"file": f.file, "blake3": f.file_hash, "source": f.source, "rows_read": f.rows_read,
-                "added": f.added, "rejected": f.rejected, "duplicates": f.duplicates}));
+                "added": f.added, "updated": f.updated, "unchanged": f.unchanged, "rejected": f.rejected}));
         }
         counts.insert("ingest_added".into(), json!(r.total(|f| f.added)));
         counts.insert("ingest_rejected".into(), json!(r.rejected()));

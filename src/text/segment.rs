@@ -94,8 +94,10 @@ impl Segmenter {
         match tags.as_slice() {
             [t] if t.word == word => {
                 let tag = t.tag;
-                !matches!(tag.chars().next(), Some('c' | 'f' | 'b' | 'm' | 't' | 'd' | 'r' | 'p' | 'u' | 'q' | 'y' | 'e' | 'o' | 'z'))
-                    && tag != "a"
+                !matches!(
+                    tag.chars().next(),
+                    Some('c' | 'f' | 'b' | 'm' | 't' | 'd' | 'r' | 'p' | 'u' | 'q' | 'y' | 'e' | 'o' | 'z')
+                ) && tag != "a"
                     && tag != "ad"
             }
             _ => word.chars().count() >= 3 || word.chars().all(|c| c.is_ascii_alphanumeric()),

@@ -43,6 +43,9 @@ pub struct Commit {
     /// Free-form facts about the batch (input files and hashes, row reconciliation).
     #[serde(default)]
     pub info: serde_json::Value,
+    /// When it was committed (UTC, RFC 3339); absent in records of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
 }
 
 pub(super) fn is_part_name(name: &str) -> bool {
@@ -71,6 +74,11 @@ impl<'w> Transaction<'w> {
     pub(super) fn new(wh: &'w Warehouse) -> Result<Self> {
         let seq = read_commits(wh.root())?.last().map_or(1, |c| c.seq + 1);
         Ok(Transaction { wh, seq, tables: BTreeMap::new(), writing: vec![], done: false })
+    }
+
+    /// The sequence number this transaction commits as.
+    pub fn seq(&self) -> u64 {
+        self.seq
     }
 
     /// Stage rows to add to `table`. Empty input stages nothing.
@@ -139,7 +147,13 @@ impl<'w> Transaction<'w> {
 
     /// Make the staged changes durable and visible.
     pub fn commit(mut self, command: &str, info: serde_json::Value) -> Result<Commit> {
-        let commit = Commit { seq: self.seq, command: command.into(), tables: std::mem::take(&mut self.tables), info };
+        let commit = Commit {
+            seq: self.seq,
+            command: command.into(),
+            tables: std::mem::take(&mut self.tables),
+            info,
+            at: Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        };
         if !commit.tables.is_empty() {
             let path = self.wh.root().join(COMMITS).join(format!("{:06}.json", commit.seq));
             let json = serde_json::to_vec_pretty(&commit).expect("commit record serializes");
@@ -160,6 +174,55 @@ impl Drop for Transaction<'_> {
             }
         }
     }
+}
+
+/// The commits, newest first, that changed `table` (all when `None`), as lines to read:
+/// time, command, each table's change, and for an ingest each input with its hash and what
+/// it added, updated or left unchanged.
+pub fn history(wh: &Warehouse, table: Option<&str>) -> Result<String> {
+    use std::fmt::Write;
+    if let Some(t) = table {
+        crate::schema::schema_of(t)?;
+    }
+    let mut out = String::new();
+    for c in read_commits(wh.root())?.iter().rev() {
+        if table.is_some_and(|t| !c.tables.contains_key(t)) {
+            continue;
+        }
+        let _ =
+            writeln!(out, "commit {:>4}  {}  {}", c.seq, c.at.as_deref().unwrap_or("(time not recorded)"), c.command);
+        for (t, change) in &c.tables {
+            let what = match change {
+                TableChange::Append { rows, .. } => format!("+{rows} rows"),
+                TableChange::Replace { rows, .. } => format!("rewritten, {rows} rows"),
+                TableChange::Drop => "dropped".into(),
+            };
+            let _ = writeln!(out, "  {t:<16} {what}");
+        }
+        for f in c.info.get("files").and_then(|f| f.as_array()).into_iter().flatten() {
+            let n = |k: &str| f.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+            let s = |k: &str| f.get(k).and_then(|v| v.as_str()).unwrap_or("");
+            let _ = writeln!(
+                out,
+                "  input {} ({}, blake3 {}): read {}, added {}, updated {}, unchanged {}, rejected {}",
+                s("file"),
+                s("source"),
+                s("hash"),
+                n("rows_read"),
+                n("added"),
+                n("updated"),
+                n("unchanged"),
+                n("rejected")
+            );
+        }
+    }
+    if out.is_empty() {
+        out = match table {
+            Some(t) => format!("no commit changed `{t}`\n"),
+            None => "no commits yet\n".into(),
+        };
+    }
+    Ok(out)
 }
 
 /// All commit records, oldest first.
@@ -327,6 +390,7 @@ mod tests {
             command: "test".into(),
             tables: [(table::PERSONS.to_string(), TableChange::Append { part: part_name(2), rows: 2 })].into(),
             info: serde_json::Value::Null,
+            at: None,
         };
         fs::write(dir.path().join(COMMITS).join("000002.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
         // and a crash while writing a part that never got its commit record

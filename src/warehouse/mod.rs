@@ -18,7 +18,7 @@ mod commit;
 mod parquet_io;
 mod sql;
 
-pub use commit::{Commit, TableChange, Transaction, read_commits};
+pub use commit::{Commit, TableChange, Transaction, history, read_commits};
 pub use parquet_io::{BackgroundPart, ParquetPart, read_table, read_table_columns, write_parquet};
 pub use sql::{Engine, OutputFormat, query, query_on, register_all, render};
 

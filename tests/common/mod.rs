@@ -36,10 +36,11 @@ pub fn count(dir: &Path, q: &str) -> u64 {
 }
 
 /// `rows read N = added A + rejected R + … skipped S` from the total line.
-pub fn totals(report: &str) -> (u64, u64, u64, u64) {
+/// (read, added, updated, rejected, skipped) from an ingest report's `total:` line.
+pub fn totals(report: &str) -> (u64, u64, u64, u64, u64) {
     let line = report.lines().find(|l| l.starts_with("total:")).expect("total line");
     let nums: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|s| s.parse().ok()).collect();
-    (nums[0], nums[1], nums[2], nums[3])
+    (nums[0], nums[1], nums[2], nums[3], nums[4])
 }
 
 pub fn truth(path: &Path) -> Vec<Vec<String>> {

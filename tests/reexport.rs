@@ -1,0 +1,172 @@
+//! Bureaus re-export their register every week: ingest is a MERGE on (source, case_id), so
+//! a case closed in this week's export is closed in the warehouse, and an old export sent
+//! again changes nothing (issue 17).
+
+mod common;
+
+use std::path::Path;
+
+use common::{count, minqing, ok, sql};
+
+const HEADER: &str = "信访件编号,登记时间,信访人,联系电话,主要诉求,责任单位,受理时间,限办日期,办结时间,满意度评价";
+
+/// v1: P1 open and past its due date; v2: P1 closed, P3 new; P2 the same in both.
+fn exports(d: &Path) {
+    std::fs::write(
+        d.join("v1.csv"),
+        format!(
+            "{HEADER}\n\
+             P1,2026-05-06 09:00,张三,13812345678,拖欠工资八个月,县人社局,2026-05-07 09:00,2026-07-05,,\n\
+             P2,2026-05-08 10:00,李四,13900001111,小区噪音扰民,县生态环境局,2026-05-08 15:00,2026-07-07,2026-06-01 10:00,满意\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("v2.csv"),
+        format!(
+            "{HEADER}\n\
+             P1,2026-05-06 09:00,张三,13812345678,拖欠工资八个月,县人社局,2026-05-07 09:00,2026-07-05,2026-06-20 16:00,基本满意\n\
+             P2,2026-05-08 10:00,李四,13900001111,小区噪音扰民,县生态环境局,2026-05-08 15:00,2026-07-07,2026-06-01 10:00,满意\n\
+             P3,2026-06-25 11:00,王五,,道路破损,县交通局,,,,\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn overdue(d: &Path) -> String {
+    ok(&minqing(d, &["metrics", "--as-of", "2026-08-01"]));
+    sql(d, "SELECT case_id FROM deadlines WHERE state = '逾期' ORDER BY case_id")
+}
+
+#[test]
+fn re_export_v1_v2_v1_ends_at_the_latest_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    exports(d);
+    let r1 = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "v1.csv"]));
+    assert!(r1.contains("rows read        2 = added 2 + updated 0 + unchanged 0"), "{r1}");
+    assert!(overdue(d).contains("P1"), "open and past due after v1");
+
+    let r2 = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "v2.csv"]));
+    assert!(r2.contains("rows read        3 = added 1 + updated 1 + unchanged 1"), "{r2}");
+    let p1 = sql(d, "SELECT closed_at, satisfaction FROM cases WHERE case_id = 'P1'");
+    assert!(p1.contains("2026-06-20T16:00:00,基本满意"), "v2 closed P1\n{p1}");
+    assert!(!overdue(d).contains("P1"), "closed in the re-export: off the overdue list");
+
+    // last week's export again: nothing changes
+    let r3 = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "v1.csv"]));
+    assert!(r3.contains("rows read        2 = added 0 + updated 0 + unchanged 2"), "{r3}");
+    assert!(sql(d, "SELECT closed_at FROM cases WHERE case_id = 'P1'").contains("2026-06-20T16:00:00"));
+    assert_eq!(count(d, "SELECT count(*) FROM cases"), 3);
+    assert_eq!(count(d, "SELECT count(DISTINCT case_id) FROM cases"), 3);
+    // one person row per case: an update replaces the case's persons, never adds to them
+    assert_eq!(count(d, "SELECT count(*) FROM persons"), 3);
+    // every stored version is kept: P1 twice, P2 and P3 once
+    assert_eq!(count(d, "SELECT count(*) FROM case_versions"), 4);
+    assert_eq!(count(d, "SELECT count(*) FROM case_versions WHERE case_id = 'P1'"), 2);
+
+    // the history names each ingest's input, its hash and what it changed
+    let h = ok(&minqing(d, &["history", "cases"]));
+    let commits: Vec<&str> = h.lines().filter(|l| l.starts_with("commit")).collect();
+    assert_eq!(commits.len(), 2, "the third ingest changed nothing in cases\n{h}");
+    assert!(h.contains("cases            rewritten, 3 rows"), "{h}");
+    assert!(
+        h.contains("input v2.csv (petition, blake3 ") && h.contains("read 3, added 1, updated 1, unchanged 1"),
+        "{h}"
+    );
+    let all = ok(&minqing(d, &["history"]));
+    assert!(all.matches("commit ").count() >= 4, "{all}");
+}
+
+#[test]
+fn both_weeks_in_one_folder_store_the_later_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("in")).unwrap();
+    exports(&d.join("in"));
+    // files are read in name order: v1.csv, then v2.csv
+    let r = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "in"]));
+    assert!(r.contains("total: rows read 5 = added 3 + updated 1"), "{r}");
+    assert_eq!(count(d, "SELECT count(*) FROM cases"), 3);
+    assert!(sql(d, "SELECT closed_at FROM cases WHERE case_id = 'P1'").contains("2026-06-20T16:00:00"));
+    assert_eq!(count(d, "SELECT count(*) FROM persons"), 3);
+}
+
+#[test]
+fn a_warehouse_without_case_versions_learns_them_on_the_next_ingest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    exports(d);
+    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "v1.csv"]));
+    // as an older minqing left it: no case_versions
+    std::fs::remove_dir_all(d.join("warehouse/case_versions")).unwrap();
+    let r = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "v2.csv"]));
+    assert!(r.contains("rows read        3 = added 1 + updated 1 + unchanged 1"), "{r}");
+    assert_eq!(count(d, "SELECT count(*) FROM case_versions"), 4);
+}
+
+/// Every file under `dir`, read whole.
+fn all_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![];
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn files_holding(dir: &Path, needle: &str) -> Vec<String> {
+    all_bytes(dir)
+        .into_iter()
+        .filter(|(_, b)| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        .map(|(p, _)| p)
+        .collect()
+}
+
+#[test]
+fn forget_leaves_no_byte_of_the_person_and_an_old_export_does_not_bring_them_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let header = "信访件编号,登记时间,信访人,证件号码,联系电话,主要诉求,信访人数";
+    std::fs::write(
+        d.join("p.csv"),
+        format!(
+            "{header}\n\
+             F1,2026-05-06 09:00,欧阳某某,110105198001011234,13812345678,拖欠工资八个月,1\n\
+             F2,2026-06-06 09:00,欧阳某某,,13812345678,工资还是没有拿到,1\n\
+             F3,2026-06-07 09:00,司马某,110105199002022345,13900001111,小区噪音扰民,1\n"
+        ),
+    )
+    .unwrap();
+    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "p.csv"]));
+    ok(&minqing(d, &["risk", "--as-of", "2026-07-01"]));
+    let wh = d.join("warehouse");
+    // the test can fail: before, the raw identifiers are on disk
+    for raw in ["110105198001011234", "13812345678"] {
+        assert!(!files_holding(&wh, raw).is_empty(), "{raw} stored before forget");
+    }
+    assert_eq!(count(d, "SELECT count(DISTINCT person_key) FROM cases WHERE person_key IS NOT NULL"), 3);
+
+    // by ID number: the ID's key, and the phone's key that persons holds beside it (F2)
+    let out = ok(&minqing(d, &["forget", "--id-number", "110105198001011234"]));
+    assert!(out.contains("person keys looked for: 2"), "{out}");
+    for raw in ["110105198001011234", "13812345678", "欧阳某某"] {
+        assert!(files_holding(&wh, raw).is_empty(), "{raw} left in {:?}", files_holding(&wh, raw));
+    }
+    assert!(!files_holding(&wh, "13900001111").is_empty(), "the other person stays");
+    assert_eq!(count(d, "SELECT count(*) FROM persons"), 1);
+    assert_eq!(count(d, "SELECT count(*) FROM cases WHERE person_key IS NULL"), 2);
+    assert_eq!(count(d, "SELECT count(*) FROM cases"), 3, "the cases stay, without the person");
+
+    // the same export again: versions already seen, so the person is not stored again
+    let r = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "p.csv"]));
+    assert!(r.contains("unchanged 3"), "{r}");
+    assert!(files_holding(&wh, "110105198001011234").is_empty());
+}
