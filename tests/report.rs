@@ -332,3 +332,48 @@ fn the_briefing_is_the_same_when_the_text_stages_run_as_a_query() {
     let queried = run_weekly_on(&b, Some("local"));
     assert_eq!(queried, direct);
 }
+
+/// The project's models with risk.toml's red level set to `red`.
+fn models_with_red(dir: &Path, red: u32) -> String {
+    let to = dir.join("models");
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(models()).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let risk = std::fs::read_to_string(to.join("risk.toml")).unwrap();
+    assert!(risk.contains("red = 80"), "risk.toml's red level moved");
+    std::fs::write(to.join("risk.toml"), risk.replace("red = 80", &format!("red = {red}"))).unwrap();
+    to.to_string_lossy().into_owned()
+}
+
+#[test]
+fn docx_alone_is_written_and_clusters_count_red_by_the_configured_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let p = weekly(d);
+    let text = std::fs::read_to_string(d.join(&p)).unwrap();
+    let outputs = text.lines().find(|l| l.starts_with("outputs")).unwrap();
+    std::fs::write(d.join(&p), text.replace(outputs, r#"outputs = ["briefing.docx", "letters"]"#)).unwrap();
+    let m = models_with_red(d, 62);
+    ok(&minqing(d, &["--models", &m, "run", &p, "--as-of", "2026-10-31", "--out", "reports"]));
+    let out = d.join("reports/weekly-2026-10-31");
+    assert!(out.join("briefing.docx").is_file(), "briefing.docx asked alone is written");
+    assert!(!out.join("briefing.md").exists());
+    // a bureau that grades 红 from 62: the clusters count exactly the cases risk graded 红
+    let low_red = count(
+        d,
+        "SELECT count(*) FROM cluster_members m JOIN risk r ON m.source = r.source AND m.case_id = r.case_id \
+         WHERE r.level = '红' AND r.score < 80",
+    );
+    assert!(low_red > 0, "clustered 红 cases scored under 80 at red = 62 (what a hard-coded 80 missed)");
+    let by_clusters = count(d, "SELECT CAST(coalesce(sum(red_cases), 0) AS BIGINT) FROM clusters");
+    let by_risk = count(
+        d,
+        "SELECT count(*) FROM cluster_members m JOIN risk r ON m.source = r.source AND m.case_id = r.case_id \
+         WHERE r.level = '红'",
+    );
+    assert_eq!(by_clusters, by_risk);
+}

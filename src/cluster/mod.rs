@@ -405,11 +405,14 @@ pub fn run_on(
     }
     tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
     let scores = crate::risk::read_scores(wh)?;
-    let score = |i: usize| scores.get(&(facts[i].source.to_string(), facts[i].case_id.clone())).map(|s| s.0);
+    let risk_of = |i: usize| scores.get(&(facts[i].source.to_string(), facts[i].case_id.clone()));
+    let score = |i: usize| risk_of(i).map(|s| s.0);
+    // red as `risk` graded it, by the levels of risk.toml
+    let red = |i: usize| risk_of(i).is_some_and(|s| s.1 == "红");
     let words = Words { cases: &cut, df: &df };
     let mut clusters: Vec<Cluster> = group(&facts, &topical, &dup, cfg)
         .into_iter()
-        .map(|(kind, m)| describe(kind, m, &facts, &texts, &words, &dup, &score, as_of))
+        .map(|(kind, m)| describe(kind, m, &facts, &texts, &words, &dup, &score, &red, as_of))
         .collect();
     heat::rank(&mut clusters, as_of);
 
@@ -468,6 +471,7 @@ fn describe(
     words: &Words,
     dup: &[Option<usize>],
     score: &dyn Fn(usize) -> Option<i32>,
+    red: &dyn Fn(usize) -> bool,
     as_of: NaiveDate,
 ) -> Cluster {
     let fs = || m.iter().map(|&i| &facts[i]);
@@ -587,7 +591,7 @@ fn describe(
         regions: tally(fs().map(|f| f.town.as_deref().unwrap_or("未知"))),
         depts: tally(fs().filter_map(|f| f.dept.as_deref())),
         risk_max: top_risk.map(|(s, _)| s),
-        red: scores.iter().filter(|s| s.is_some_and(|s| s >= 80)).count(),
+        red: m.iter().filter(|&&i| red(i)).count(),
         engagement: fs().map(|f| f.engagement).sum(),
         heat: 0.0,
         heat_rank: 0,

@@ -127,9 +127,11 @@ pub fn date32(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days() as i32
 }
 
-/// The level a registering office's name shows (国家级 → 京, 省级 → 省, 市级 → 市).
+/// The level a registering office's name shows (国家级 → 京, 省级 → 省, 市级 → 市). 京 is
+/// the level's own name or 北京: 南京市 and 京山市 offices are 市.
 fn level_of_office(s: &str) -> u8 {
-    if s.contains("国家") || s.contains("中央") || s.contains("京") {
+    let s = s.trim();
+    if s.contains("国家") || s.contains("中央") || s.contains("北京") || s == "京" || s.starts_with("京级") {
         3
     } else if s.contains('省') {
         2
@@ -330,6 +332,21 @@ pub fn latest_day(facts: &[CaseFacts]) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_of_an_office_by_its_name() {
+        for (office, level) in [
+            ("国家信访局", 3),
+            ("北京市信访办", 3),
+            ("京", 3),
+            ("南京市信访局", 1),
+            ("京山市信访局", 1),
+            ("湖北省信访局", 2),
+            ("青溪县信访局", 0),
+        ] {
+            assert_eq!(level_of_office(office), level, "{office}");
+        }
+    }
 
     #[test]
     fn threat_labels_split_into_kind_and_term() {

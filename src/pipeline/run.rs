@@ -182,7 +182,7 @@ pub fn run(
         let cl = clusters_xlsx.map(|(c, facts)| {
             scope.spawn(move || crate::cluster::xlsx::write(&tmp_ref.join("clusters.xlsx"), c, facts))
         });
-        if p.writes("briefing.md") || p.writes("briefing.html") || p.writes("charts") {
+        if ["briefing.md", "briefing.html", "briefing.docx", "charts"].iter().any(|o| p.writes(o)) {
             let mut b = Briefing::gather(wh, &p.title, p.period, as_of)?;
             b.targets = p.targets.clone();
             let mut md = b.to_markdown();

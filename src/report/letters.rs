@@ -73,12 +73,13 @@ pub fn write_all(wh: &Warehouse, dir: &Path, issuer: &str, as_of: NaiveDate) -> 
     let mut k = 0;
     for b in read_table(wh, table::CLUSTERS)? {
         for i in 0..b.num_rows() {
-            let risk_max = b
-                .column_by_name("risk_max")
-                .map(|c| c.as_primitive::<Int32Type>())
-                .filter(|c| !c.is_null(i))
-                .map(|c| c.value(i));
-            if s(&b, "kind", i) != "issue" || risk_max.is_none_or(|r| r < 80) {
+            // an issue with a case `risk` graded 红 (by the levels of risk.toml)
+            let red = b
+                .column_by_name("red_cases")
+                .ok_or_else(|| Error::Schema("`clusters` has no red_cases column: run `minqing cluster` again".into()))?
+                .as_primitive::<Int64Type>()
+                .value(i);
+            if s(&b, "kind", i) != "issue" || red == 0 {
                 continue;
             }
             let num = |n: &str| b.column_by_name(n).map_or(0, |c| c.as_primitive::<Int64Type>().value(i));
