@@ -170,3 +170,18 @@ fn forget_leaves_no_byte_of_the_person_and_an_old_export_does_not_bring_them_bac
     assert!(r.contains("unchanged 3"), "{r}");
     assert!(files_holding(&wh, "110105198001011234").is_empty());
 }
+
+#[test]
+fn every_table_exists_even_when_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    exports(d);
+    // no rejects, and no persons with --no-pii
+    ok(&minqing(d, &["ingest", "--no-pii", "--source", "petition", "--input", "v1.csv"]));
+    for t in ["rejects", "persons", "risk", "clusters", "deadlines"] {
+        assert_eq!(count(d, &format!("SELECT count(*) FROM {t}")), 0, "{t}");
+    }
+    // in their schemas: columns can be named
+    assert_eq!(count(d, "SELECT count(*) FROM rejects WHERE reason IS NOT NULL AND raw IS NULL"), 0);
+    assert_eq!(count(d, "SELECT count(*) FROM persons WHERE phone IS NOT NULL"), 0);
+}
