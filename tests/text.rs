@@ -92,8 +92,9 @@ fn train_and_cross_validate_on_the_real_message_board_labels() {
         &["eval", "classify", "--labels", f, "--folds", "5", "--text", "留言主题,留言详情", "--label", "一级分类"],
     ));
     let macro_f1: f64 = out.lines().find_map(|l| l.strip_prefix("macro_f1 ")).unwrap().parse().unwrap();
-    // the Python peer (TF-IDF + LinearSVC) gets 0.677 on its 5 folds
-    assert!(macro_f1 > 0.70, "{out}");
+    // the Python peer (TF-IDF + LinearSVC) gets 0.677 on its 5 folds; words alone 0.746,
+    // with character bigrams 0.791 (seed 0)
+    assert!(macro_f1 > 0.77, "{out}");
     assert!(out.contains("confusion"), "{out}");
     let out = ok(&minqing(
         d,

@@ -24,7 +24,14 @@ use crate::{Error, Result};
 
 /// Documents and labels from a labelled export. The first text column is read as the
 /// title, the others as the body. Rows with an empty label are left out (and counted).
-pub fn labelled_docs(path: &Path, text_cols: &[String], label_col: &str) -> Result<(Vec<Doc>, Vec<String>, usize)> {
+/// The documents and labels of a labelled export, with character bigrams at `char_ngrams`
+/// (the weight the model is or will be fitted with).
+pub fn labelled_docs(
+    path: &Path,
+    text_cols: &[String],
+    label_col: &str,
+    char_ngrams: f32,
+) -> Result<(Vec<Doc>, Vec<String>, usize)> {
     if text_cols.is_empty() {
         return Err(Error::Usage("--text names no column".into()));
     }
@@ -39,7 +46,7 @@ pub fn labelled_docs(path: &Path, text_cols: &[String], label_col: &str) -> Resu
         .par_iter()
         .map(|r| {
             let (title, body) = if n == 1 { ("", r[0].clone()) } else { (r[0].as_str(), r[1..n].join(" ")) };
-            Doc::new(seg, &lex, title, &body)
+            Doc::new(seg, &lex, title, &body).with_chars(title, &body, char_ngrams)
         })
         .collect();
     let labels = kept.iter().map(|r| r[n].clone()).collect();

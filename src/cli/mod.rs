@@ -243,6 +243,9 @@ struct TrainArgs {
     /// Keep at most this many features (the most frequent)
     #[arg(long, default_value_t = 20_000)]
     max_features: usize,
+    /// Weight of character bigrams beside the words (0: words only)
+    #[arg(long, default_value_t = 0.5)]
+    char_ngrams: f32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,6 +309,9 @@ struct EvalClassifyArgs {
     fold_file: Option<PathBuf>,
     #[arg(long, default_value_t = 0.005)]
     alpha: f64,
+    /// Weight of character bigrams beside the words in the models fitted per fold (0: words only)
+    #[arg(long, default_value_t = 0.5)]
+    char_ngrams: f32,
 }
 
 #[derive(Debug, Args)]
@@ -636,9 +642,14 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(Status::Ok)
         }
         Command::Train(a) => {
-            let (docs, labels, unlabelled) = crate::classify::labelled_docs(&a.labels, &a.text, &a.label)?;
-            let opts =
-                crate::classify::TrainOptions { alpha: a.alpha, max_features: a.max_features, ..Default::default() };
+            let (docs, labels, unlabelled) =
+                crate::classify::labelled_docs(&a.labels, &a.text, &a.label, a.char_ngrams)?;
+            let opts = crate::classify::TrainOptions {
+                alpha: a.alpha,
+                max_features: a.max_features,
+                char_ngrams: a.char_ngrams,
+                ..Default::default()
+            };
             let model = crate::classify::TextModel::train(&docs, &labels, &opts)?;
             model.save(&a.out)?;
             println!(
@@ -652,16 +663,18 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(Status::Ok)
         }
         Command::Eval(EvalCommand::Classify(a)) => {
-            let opts = crate::classify::TrainOptions { alpha: a.alpha, ..Default::default() };
+            let opts =
+                crate::classify::TrainOptions { alpha: a.alpha, char_ngrams: a.char_ngrams, ..Default::default() };
             let (truth, predicted) = match (&a.model, &a.truth, &a.labels, a.folds) {
                 (Some(model), Some(truth), _, _) => {
                     let model = crate::classify::TextModel::load(model)?;
-                    let (docs, labels, _) = crate::classify::labelled_docs(truth, &a.text, &a.label)?;
+                    let (docs, labels, _) =
+                        crate::classify::labelled_docs(truth, &a.text, &a.label, model.char_ngrams)?;
                     let predicted = docs.iter().map(|d| model.predict(d).label).collect();
                     (labels, predicted)
                 }
                 (None, _, Some(file), Some(k)) if k >= 2 => {
-                    let (docs, labels, _) = crate::classify::labelled_docs(file, &a.text, &a.label)?;
+                    let (docs, labels, _) = crate::classify::labelled_docs(file, &a.text, &a.label, a.char_ngrams)?;
                     let folds = match &a.fold_file {
                         Some(p) => read_folds(p, docs.len(), k)?,
                         None => crate::classify::stratified_folds(&labels, k, a.seed),

@@ -185,7 +185,9 @@ impl Enricher {
                     byte += p.len();
                 }
                 let hits = lex.hits(&whole);
-                let pred = model.as_ref().map(|m| m.predict(&Doc::from_terms(&tt, &ct, &hits)));
+                let pred = model
+                    .as_ref()
+                    .map(|m| m.predict(&Doc::from_terms(&tt, &ct, &hits).with_chars(t, c, m.char_ngrams)));
                 let topic = topics.decide(pred.as_ref(), &hits, opt(&given, i), &whole);
                 let ents = entities::extract(&whole, gaz);
                 let title_chars = t.chars().count();
