@@ -19,6 +19,7 @@ use arrow::compute::filter_record_batch;
 use arrow::record_batch::RecordBatch;
 use arrow::row::{RowConverter, SortField};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::case_key;
@@ -178,6 +179,7 @@ pub fn content_hashes(batch: &RecordBatch) -> Result<Vec<u128>> {
     let cols: Vec<ArrayRef> = keep.iter().map(|&i| batch.column(i).clone()).collect();
     let rows = conv.convert_columns(&cols)?;
     Ok((0..batch.num_rows())
+        .into_par_iter()
         .map(|i| {
             let mut out = [0u8; 16];
             out.copy_from_slice(&blake3::hash(rows.row(i).as_ref()).as_bytes()[..16]);
