@@ -226,3 +226,66 @@ fn entities_on_real_posts() {
     let (p, r) = got["holdout"];
     assert!(p >= 0.5 && r >= 0.43, "holdout precision {p:.3} recall {r:.3}");
 }
+
+/// (accuracy, macro-F1) of the built-in focus topics against `focus-topics.csv` rows of `kind`,
+/// joined on case_id with what `enrich` stored.
+fn focus_scores(d: &Path, kind: &str) -> (f64, f64, usize) {
+    let mut r = csv::Reader::from_path(fixture("focus-topics.csv")).unwrap();
+    let truth: HashMap<String, String> = r
+        .deserialize::<HashMap<String, String>>()
+        .map(|x| x.unwrap())
+        .filter(|x| x["kind"] == kind)
+        .map(|x| (x["id"].trim().to_string(), x["focus_topic"].trim().to_string()))
+        .collect();
+    let got: HashMap<String, String> = sql(d, "SELECT case_id, focus_topic FROM enriched")
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(',').map(|(a, b)| (a.to_string(), b.to_string())))
+        .collect();
+    let (mut t, mut p) = (vec![], vec![]);
+    let mut ids: Vec<&String> = truth.keys().collect();
+    ids.sort();
+    for id in ids {
+        let g = got.get(id).unwrap_or_else(|| panic!("{kind} {id} not enriched"));
+        t.push(truth[id].clone());
+        p.push(g.clone());
+    }
+    let s = minqing::classify::Scores::new(&t, &p);
+    println!("== focus topics, {kind}s ({} labelled by hand)\n{s}", t.len());
+    (s.accuracy(), s.macro_f1(), t.len())
+}
+
+#[test]
+fn the_built_in_focus_model_on_real_text() {
+    let m = models();
+    // real posts
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&minqing(d, &["ingest", "--source", "message", "--input", real_posts().to_str().unwrap()]));
+    ok(&minqing(d, &["--models", &m, "enrich"]));
+    let (acc_posts, f1_posts, n) = focus_scores(d, "post");
+    assert!(n >= 60, "{n} posts labelled");
+    // the petitions, 12345 notes and posts written in real style
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut rows = graded("petitions-dev.csv");
+    rows.extend(graded("petitions-dev2.csv"));
+    write_exports(&d.join("exports"), &rows);
+    ok(&minqing(d, &["ingest", "--input", "exports"]));
+    ok(&minqing(d, &["--models", &m, "enrich"]));
+    let (acc_pet, f1_pet, n) = focus_scores(d, "petition");
+    assert_eq!(n, 80);
+    // guards at what was measured, not goals (docs/measurements.md)
+    assert!(
+        acc_posts >= FOCUS_POSTS.0
+            && f1_posts >= FOCUS_POSTS.1
+            && acc_pet >= FOCUS_PETITIONS.0
+            && f1_pet >= FOCUS_PETITIONS.1,
+        "posts {acc_posts:.3}/{f1_posts:.3}, petitions {acc_pet:.3}/{f1_pet:.3}"
+    );
+}
+
+/// (accuracy, macro-F1) of the built-in focus model on the hand-labelled posts (measured
+/// 0.746 / 0.502, 67 posts) and petitions (0.750 / 0.777, 80): guards, not goals.
+const FOCUS_POSTS: (f64, f64) = (0.72, 0.45);
+const FOCUS_PETITIONS: (f64, f64) = (0.72, 0.75);
