@@ -17,7 +17,7 @@ use crate::warehouse::{OutputFormat, Warehouse};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Warehouse folder (Parquet tables) [default: ./warehouse; for `demo`, OUT/warehouse]
+    /// Warehouse folder (Delta Lake tables) [default: ./warehouse; for `demo`, OUT/warehouse]
     #[arg(long, global = true, value_name = "DIR")]
     warehouse: Option<PathBuf>,
     /// Models folder (lexicons, weights, trained models)
@@ -46,6 +46,9 @@ enum Command {
     /// Erase a person (个人信息保护法 art. 47): delete their `persons` rows, blank their
     /// person_key everywhere, delete their petitioner rows, and leave no old file behind
     Forget(ForgetArgs),
+    /// Delete the files of table versions older than `--keep-days` (replaced by later
+    /// commits); time travel then reaches back that far only
+    Vacuum(VacuumArgs),
     /// Run the text stages: segmentation, topics, entities, threat language → `enriched`
     Enrich(EnrichArgs),
     /// Score stability risk per case, petitioner and entity → `risk`, `risk_groups`
@@ -377,6 +380,13 @@ struct ForgetArgs {
 }
 
 #[derive(Debug, Args)]
+struct VacuumArgs {
+    /// Keep the files every version of the last this many days reads
+    #[arg(long, default_value_t = 7)]
+    keep_days: u32,
+}
+
+#[derive(Debug, Args)]
 struct HistoryArgs {
     /// Only the commits that changed this table
     table: Option<String>,
@@ -397,6 +407,9 @@ struct SqlArgs {
     /// `--warehouse` and every `--union` (a city or province over its counties' warehouses)
     #[arg(long = "union", value_name = "DIR")]
     union: Vec<PathBuf>,
+    /// Read the warehouse as it was after this commit (`minqing history` lists them)
+    #[arg(long = "version", value_name = "COMMIT", conflicts_with = "union")]
+    version: Option<u64>,
 }
 
 #[cfg(feature = "ballista")]
@@ -540,7 +553,11 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             Ok(if rep.rejected() > 0 { Status::Attention } else { Status::Ok })
         }
         Command::Sql(a) => {
-            let mut whs = vec![Warehouse::open_read(&warehouse(Path::new("warehouse")))?];
+            let root = warehouse(Path::new("warehouse"));
+            let mut whs = vec![match a.version {
+                Some(n) => Warehouse::open_at(&root, n)?,
+                None => Warehouse::open_read(&root)?,
+            }];
             for dir in &a.union {
                 whs.push(Warehouse::open_read(dir)?);
             }
@@ -559,6 +576,12 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                 crate::ingest::forget::Who { person_keys: a.person_keys, id_numbers: a.id_numbers, phones: a.phones };
             let report = crate::ingest::forget::forget(&wh, &person_key()?, &who)?;
             println!("{report}");
+            Ok(Status::Ok)
+        }
+        Command::Vacuum(a) => {
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            let n = wh.vacuum(chrono::Duration::days(i64::from(a.keep_days)))?;
+            println!("{n} files deleted; versions of the last {} days stay readable", a.keep_days);
             Ok(Status::Ok)
         }
         Command::History(a) => {

@@ -37,6 +37,8 @@ pub struct ForgetReport {
     pub keys: usize,
     pub tables: BTreeMap<String, (u64, u64)>,
     pub commit: Option<u64>,
+    /// Files deleted from disk after the commit: every older version of every table.
+    pub vacuumed: usize,
 }
 
 impl fmt::Display for ForgetReport {
@@ -46,7 +48,11 @@ impl fmt::Display for ForgetReport {
             writeln!(f, "  {t:<12} deleted {deleted}, person_key blanked {blanked}")?;
         }
         match self.commit {
-            Some(c) => write!(f, "commit {c}: superseded files deleted"),
+            Some(c) => write!(
+                f,
+                "commit {c}: {} superseded files deleted (every older version of the warehouse: time travel now starts here)",
+                self.vacuumed
+            ),
             None => write!(f, "nothing stored for this person; nothing changed"),
         }
     }
@@ -206,5 +212,9 @@ pub fn forget(wh: &Warehouse, key: &PersonKey, who: &Who) -> Result<ForgetReport
     }
     let commit = tx.commit("forget", serde_json::json!({ "person_keys": keys.len() }))?;
     report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
+    if report.commit.is_some() {
+        // the person is in the files the commit replaced: no version before it may stay
+        report.vacuumed = wh.vacuum(chrono::Duration::zero())?;
+    }
     Ok(report)
 }

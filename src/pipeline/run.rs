@@ -19,7 +19,7 @@ use super::facts::{CaseFacts, load_facts};
 use crate::normalize::PersonKey;
 use crate::report::briefing::{Briefing, period_range};
 use crate::schema::table;
-use crate::warehouse::{Warehouse, read_commits};
+use crate::warehouse::Warehouse;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -50,10 +50,7 @@ impl std::fmt::Display for RunReport {
 
 /// Whether `cases` changed after the last enrich.
 fn enrich_is_stale(wh: &Warehouse) -> Result<bool> {
-    let commits = read_commits(wh.root())?;
-    let last_cases = commits.iter().filter(|c| c.tables.contains_key(table::CASES)).map(|c| c.seq).max();
-    let last_enrich = commits.iter().filter(|c| c.tables.contains_key(table::ENRICHED)).map(|c| c.seq).max();
-    Ok(match (last_cases, last_enrich) {
+    Ok(match (wh.last_commit_of(table::CASES)?, wh.last_commit_of(table::ENRICHED)?) {
         (Some(c), Some(e)) => c > e,
         (Some(_), None) => true,
         (None, _) => false,
@@ -241,6 +238,8 @@ pub fn run(
         "period": {"key": key_name, "start": start.to_string(), "end": end.to_string()},
         "deadline_policy": p.policy.name(),
         "inputs": inputs,
+        // the warehouse as this run read it: `minqing sql --version N` reads it again
+        "warehouse_commit": wh.last_commit()?,
         "rows": counts,
         "outputs": written,
         "versions": {"minqing": env!("CARGO_PKG_VERSION"), "models": models_hashes(models)},

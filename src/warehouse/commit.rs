@@ -8,10 +8,13 @@ use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
 use super::parquet_io::ParquetPart;
-use super::{Warehouse, atomic_write, sync_dir, write_parquet};
+use super::{Warehouse, atomic_write, delta, sync_dir, write_parquet};
 use crate::{Error, Result};
 
-pub(super) const COMMITS: &str = "_commits";
+/// Commits begun and not yet in every table's Delta log (normally empty).
+pub(super) const PENDING: &str = "_pending";
+/// Where a warehouse of minqing before the Delta log kept its commit records.
+const LEGACY: &str = "_commits";
 
 /// How a batch changes one table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -21,20 +24,13 @@ pub enum TableChange {
     Append { part: String, rows: u64 },
     /// The table becomes exactly this part (a stage that recomputes its whole output).
     Replace { part: String, rows: u64 },
-    /// The table goes, every part of it (`--no-pii` on a warehouse that has `persons`).
+    /// The table goes, its folder with every file and its log (`--no-pii` on a warehouse
+    /// that has `persons`: personal data must leave the disk, not only the current version).
     Drop,
 }
 
-impl TableChange {
-    fn part(&self) -> Option<&str> {
-        match self {
-            TableChange::Append { part, .. } | TableChange::Replace { part, .. } => Some(part),
-            TableChange::Drop => None,
-        }
-    }
-}
-
-/// The record that makes a batch durable; also the warehouse's history (`_commits/`).
+/// A batch of changes to several tables, committed together: its record sits in `_pending/`
+/// from the moment it is decided until every table's Delta log has it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Commit {
     pub seq: u64,
@@ -72,7 +68,7 @@ pub struct Transaction<'w> {
 
 impl<'w> Transaction<'w> {
     pub(super) fn new(wh: &'w Warehouse) -> Result<Self> {
-        let seq = read_commits(wh.root())?.last().map_or(1, |c| c.seq + 1);
+        let seq = last_commit(wh.root())?.map_or(1, |n| n + 1);
         Ok(Transaction { wh, seq, tables: BTreeMap::new(), writing: vec![], done: false })
     }
 
@@ -113,7 +109,7 @@ impl<'w> Transaction<'w> {
         Ok(())
     }
 
-    /// Stage the removal of the whole table.
+    /// Stage the removal of the whole table, folder and log.
     pub fn drop_table(&mut self, table: &str) {
         self.tables.insert(table.into(), TableChange::Drop);
     }
@@ -145,7 +141,9 @@ impl<'w> Transaction<'w> {
         write_parquet(&tmp, schema, batches)
     }
 
-    /// Make the staged changes durable and visible.
+    /// Make the staged changes durable and visible: the pending record first (the point
+    /// after which the batch happens, whatever stops the process), then one Delta commit
+    /// per table, then the record goes.
     pub fn commit(mut self, command: &str, info: serde_json::Value) -> Result<Commit> {
         let commit = Commit {
             seq: self.seq,
@@ -155,10 +153,11 @@ impl<'w> Transaction<'w> {
             at: Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         };
         if !commit.tables.is_empty() {
-            let path = self.wh.root().join(COMMITS).join(format!("{:06}.json", commit.seq));
+            let path = self.wh.root().join(PENDING).join(format!("{:06}.json", commit.seq));
             let json = serde_json::to_vec_pretty(&commit).expect("commit record serializes");
             atomic_write(&path, &json)?;
             apply(self.wh.root(), &commit)?;
+            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
         self.done = true;
         Ok(commit)
@@ -176,16 +175,53 @@ impl Drop for Transaction<'_> {
     }
 }
 
+/// The newest minqing commit number in any table's Delta log or pending record.
+pub(super) fn last_commit(root: &Path) -> Result<Option<u64>> {
+    let mut last = read_pending(root)?.last().map(|c| c.seq);
+    for t in crate::schema::table::ALL {
+        last = last.max(table_commit(root, t)?);
+    }
+    Ok(last)
+}
+
+/// The minqing commit number of a table's current version (`None`: never written).
+pub(super) fn table_commit(root: &Path, table: &str) -> Result<Option<u64>> {
+    let dir = root.join(table);
+    delta::block_on(async {
+        match delta::load(&dir, None).await? {
+            Some(t) => delta::commit_number(&dir, &t).await,
+            None => Ok(None),
+        }
+    })
+}
+
 /// The commits, newest first, that changed `table` (all when `None`), as lines to read:
 /// time, command, each table's change, and for an ingest each input with its hash and what
-/// it added, updated or left unchanged.
+/// it added, updated or left unchanged. Read from the tables' Delta logs.
 pub fn history(wh: &Warehouse, table: Option<&str>) -> Result<String> {
     use std::fmt::Write;
     if let Some(t) = table {
         crate::schema::schema_of(t)?;
     }
+    let mut commits: BTreeMap<u64, Commit> = BTreeMap::new();
+    for t in crate::schema::table::ALL {
+        let dir = wh.table_dir(t);
+        for e in delta::block_on(delta::entries(&dir))? {
+            let c = commits.entry(e.seq).or_insert_with(|| Commit {
+                seq: e.seq,
+                command: e.command.clone(),
+                tables: BTreeMap::new(),
+                info: e.info.clone(),
+                at: chrono::DateTime::from_timestamp_millis(e.at_ms)
+                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            });
+            if let Some(change) = e.change {
+                c.tables.insert((*t).to_string(), change);
+            }
+        }
+    }
     let mut out = String::new();
-    for c in read_commits(wh.root())?.iter().rev() {
+    for c in commits.values().rev() {
         if table.is_some_and(|t| !c.tables.contains_key(t)) {
             continue;
         }
@@ -225,11 +261,14 @@ pub fn history(wh: &Warehouse, table: Option<&str>) -> Result<String> {
     Ok(out)
 }
 
-/// All commit records, oldest first.
-pub fn read_commits(root: &Path) -> Result<Vec<Commit>> {
-    let dir = root.join(COMMITS);
+/// Records of commits that were begun and not yet committed to every table, oldest first.
+fn read_pending(root: &Path) -> Result<Vec<Commit>> {
+    read_records(&root.join(PENDING))
+}
+
+fn read_records(dir: &Path) -> Result<Vec<Commit>> {
     let mut out = vec![];
-    let rd = match fs::read_dir(&dir) {
+    let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(e) => return Err(Error::io(dir, e)),
@@ -252,56 +291,42 @@ pub fn read_commits(root: &Path) -> Result<Vec<Commit>> {
     Ok(out)
 }
 
-/// Put a committed batch's parts in place; idempotent.
+/// Put a commit's parts in place and commit each table to its Delta log; idempotent.
 fn apply(root: &Path, commit: &Commit) -> Result<()> {
     for (table, change) in &commit.tables {
         let dir = root.join(table);
-        let Some(part) = change.part() else {
-            // Drop: every part older than this commit goes. Recovery replays every commit
-            // on open, so parts a later commit wrote (persons written again after a
-            // `--no-pii` run) must stay.
-            remove_parts_before(&dir, &part_name(commit.seq))?;
-            if fs::read_dir(&dir).is_ok_and(|mut rd| rd.next().is_none()) {
-                fs::remove_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        if let TableChange::Drop = change {
+            // renamed aside first (atomic), so a crash never leaves a log naming deleted files
+            if dir.exists() {
+                let gone = root.join(format!(".{table}.dropped-{}", commit.seq));
+                fs::rename(&dir, &gone).map_err(|e| Error::io(&dir, e))?;
+                fs::remove_dir_all(&gone).map_err(|e| Error::io(&gone, e))?;
             }
             continue;
-        };
-        let tmp = tmp_part(&dir, part);
-        let dst = dir.join(part);
-        if tmp.exists() {
-            fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
         }
-        if let TableChange::Replace { .. } = change {
-            // parts older than this commit are superseded
-            remove_parts_before(&dir, part)?;
+        let mut parts = vec![];
+        if let TableChange::Append { part, rows } | TableChange::Replace { part, rows } = change {
+            let tmp = tmp_part(&dir, part);
+            if tmp.exists() {
+                fs::rename(&tmp, dir.join(part)).map_err(|e| Error::io(dir.join(part), e))?;
+                sync_dir(&dir);
+            }
+            parts.push((part.clone(), *rows));
         }
-        sync_dir(&dir);
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        delta::block_on(delta::commit_table(&dir, table, change, &parts, commit.seq, &commit.command, &commit.info))?;
     }
     Ok(())
 }
 
-/// Remove a table's parts named before `part` (parts are named by commit sequence).
-fn remove_parts_before(dir: &Path, part: &str) -> Result<()> {
-    let rd = match fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(dir, e)),
-    };
-    for e in rd.filter_map(|e| e.ok()) {
-        let name = e.file_name().to_string_lossy().to_string();
-        if is_part_name(&name) && name.as_str() < part {
-            fs::remove_file(e.path()).map_err(|e| Error::io(dir, e))?;
-        }
-    }
-    sync_dir(dir);
-    Ok(())
-}
-
-/// Finish committed batches and drop uncommitted temp parts and temp files.
+/// Finish begun commits, drop uncommitted temp parts and temp files, and turn the tables of
+/// a warehouse written before the Delta log (plain part files and `_commits/`) into Delta
+/// tables.
 pub(super) fn recover(root: &Path) -> Result<()> {
-    let commits = read_commits(root)?;
-    for c in &commits {
-        apply(root, c)?;
+    for c in read_pending(root)? {
+        apply(root, &c)?;
+        let path = root.join(PENDING).join(format!("{:06}.json", c.seq));
+        fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
     }
     for table in crate::schema::table::ALL {
         let dir = root.join(table);
@@ -314,14 +339,64 @@ pub(super) fn recover(root: &Path) -> Result<()> {
             }
         }
     }
-    let commits_dir = root.join(COMMITS);
-    if let Ok(rd) = fs::read_dir(&commits_dir) {
+    if let Ok(rd) = fs::read_dir(root) {
         for e in rd.filter_map(|e| e.ok()) {
-            if e.file_name().to_string_lossy().starts_with('.') {
-                let _ = fs::remove_file(e.path());
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') && name.contains(".dropped-") {
+                fs::remove_dir_all(e.path()).map_err(|err| Error::io(e.path(), err))?;
             }
         }
     }
+    for d in [PENDING, LEGACY] {
+        if let Ok(rd) = fs::read_dir(root.join(d)) {
+            for e in rd.filter_map(|e| e.ok()) {
+                if e.file_name().to_string_lossy().starts_with('.') {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+    convert_legacy(root)
+}
+
+/// A warehouse of an older minqing: every table folder holds its committed `part-*.parquet`
+/// files (older parts already removed by the commit that replaced them) and `_commits/`
+/// holds the records. Each table becomes a Delta table with those parts, at the number of
+/// the last record; the records move to `_commits.pre-delta/`.
+fn convert_legacy(root: &Path) -> Result<()> {
+    let legacy = root.join(LEGACY);
+    if !legacy.is_dir() {
+        return Ok(());
+    }
+    let records = read_records(&legacy)?;
+    let seq = records.last().map_or(1, |c| c.seq);
+    for table in crate::schema::table::ALL {
+        let dir = root.join(table);
+        if delta::is_table(&dir) {
+            continue;
+        }
+        let Ok(rd) = fs::read_dir(&dir) else { continue };
+        let mut names: Vec<String> =
+            rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).filter(|n| is_part_name(n)).collect();
+        names.sort();
+        let mut parts = vec![];
+        for n in names {
+            let path = dir.join(&n);
+            let file = fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let rows = parquet::file::reader::FileReader::metadata(
+                &parquet::file::serialized_reader::SerializedFileReader::new(file)?,
+            )
+            .file_metadata()
+            .num_rows();
+            parts.push((n, rows as u64));
+        }
+        let rows = parts.iter().map(|p| p.1).sum();
+        let change = TableChange::Replace { part: String::new(), rows };
+        tracing::info!("{table}: {} parts of an older minqing committed to a Delta log", parts.len());
+        delta::block_on(delta::commit_table(&dir, table, &change, &parts, seq, "convert to Delta Lake", &serde_json::Value::Null))?;
+    }
+    let moved = root.join(format!("{LEGACY}.pre-delta"));
+    fs::rename(&legacy, &moved).map_err(|e| Error::io(&moved, e))?;
     Ok(())
 }
 
@@ -392,7 +467,7 @@ mod tests {
             info: serde_json::Value::Null,
             at: None,
         };
-        fs::write(dir.path().join(COMMITS).join("000002.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
+        fs::write(dir.path().join(PENDING).join("000002.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
         // and a crash while writing a part that never got its commit record
         write_parquet(&tmp_part(&tdir, &part_name(3)), persons_schema(), &[batch(7)]).unwrap();
         fs::write(tdir.join(".part-000004.parquet.tmp"), b"half a file").unwrap();
@@ -401,10 +476,14 @@ mod tests {
 
         let wh = Warehouse::open(dir.path()).unwrap();
         assert_eq!(rows(&wh), 5);
-        let names: Vec<String> =
-            fs::read_dir(&tdir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        let names: Vec<String> = fs::read_dir(&tdir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into())
+            .filter(|n: &String| n != "_delta_log")
+            .collect();
         assert_eq!(names.len(), 2, "{names:?}");
         assert!(names.iter().all(|n| is_part_name(n)));
+        assert!(fs::read_dir(dir.path().join(PENDING)).unwrap().next().is_none(), "the record goes once applied");
         // the next batch continues the sequence
         let tx = wh.begin().unwrap();
         assert_eq!(tx.seq, 3);
@@ -433,6 +512,58 @@ mod tests {
             let wh = Warehouse::open(dir.path()).unwrap();
             assert_eq!(rows(&wh), 2);
         }
+    }
+
+    #[test]
+    fn a_warehouse_of_an_older_minqing_becomes_delta_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let tdir = dir.path().join(table::PERSONS);
+        fs::create_dir_all(&tdir).unwrap();
+        fs::create_dir_all(dir.path().join(LEGACY)).unwrap();
+        // the first part from a minqing that did not know `phone` yet
+        let old = batch(3).project(&[0, 1, 2, 3, 4]).unwrap();
+        write_parquet(&tdir.join(part_name(1)), old.schema(), &[old]).unwrap();
+        write_parquet(&tdir.join(part_name(4)), persons_schema(), &[batch(2)]).unwrap();
+        let rec = Commit {
+            seq: 4,
+            command: "ingest".into(),
+            tables: [(table::PERSONS.to_string(), TableChange::Append { part: part_name(4), rows: 2 })].into(),
+            info: serde_json::Value::Null,
+            at: None,
+        };
+        fs::write(dir.path().join(LEGACY).join("000004.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        assert_eq!(rows(&wh), 5);
+        let phones = super::super::read_table_columns(&wh, table::PERSONS, Some(&["phone"])).unwrap();
+        let nulls: usize = phones.iter().map(|b| b.column(0).null_count()).sum();
+        assert_eq!(nulls, 3, "the old part's rows read as null phones");
+        assert!(delta::is_table(&tdir));
+        assert!(!dir.path().join(LEGACY).exists());
+        assert_eq!(wh.begin().unwrap().seq, 5, "numbers go on from the old records");
+    }
+
+    #[test]
+    fn time_travel_reads_a_table_as_it_was_after_a_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        for (n, replace) in [(3, false), (2, false), (4, true)] {
+            let mut tx = wh.begin().unwrap();
+            if replace {
+                tx.replace(table::PERSONS, &[batch(n)]).unwrap();
+            } else {
+                tx.append(table::PERSONS, &[batch(n)]).unwrap();
+            }
+            tx.commit("test", serde_json::Value::Null).unwrap();
+        }
+        let at = |seq| rows(&Warehouse::open_at(dir.path(), seq).unwrap());
+        assert_eq!((at(1), at(2), at(3)), (3, 5, 4));
+        assert!(Warehouse::open_at(dir.path(), 4).is_err());
+        let h = history(&wh, Some(table::PERSONS)).unwrap();
+        assert!(h.contains("commit    3") && h.contains("rewritten, 4 rows") && h.contains("+2 rows"), "{h}");
+        // vacuum keeps what the current version reads, and time travel stops there
+        assert_eq!(wh.vacuum(chrono::Duration::zero()).unwrap(), 2);
+        assert_eq!(rows(&wh), 4);
+        assert!(super::super::read_table(&Warehouse::open_at(dir.path(), 2).unwrap(), table::PERSONS).is_err());
     }
 
     #[test]

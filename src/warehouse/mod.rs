@@ -1,24 +1,30 @@
-//! The Parquet warehouse: one folder per table, committed atomically.
+//! The warehouse: one Delta Lake table per folder.
 //!
 //! Layout under the warehouse root:
 //! ```text
-//! cases/part-000001.parquet      committed parts, read by stages, `minqing sql`, polars, pandas
+//! cases/_delta_log/00000000000000000001.json  the table's Delta log: which files it is made of
+//! cases/part-000001.parquet      data files, named by the minqing commit that wrote them
 //! cases/.part-000002.parquet.tmp a part being written (hidden from readers)
-//! _commits/000002.json           the commit record: which parts a batch adds or replaces
+//! _pending/000002.json           a batch decided but not yet in every table's log
 //! ```
-//! A batch writes every part it adds to hidden temp files, then writes its commit record
-//! (temp file + rename: the commit point), then renames the parts into place. Opening the
-//! warehouse finishes any commit whose record exists (roll forward) and deletes temp parts
-//! that have none (roll back), so a crash at any point leaves either the old or the new
-//! state of every table, never half of one.
+//! A batch writes every part it adds to hidden temp files, then writes its pending record
+//! (temp file + rename: the point after which the batch happens), then renames the parts
+//! into place and commits each table to its Delta log (with the batch's number as the Delta
+//! application transaction, so a commit replayed is a no-op), then deletes the record.
+//! Opening the warehouse finishes any batch whose record exists (roll forward) and deletes
+//! temp parts that have none (roll back), so a crash at any point leaves either the old or
+//! the new state of every table, never half of one. Files a commit replaced stay on disk
+//! for time travel (`minqing sql --version N`) until `minqing vacuum` (or `forget`) deletes
+//! them.
 
 #[cfg(feature = "ballista")]
 pub mod cluster;
 mod commit;
+mod delta;
 mod parquet_io;
 mod sql;
 
-pub use commit::{Commit, TableChange, Transaction, history, read_commits};
+pub use commit::{Commit, TableChange, Transaction, history};
 pub use parquet_io::{BackgroundPart, ParquetPart, read_table, read_table_columns, write_parquet};
 pub use sql::{Engine, OutputFormat, query, query_on, register_all, render};
 
@@ -33,16 +39,18 @@ use crate::{Error, Result};
 pub struct Warehouse {
     root: PathBuf,
     _lock: Option<Lock>,
+    /// Read the tables as they were after this minqing commit (time travel).
+    as_of: Option<u64>,
 }
 
 impl Warehouse {
     /// Open for reading and writing: creates the folder, takes the writer lock and
     /// finishes or rolls back whatever an interrupted run left.
     pub fn open(root: &Path) -> Result<Self> {
-        fs::create_dir_all(root.join(commit::COMMITS)).map_err(|e| Error::io(root, e))?;
+        fs::create_dir_all(root.join(commit::PENDING)).map_err(|e| Error::io(root, e))?;
         let lock = Lock::take(root)?;
         commit::recover(root)?;
-        Ok(Warehouse { root: root.to_path_buf(), _lock: Some(lock) })
+        Ok(Warehouse { root: root.to_path_buf(), _lock: Some(lock), as_of: None })
     }
 
     /// Open for reading only: no lock, no recovery; uncommitted parts are invisible anyway.
@@ -54,7 +62,24 @@ impl Warehouse {
                     .into(),
             });
         }
-        Ok(Warehouse { root: root.to_path_buf(), _lock: None })
+        Ok(Warehouse { root: root.to_path_buf(), _lock: None, as_of: None })
+    }
+
+    /// Open for reading the tables as they were after minqing commit `seq` (the numbers
+    /// `minqing history` lists).
+    pub fn open_at(root: &Path, seq: u64) -> Result<Self> {
+        let wh = Self::open_read(root)?;
+        let last = commit::last_commit(root)?;
+        if last.is_none_or(|l| seq > l) {
+            return Err(Error::Warehouse {
+                path: root.to_path_buf(),
+                reason: format!(
+                    "there is no commit {seq}; the newest is {}",
+                    last.map_or("none".to_string(), |l| l.to_string())
+                ),
+            });
+        }
+        Ok(Warehouse { as_of: Some(seq), ..wh })
     }
 
     pub fn root(&self) -> &Path {
@@ -65,19 +90,50 @@ impl Warehouse {
         self.root.join(table)
     }
 
-    /// The committed part files of a table, in commit order.
+    /// The data files of a table's current version (or of the version time travel asks
+    /// for), in commit order.
     pub fn parts(&self, table: &str) -> Result<Vec<PathBuf>> {
         let dir = self.table_dir(table);
-        let mut parts = match fs::read_dir(&dir) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(commit::is_part_name))
-                .collect::<Vec<_>>(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
-            Err(e) => return Err(Error::io(dir, e)),
-        };
-        parts.sort();
-        Ok(parts)
+        if !delta::is_table(&dir) {
+            return legacy_parts(&dir);
+        }
+        delta::block_on(async {
+            let version = match self.as_of {
+                Some(seq) => match delta::version_at(&dir, seq).await? {
+                    Some(v) => Some(v),
+                    None => return Ok(vec![]),
+                },
+                None => None,
+            };
+            match delta::load(&dir, version).await? {
+                Some(t) => delta::files_of(&dir, &t),
+                None => Ok(vec![]),
+            }
+        })
+    }
+
+    /// The newest commit of the warehouse (`None`: nothing written yet).
+    pub fn last_commit(&self) -> Result<Option<u64>> {
+        match self.as_of {
+            Some(seq) => Ok(Some(seq)),
+            None => commit::last_commit(&self.root),
+        }
+    }
+
+    /// The minqing commit that last changed `table` (`None`: never written).
+    pub fn last_commit_of(&self, table: &str) -> Result<Option<u64>> {
+        commit::table_commit(&self.root, table)
+    }
+
+    /// Delete the files no table version younger than `keep` reads (replaced parts, parts a
+    /// crash left behind): after it, time travel reaches back `keep` only. Returns how many
+    /// files went.
+    pub fn vacuum(&self, keep: chrono::Duration) -> Result<usize> {
+        let mut n = 0;
+        for t in crate::schema::table::ALL {
+            n += delta::block_on(delta::vacuum(&self.table_dir(t), keep))?;
+        }
+        Ok(n)
     }
 
     /// Tables that have at least one committed part.
@@ -97,6 +153,21 @@ impl Warehouse {
 }
 
 /// Write a file so that readers see either the old content or the new, never a part.
+/// The part files of a table written by minqing before the Delta log (read-only opens of an
+/// older warehouse; a writer converts it).
+fn legacy_parts(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut parts = match fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(commit::is_part_name))
+            .collect::<Vec<_>>(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    parts.sort();
+    Ok(parts)
+}
+
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = tmp_sibling(path);
     {

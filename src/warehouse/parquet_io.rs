@@ -104,35 +104,60 @@ pub fn read_table(wh: &Warehouse, table: &str) -> Result<Vec<RecordBatch>> {
     read_table_columns(wh, table, None)
 }
 
-/// The named columns (all when `None`) of every committed row of a table.
+/// The named columns (all when `None`) of every committed row of a table, in this minqing's
+/// schema of the table: a column that a file of an older minqing lacks reads as null when the
+/// schema lets it be null (schema evolution), and is an error otherwise.
 pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+    let known = crate::schema::schema_of(table).ok();
     let mut out = vec![];
     for part in wh.parts(table)? {
         let file = fs::File::open(&part).map_err(|e| Error::io(&part, e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-        let builder = match columns {
-            Some(cols) => {
-                let schema = builder.schema().clone();
-                let mut idx = vec![];
-                for c in cols {
-                    idx.push(schema.index_of(c).map_err(|_| {
-                        Error::Schema(format!(
-                            "column `{c}` is not in {}; it has: {}",
-                            part.display(),
-                            schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
-                        ))
-                    })?);
-                }
-                let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
-                builder.with_projection(mask)
-            }
-            None => builder,
+        let have = builder.schema().clone();
+        // the columns to return: those asked for, or every column of the table
+        let target: Vec<arrow::datatypes::FieldRef> = match (columns, &known) {
+            (Some(cols), _) => cols
+                .iter()
+                .map(|c| {
+                    let field = known.as_ref().and_then(|k| k.field_with_name(c).ok()).or_else(|| have.field_with_name(c).ok());
+                    field.map(|f| std::sync::Arc::new(f.clone())).ok_or_else(|| missing(&part, c, &have))
+                })
+                .collect::<Result<_>>()?,
+            (None, Some(k)) => k.fields().iter().cloned().collect(),
+            (None, None) => have.fields().iter().cloned().collect(),
         };
+        let mut idx = vec![];
+        for f in &target {
+            match have.index_of(f.name()) {
+                Ok(i) => idx.push(i),
+                Err(_) if f.is_nullable() => {}
+                Err(_) => return Err(missing(&part, f.name(), &have)),
+            }
+        }
+        idx.sort_unstable();
+        let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
+        let out_schema = std::sync::Arc::new(arrow::datatypes::Schema::new(target.clone()));
         // 8k rows a batch: stages hand each batch to all cores, and 1k-row batches left
         // them waiting on the per-batch steps in between
-        for b in builder.with_batch_size(8192).build()? {
-            out.push(b?);
+        for b in builder.with_projection(mask).with_batch_size(8192).build()? {
+            let b = b?;
+            let cols = target
+                .iter()
+                .map(|f| match b.column_by_name(f.name()) {
+                    Some(c) => c.clone(),
+                    None => arrow::array::new_null_array(f.data_type(), b.num_rows()),
+                })
+                .collect();
+            out.push(RecordBatch::try_new(out_schema.clone(), cols)?);
         }
     }
     Ok(out)
+}
+
+fn missing(part: &Path, column: &str, have: &arrow::datatypes::Schema) -> Error {
+    Error::Schema(format!(
+        "column `{column}` is not in {}; it has: {}",
+        part.display(),
+        have.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
+    ))
 }

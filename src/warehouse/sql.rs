@@ -19,8 +19,10 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Register every table that has committed parts, under its own name. With several
-/// warehouses (a province over its counties'), each table reads the parts of all of them.
+/// Register every table that has data files, under its own name, in this minqing's schema
+/// (files of an older minqing read their missing columns as null). With several warehouses
+/// (a province over its counties'), each table reads the files of all of them. The files are
+/// named one by one, from each table's Delta snapshot: a folder also holds replaced files.
 pub async fn register_all(ctx: &SessionContext, whs: &[Warehouse]) -> Result<Vec<String>> {
     let mut tables: Vec<String> = vec![];
     for wh in whs {
@@ -31,8 +33,8 @@ pub async fn register_all(ctx: &SessionContext, whs: &[Warehouse]) -> Result<Vec
     for t in &tables {
         let mut urls = vec![];
         for wh in whs {
-            if !wh.parts(t)?.is_empty() {
-                urls.push(ListingTableUrl::parse(wh.table_dir(t).to_string_lossy())?);
+            for part in wh.parts(t)? {
+                urls.push(ListingTableUrl::parse(part.to_string_lossy())?);
             }
         }
         let options = ParquetReadOptions::default()
@@ -40,8 +42,7 @@ pub async fn register_all(ctx: &SessionContext, whs: &[Warehouse]) -> Result<Vec
             .to_listing_options(&ctx.copied_config(), ctx.copied_table_options());
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
-            .infer_schema(&ctx.state())
-            .await?;
+            .with_schema(crate::schema::schema_of(t)?);
         ctx.register_table(t.as_str(), Arc::new(ListingTable::try_new(config)?))?;
     }
     Ok(tables)
