@@ -185,3 +185,61 @@ fn every_table_exists_even_when_empty() {
     assert_eq!(count(d, "SELECT count(*) FROM rejects WHERE reason IS NOT NULL AND raw IS NULL"), 0);
     assert_eq!(count(d, "SELECT count(*) FROM persons WHERE phone IS NOT NULL"), 0);
 }
+
+/// A register of `n` petitions (P1…Pn) on five matters; `closed` of them closed, `changed`
+/// given another matter.
+fn register(n: usize, closed: &[usize], changed: &[usize]) -> String {
+    const MATTERS: [&str; 5] = [
+        "某建筑公司拖欠农民工工资八个月，多次讨要未果",
+        "小区开发商逾期交房两年，业主要求退还首付款",
+        "村里征地补偿款被挪用，村民要求公开账目",
+        "工厂夜间排放刺鼻废气，附近居民无法入睡",
+        "孩子入学被拒，要求按学区就近入学",
+    ];
+    let mut out = format!("{HEADER}\n");
+    for i in 1..=n {
+        let m = if changed.contains(&i) { "县医院误诊导致病情加重，家属要求医院赔偿" } else { MATTERS[i % 5] };
+        let done = if closed.contains(&i) { "2026-06-20 16:00,满意" } else { "," };
+        out += &format!("P{i},2026-05-{:02} 09:00,张{i},,{m}（第{i}件）,县信访局,2026-05-07 09:00,2026-07-05,{done}\n", 1 + i % 28);
+    }
+    out
+}
+
+fn enriched_rows(d: &Path) -> String {
+    ok(&minqing(d, &["sql", "--format", "json", "SELECT * FROM enriched ORDER BY source, case_id"]))
+}
+
+#[test]
+fn enrich_after_a_re_export_reads_only_new_and_changed_cases_and_equals_a_full_enrich() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let m = common::models();
+    std::fs::write(d.join("w1.csv"), register(50, &[], &[])).unwrap();
+    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "w1.csv"]));
+    let first = ok(&minqing(d, &["--models", &m, "enrich"]));
+    assert!(first.contains("enriched 50 cases") && first.contains("first enrich"), "{first}");
+
+    // week 2: two cases closed, one given another matter, one new
+    std::fs::write(d.join("w2.csv"), register(51, &[3, 4], &[5])).unwrap();
+    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "w2.csv"]));
+    let inc = ok(&minqing(d, &["--models", &m, "enrich"]));
+    assert!(inc.contains("enriched 4 cases") && inc.contains("incremental: 4 cases new or changed"), "{inc}");
+    assert_eq!(count(d, "SELECT count(*) FROM enriched"), 51);
+    assert_eq!(count(d, "SELECT count(DISTINCT case_id) FROM enriched"), 51);
+    let p5 = ok(&minqing(d, &["sql", "--format", "json", "SELECT tokens FROM enriched WHERE case_id = 'P5'"]));
+    assert!(p5.contains("误诊"), "P5's new text is read\n{p5}");
+    let incremental = enriched_rows(d);
+    // nothing new: nothing to do
+    let again = ok(&minqing(d, &["--models", &m, "enrich"]));
+    assert!(again.contains("up to date"), "{again}");
+    // the same table as enriching every case with the same document frequencies
+    let full = ok(&minqing(d, &["--models", &m, "enrich", "--full"]));
+    assert!(full.contains("enriched 51 cases"), "{full}");
+    assert_eq!(enriched_rows(d), incremental, "incremental and full enrich differ");
+
+    // week 3: 8 new cases, 12 of the 50 sampled new or changed, is beyond the 10% bound: frequencies sampled again
+    std::fs::write(d.join("w3.csv"), register(59, &[3, 4], &[5])).unwrap();
+    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "w3.csv"]));
+    let drifted = ok(&minqing(d, &["--models", &m, "enrich"]));
+    assert!(drifted.contains("enriched 59 cases") && drifted.contains("sampled again"), "{drifted}");
+}

@@ -148,6 +148,10 @@ struct EnrichArgs {
     /// see the warehouse, models and gazetteer at the same paths). Same table as without it.
     #[arg(long, value_name = "ADDRESS")]
     scheduler: Option<String>,
+    /// Enrich every case, not only those added or changed since the last enrich (the kept
+    /// keyword frequencies are reused unless they drifted)
+    #[arg(long, conflicts_with = "scheduler")]
+    full: bool,
 }
 
 #[derive(Debug, Args)]
@@ -592,7 +596,11 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Enrich(a) => {
             let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
             let cfg = crate::pipeline::EnrichConfig::from_models_dir(&cli.models, a.gazetteer);
-            let report = crate::pipeline::enrich_with(&wh, &cfg, a.scheduler.as_deref())?;
+            let report = if a.full {
+                crate::pipeline::enrich_mode(&wh, &cfg, crate::pipeline::EnrichMode::Full)?
+            } else {
+                crate::pipeline::enrich_with(&wh, &cfg, a.scheduler.as_deref())?
+            };
             println!("{report}");
             Ok(Status::Ok)
         }

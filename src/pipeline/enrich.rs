@@ -21,7 +21,8 @@ use crate::classify::{Doc, Lexicon, TextModel, Topics};
 use crate::entities::{self, Gazetteer};
 use crate::schema::{cases, enriched_schema, table};
 use crate::text::{Segmenter, ThreatStatus, find_threats};
-use crate::warehouse::{Warehouse, read_table_columns};
+use crate::warehouse::{Warehouse, read_parts, read_table_columns};
+use super::increment::{self, DfState};
 use crate::{Error, Result};
 
 /// Keywords kept per case.
@@ -56,6 +57,10 @@ pub struct EnrichReport {
     pub threats: usize,
     pub regions_filled: usize,
     pub topics: Vec<(String, usize)>,
+    /// Only new and changed cases were enriched.
+    pub incremental: bool,
+    /// How much was enriched and why (first run, drift, up to date).
+    pub note: Option<String>,
 }
 
 impl EnrichReport {
@@ -83,7 +88,11 @@ impl std::fmt::Display for EnrichReport {
         )?;
         writeln!(f, "  cases with threat language: {}; 属地 filled from text: {}", self.threats, self.regions_filled)?;
         let t: Vec<String> = self.topics.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        write!(f, "  focus topics: {}", t.join(", "))
+        write!(f, "  focus topics: {}", t.join(", "))?;
+        if let Some(n) = &self.note {
+            write!(f, "\n  {n}")?;
+        }
+        Ok(())
     }
 }
 
@@ -253,9 +262,72 @@ pub const CASE_COLUMNS: [&str; 7] = [
     cases::REGION_TOWN,
 ];
 
+/// How much `enrich` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EnrichMode {
+    /// Only cases added or changed since the last enrich, when its document frequencies go
+    /// with these models and have not drifted; everything otherwise.
+    #[default]
+    Incremental,
+    /// Every case, with the kept document frequencies unless they drifted.
+    Full,
+}
+
+/// The text stages over every new or changed case ([`EnrichMode::Incremental`]).
 pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
+    enrich_mode(wh, cfg, EnrichMode::Incremental)
+}
+
+pub fn enrich_mode(wh: &Warehouse, cfg: &EnrichConfig, mode: EnrichMode) -> Result<EnrichReport> {
     let t0 = Instant::now();
     let enricher = Enricher::load(cfg)?;
+    let prev = increment::load_state(wh, cfg)?;
+    let note;
+    let kept = match prev {
+        Some((since, state)) => {
+            let keys = increment::changed_keys(wh, since)?;
+            if state.drift(keys.len()) > increment::DRIFT {
+                note = Some(format!(
+                    "document frequencies sampled again: {:.1}% of the cases sampled are new or changed since (bound {:.0}%)",
+                    100.0 * state.drift(keys.len()),
+                    100.0 * increment::DRIFT
+                ));
+                None
+            } else if mode == EnrichMode::Incremental {
+                let enricher = enricher.with_df(state.df(), state.n_docs);
+                if let Some(report) = enrich_changed(wh, cfg, &enricher, since, &state, &keys, t0)? {
+                    return Ok(report);
+                }
+                let mut report = enrich_all(wh, cfg, Enricher::load(cfg)?, Some(state), t0)?;
+                report.note = Some("enriched and cases disagreed on which cases exist: every case enriched again".into());
+                return Ok(report);
+            } else {
+                note = None;
+                Some(DfState { changed_since: state.changed_since + keys.len() as u64, ..state })
+            }
+        }
+        None => {
+            note = Some(if wh.last_commit_of(table::ENRICHED)?.is_some() {
+                "the models or gazetteer changed since the last enrich (or it kept no frequencies): everything enriched".into()
+            } else {
+                "first enrich: every case".into()
+            });
+            None
+        }
+    };
+    let mut report = enrich_all(wh, cfg, enricher, kept, t0)?;
+    report.note = note;
+    Ok(report)
+}
+
+/// Every case, with `kept` document frequencies or freshly sampled ones.
+fn enrich_all(
+    wh: &Warehouse,
+    cfg: &EnrichConfig,
+    enricher: Enricher,
+    kept: Option<DfState>,
+    t0: Instant,
+) -> Result<EnrichReport> {
     let batches = read_table_columns(wh, table::CASES, Some(&CASE_COLUMNS))?;
     let mut report = EnrichReport {
         with_model: cfg.focus_model.is_some(),
@@ -263,37 +335,151 @@ pub fn enrich(wh: &Warehouse, cfg: &EnrichConfig) -> Result<EnrichReport> {
         ..Default::default()
     };
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let (df, n_docs) = sample_df(&batches, enricher.segmenter(), total);
-    let enricher = enricher.with_df(df, n_docs);
+    let state = match kept {
+        Some(s) => s,
+        None => {
+            let (df, n_docs) = sample_df(&batches, enricher.segmenter(), total);
+            DfState::new(cfg, &df, n_docs, total as u64)?
+        }
+    };
+    let enricher = enricher.with_df(state.df(), state.n_docs);
     let mut tx = wh.begin()?;
-    // Arrow building and Parquet encoding run on their own thread, so both cores stay on
-    // the text meanwhile
-    let writer = tx
-        .part_writer(table::ENRICHED)?
-        .in_background(|(b, rows, keywords): (RecordBatch, Vec<Row>, Vec<Vec<String>>)| to_batch(&b, &rows, &keywords));
+    let writer = tx.part_writer(table::ENRICHED)?.in_background(background_batch);
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
     for b in &batches {
-        let rows = enricher.rows(b)?;
-        let keywords = enricher.keywords(&rows);
-        for r in &rows {
-            *topic_counts.entry(r.topic.focus_topic.clone()).or_default() += 1;
-            report.threats += usize::from(r.has_threat());
-            report.regions_filled += usize::from(r.filled);
-        }
-        report.cases += rows.len();
-        if !writer.write((b.clone(), rows, keywords)) {
+        if !enrich_into(&enricher, b, &writer, &mut report, &mut topic_counts)? {
             break; // the writer stopped on an error, which `finish` reports
         }
     }
     let part = writer.finish()?;
     tx.replace_with(table::ENRICHED, part)?;
+    increment::save_state(wh, tx.seq(), &state)?;
+    let seq = tx.seq();
     tx.commit(
         "enrich",
         serde_json::json!({ "cases": report.cases, "focus_model": cfg.focus_model, "gazetteer": cfg.gazetteer }),
     )?;
+    increment::prune_states(wh, seq);
     report.set_topics(topic_counts);
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
+}
+
+type Pending = (RecordBatch, Vec<Row>, Vec<Vec<String>>);
+
+// Arrow building and Parquet encoding run on their own thread, so both cores stay on the text
+fn background_batch((b, rows, keywords): Pending) -> Result<RecordBatch> {
+    to_batch(&b, &rows, &keywords)
+}
+
+/// Enrich one batch of cases and hand it to the writer; false when the writer stopped.
+fn enrich_into(
+    enricher: &Enricher,
+    b: &RecordBatch,
+    writer: &crate::warehouse::BackgroundPart<Pending>,
+    report: &mut EnrichReport,
+    topic_counts: &mut HashMap<String, usize>,
+) -> Result<bool> {
+    let rows = enricher.rows(b)?;
+    let keywords = enricher.keywords(&rows);
+    for r in &rows {
+        *topic_counts.entry(r.topic.focus_topic.clone()).or_default() += 1;
+        report.threats += usize::from(r.has_threat());
+        report.regions_filled += usize::from(r.filled);
+    }
+    report.cases += rows.len();
+    Ok(writer.write((b.clone(), rows, keywords)))
+}
+
+/// Only the cases in `keys` (added or changed after commit `since`), with the kept
+/// frequencies; the `enriched` files holding older rows of them are rewritten without those
+/// rows. `None` when the tables disagree on which cases exist (the caller re-enriches all).
+fn enrich_changed(
+    wh: &Warehouse,
+    cfg: &EnrichConfig,
+    enricher: &Enricher,
+    since: u64,
+    state: &DfState,
+    keys: &rustc_hash::FxHashSet<String>,
+    t0: Instant,
+) -> Result<Option<EnrichReport>> {
+    let mut report = EnrichReport {
+        with_model: cfg.focus_model.is_some(),
+        with_gazetteer: enricher.has_gazetteer(),
+        incremental: true,
+        ..Default::default()
+    };
+    let case_files = wh.parts(table::CASES)?;
+    let enriched_files = wh.parts(table::ENRICHED)?;
+    if keys.is_empty() {
+        if increment::rows_in(&case_files)? != increment::rows_in(&enriched_files)? {
+            return Ok(None);
+        }
+        report.note = Some("up to date: no case added or changed since the last enrich".into());
+        report.seconds = t0.elapsed().as_secs_f64();
+        return Ok(Some(report));
+    }
+    // the new and changed cases are in the files the commits after `since` wrote
+    let newer: Vec<PathBuf> =
+        case_files.iter().filter(|p| increment::part_commit(p).is_none_or(|n| n > since)).cloned().collect();
+    let mut changed = vec![];
+    for b in read_parts(table::CASES, &newer, Some(&CASE_COLUMNS))? {
+        let b = increment::filter_keys(&b, keys, true)?;
+        if b.num_rows() > 0 {
+            changed.push(b);
+        }
+    }
+    // enriched files holding an older row of a changed case
+    let mut touched = vec![];
+    for f in &enriched_files {
+        let kb = read_parts(table::ENRICHED, std::slice::from_ref(f), Some(&[cases::SOURCE, cases::CASE_ID]))?;
+        if kb.iter().map(|b| increment::holds_any(b, keys)).collect::<Result<Vec<_>>>()?.into_iter().any(|x| x) {
+            touched.push(f.clone());
+        }
+    }
+    let mut tx = wh.begin()?;
+    let mut kept_rows = 0u64;
+    let mut part = tx.part_writer(table::ENRICHED)?;
+    for b in read_parts(table::ENRICHED, &touched, None)? {
+        let b = increment::filter_keys(&b, keys, false)?;
+        kept_rows += b.num_rows() as u64;
+        part.write(&b)?;
+    }
+    let writer = part.in_background(background_batch);
+    let mut topic_counts: HashMap<String, usize> = HashMap::default();
+    for b in &changed {
+        if !enrich_into(&enricher, b, &writer, &mut report, &mut topic_counts)? {
+            break;
+        }
+    }
+    let part = writer.finish()?;
+    // every case once: untouched files + kept rows + enriched now = cases
+    let untouched: Vec<PathBuf> = enriched_files.iter().filter(|f| !touched.contains(f)).cloned().collect();
+    let after = increment::rows_in(&untouched)? + kept_rows + report.cases as u64;
+    if after != increment::rows_in(&case_files)? {
+        return Ok(None); // the transaction is dropped: its part goes
+    }
+    let removed = touched.iter().filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+    tx.rewrite_with(table::ENRICHED, removed, part)?;
+    let state = DfState { changed_since: state.changed_since + keys.len() as u64, ..state.clone() };
+    increment::save_state(wh, tx.seq(), &state)?;
+    let seq = tx.seq();
+    tx.commit(
+        "enrich",
+        serde_json::json!({ "cases": report.cases, "incremental": true, "files_rewritten": touched.len(),
+            "focus_model": cfg.focus_model, "gazetteer": cfg.gazetteer }),
+    )?;
+    increment::prune_states(wh, seq);
+    report.note = Some(format!(
+        "incremental: {} cases new or changed since commit {since}, {} enriched files rewritten, document frequencies {:.1}% drifted (bound {:.0}%)",
+        keys.len(),
+        touched.len(),
+        100.0 * state.drift(0),
+        100.0 * increment::DRIFT
+    ));
+    report.set_topics(topic_counts);
+    report.seconds = t0.elapsed().as_secs_f64();
+    Ok(Some(report))
 }
 
 fn opt(a: &StringArray, i: usize) -> Option<&str> {

@@ -203,9 +203,11 @@ pub async fn enrich_on(engine: &Engine, wh: &Warehouse, cfg: &EnrichConfig) -> R
     let plan_path = jobs.join(name);
     atomic_write(&plan_path, &bytes)?;
     let has_gazetteer = local.has_gazetteer();
+    // the frequencies stay beside the table, so the next enrich can be incremental
+    let state = super::increment::DfState::new(cfg, &df_map, n_docs, total as u64)?;
     // tasks in this process (`local`, `standalone`) use the driver's enricher, not a second load
     remember(&plan_path.to_string_lossy(), Arc::new(local.with_df(df_map, n_docs)));
-    let result = run_plan(engine, wh, &plan_path).await;
+    let result = run_plan(engine, wh, &plan_path, &state).await;
     let _ = std::fs::remove_file(&plan_path);
     let _ = std::fs::remove_dir(&jobs); // only when no other job's plan is there
     let mut report = result?;
@@ -215,7 +217,12 @@ pub async fn enrich_on(engine: &Engine, wh: &Warehouse, cfg: &EnrichConfig) -> R
     Ok(report)
 }
 
-async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<EnrichReport> {
+async fn run_plan(
+    engine: &Engine,
+    wh: &Warehouse,
+    plan_path: &Path,
+    state: &super::increment::DfState,
+) -> Result<EnrichReport> {
     let ctx = engine.context().await?;
     // plain Utf8 text, as the text stages read it, rather than views they would copy
     ctx.sql("SET datafusion.execution.parquet.schema_force_view_types = false").await?;
@@ -286,7 +293,10 @@ async fn run_plan(engine: &Engine, wh: &Warehouse, plan_path: &Path) -> Result<E
     }
     let part = writer.finish()?;
     tx.replace_with(table::ENRICHED, part)?;
+    super::increment::save_state(wh, tx.seq(), state)?;
+    let seq = tx.seq();
     tx.commit("enrich", serde_json::json!({ "cases": report.cases, "engine": format!("{engine:?}") }))?;
+    super::increment::prune_states(wh, seq);
     report.set_topics(topic_counts);
     Ok(report)
 }

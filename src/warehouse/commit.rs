@@ -24,6 +24,9 @@ pub enum TableChange {
     Append { part: String, rows: u64 },
     /// The table becomes exactly this part (a stage that recomputes its whole output).
     Replace { part: String, rows: u64 },
+    /// The named files go and one part comes, holding their rows that stay and the new ones
+    /// (copy-on-write of the files a change touches; the other files stay as they are).
+    Rewrite { removed: Vec<String>, part: String, rows: u64 },
     /// The table goes, its folder with every file and its log (`--no-pii` on a warehouse
     /// that has `persons`: personal data must leave the disk, not only the current version).
     Drop,
@@ -106,6 +109,14 @@ impl<'w> Transaction<'w> {
     pub fn replace_with(&mut self, table: &str, part: ParquetPart) -> Result<()> {
         let rows = part.finish()?;
         self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows });
+        Ok(())
+    }
+
+    /// Stage what a `part_writer` wrote as the new content of the files `removed` (names
+    /// of the table's current files): they go, the part comes, the other files stay.
+    pub fn rewrite_with(&mut self, table: &str, removed: Vec<String>, part: ParquetPart) -> Result<()> {
+        let rows = part.finish()?;
+        self.tables.insert(table.into(), TableChange::Rewrite { removed, part: part_name(self.seq), rows });
         Ok(())
     }
 
@@ -231,6 +242,9 @@ pub fn history(wh: &Warehouse, table: Option<&str>) -> Result<String> {
             let what = match change {
                 TableChange::Append { rows, .. } => format!("+{rows} rows"),
                 TableChange::Replace { rows, .. } => format!("rewritten, {rows} rows"),
+                TableChange::Rewrite { removed, rows, .. } => {
+                    format!("{} files rewritten into one of {rows} rows", removed.len())
+                }
                 TableChange::Drop => "dropped".into(),
             };
             let _ = writeln!(out, "  {t:<16} {what}");
@@ -305,7 +319,10 @@ fn apply(root: &Path, commit: &Commit) -> Result<()> {
             continue;
         }
         let mut parts = vec![];
-        if let TableChange::Append { part, rows } | TableChange::Replace { part, rows } = change {
+        if let TableChange::Append { part, rows }
+        | TableChange::Replace { part, rows }
+        | TableChange::Rewrite { part, rows, .. } = change
+        {
             let tmp = tmp_part(&dir, part);
             if tmp.exists() {
                 fs::rename(&tmp, dir.join(part)).map_err(|e| Error::io(dir.join(part), e))?;

@@ -169,8 +169,12 @@ pub(super) async fn commit_table(
         actions.push(Action::Metadata(widened));
     }
     let overwrite = matches!(change, TableChange::Replace { .. } | TableChange::Drop);
-    if overwrite {
-        for f in snap.log_data() {
+    let goes = |path: &str| match change {
+        TableChange::Rewrite { removed, .. } => removed.iter().any(|r| r == path),
+        _ => overwrite,
+    };
+    {
+        for f in snap.log_data().into_iter().filter(|f| goes(f.path().as_ref())) {
             actions.push(Action::Remove(Remove {
                 path: f.path().to_string(),
                 data_change: true,
@@ -203,10 +207,13 @@ pub(super) async fn commit_table(
             ("minqing.info".to_string(), info.clone()),
         ])
         .with_application_transaction(Txn::new(APP_ID, seq as i64));
-    let op = DeltaOperation::Write {
-        mode: if overwrite { SaveMode::Overwrite } else { SaveMode::Append },
-        partition_by: None,
-        predicate: None,
+    let op = match change {
+        TableChange::Rewrite { .. } => DeltaOperation::Update { predicate: None },
+        _ => DeltaOperation::Write {
+            mode: if overwrite { SaveMode::Overwrite } else { SaveMode::Append },
+            partition_by: None,
+            predicate: None,
+        },
     };
     CommitBuilder::from(props)
         .with_actions(actions)

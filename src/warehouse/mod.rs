@@ -25,7 +25,7 @@ mod parquet_io;
 mod sql;
 
 pub use commit::{Commit, TableChange, Transaction, history};
-pub use parquet_io::{BackgroundPart, ParquetPart, read_table, read_table_columns, write_parquet};
+pub use parquet_io::{BackgroundPart, ParquetPart, read_parts, read_table, read_table_columns, write_parquet};
 pub use sql::{Engine, OutputFormat, query, query_on, register_all, render};
 
 use std::fs;

@@ -108,10 +108,15 @@ pub fn read_table(wh: &Warehouse, table: &str) -> Result<Vec<RecordBatch>> {
 /// schema of the table: a column that a file of an older minqing lacks reads as null when the
 /// schema lets it be null (schema evolution), and is an error otherwise.
 pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+    read_parts(table, &wh.parts(table)?, columns)
+}
+
+/// [`read_table_columns`] over some of a table's files.
+pub fn read_parts(table: &str, parts: &[std::path::PathBuf], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
     let known = crate::schema::schema_of(table).ok();
     let mut out = vec![];
-    for part in wh.parts(table)? {
-        let file = fs::File::open(&part).map_err(|e| Error::io(&part, e))?;
+    for part in parts {
+        let file = fs::File::open(part).map_err(|e| Error::io(part, e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
         let have = builder.schema().clone();
         // the columns to return: those asked for, or every column of the table
@@ -120,7 +125,7 @@ pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>)
                 .iter()
                 .map(|c| {
                     let field = known.as_ref().and_then(|k| k.field_with_name(c).ok()).or_else(|| have.field_with_name(c).ok());
-                    field.map(|f| std::sync::Arc::new(f.clone())).ok_or_else(|| missing(&part, c, &have))
+                    field.map(|f| std::sync::Arc::new(f.clone())).ok_or_else(|| missing(part, c, &have))
                 })
                 .collect::<Result<_>>()?,
             (None, Some(k)) => k.fields().iter().cloned().collect(),
@@ -131,7 +136,7 @@ pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>)
             match have.index_of(f.name()) {
                 Ok(i) => idx.push(i),
                 Err(_) if f.is_nullable() => {}
-                Err(_) => return Err(missing(&part, f.name(), &have)),
+                Err(_) => return Err(missing(part, f.name(), &have)),
             }
         }
         idx.sort_unstable();
