@@ -135,6 +135,10 @@ struct BenchArgs {
     /// Time the text stages as a partitioned query: `local`, or a Ballista scheduler's address
     #[arg(long, value_name = "ADDRESS")]
     scheduler: Option<String>,
+    /// Then time a daily increment: this share of the records closed in a hotline re-export
+    /// and as many new (e.g. 0.01)
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    increment: f64,
 }
 
 #[derive(Debug, Args)]
@@ -538,6 +542,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
                 peer_python: a.peer,
                 peer_script: a.peer_script,
                 scheduler: a.scheduler,
+                increment: a.increment,
             };
             println!("{}", crate::bench::bench(&cfg)?);
             Ok(Status::Ok)
