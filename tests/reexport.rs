@@ -76,6 +76,15 @@ fn re_export_v1_v2_v1_ends_at_the_latest_state() {
     );
     let all = ok(&minqing(d, &["history"]));
     assert!(all.matches("commit ").count() >= 4, "{all}");
+
+    // time travel: the warehouse as the first ingest left it
+    let first = h.lines().filter(|l| l.starts_with("commit")).last().unwrap();
+    let n: String = first.split_whitespace().nth(1).unwrap().to_string();
+    let then = ok(&minqing(d, &["sql", "--version", &n, "--format", "csv", "SELECT case_id, closed_at FROM cases ORDER BY case_id"]));
+    assert_eq!(then.lines().collect::<Vec<_>>(), ["case_id,closed_at", "P1,", "P2,2026-06-01T10:00:00"], "{then}");
+    let bad = minqing(d, &["sql", "--version", "999", "SELECT 1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("there is no commit 999"));
 }
 
 #[test]

@@ -213,6 +213,7 @@ pub async fn enrich_on(engine: &Engine, wh: &Warehouse, cfg: &EnrichConfig) -> R
     let mut report = result?;
     report.with_model = cfg.focus_model.is_some();
     report.with_gazetteer = has_gazetteer;
+    report.note = Some("every case, as a partitioned query (without --scheduler, only new and changed cases)".into());
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
 }
