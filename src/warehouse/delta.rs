@@ -236,3 +236,29 @@ pub(super) async fn vacuum(dir: &Path, keep: chrono::Duration) -> Result<usize> 
         .map_err(|e| delta_err(dir, e))?;
     Ok(m.files_deleted.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::table;
+
+    #[test]
+    fn a_table_of_an_older_minqing_gains_the_new_columns_on_its_next_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(table::PERSONS);
+        std::fs::create_dir_all(&dir).unwrap();
+        let full: StructType = crate::schema::persons_schema().as_ref().try_into_kernel().unwrap();
+        // an older minqing's table: no `phone` column yet
+        let old: Vec<_> = full.fields().filter(|f| f.name() != "phone").cloned().collect();
+        block_on(async {
+            DeltaTable::try_from_url(url(&dir).unwrap()).await.unwrap().create().with_columns(old).await.unwrap();
+        });
+        let schema = |dir: &Path| block_on(async { load(dir, None).await.unwrap().unwrap().snapshot().unwrap().schema() });
+        assert!(schema(&dir).field("phone").is_none());
+        let change = TableChange::Append { part: "part-000001.parquet".into(), rows: 0 };
+        crate::warehouse::write_parquet(&dir.join("part-000001.parquet"), crate::schema::persons_schema(), &[]).unwrap();
+        block_on(commit_table(&dir, table::PERSONS, &change, &[("part-000001.parquet".into(), 0)], 1, "test", &serde_json::Value::Null))
+            .unwrap();
+        assert_eq!(*schema(&dir), full);
+    }
+}
