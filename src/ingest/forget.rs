@@ -210,11 +210,10 @@ pub fn forget(wh: &Warehouse, key: &PersonKey, who: &Who) -> Result<ForgetReport
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
     }
+    wh.owe_vacuum()?;
     let commit = tx.commit("forget", serde_json::json!({ "person_keys": keys.len() }))?;
     report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
-    if report.commit.is_some() {
-        // the person is in the files the commit replaced: no version before it may stay
-        report.vacuumed = wh.vacuum(chrono::Duration::zero())?;
-    }
+    // the person is in the files the commit replaced: no version before it may stay
+    report.vacuumed = wh.vacuum(chrono::Duration::zero())?;
     Ok(report)
 }

@@ -298,6 +298,7 @@ pub fn enrich_mode(wh: &Warehouse, cfg: &EnrichConfig, mode: EnrichMode) -> Resu
                 if let Some(report) = enrich_changed(wh, cfg, &enricher, since, &state, &keys, t0)? {
                     return Ok(report);
                 }
+                let state = DfState { changed_since: state.changed_since + keys.len() as u64, ..state };
                 let mut report = enrich_all(wh, cfg, Enricher::load(cfg)?, Some(state), t0)?;
                 report.note = Some("enriched and cases disagreed on which cases exist: every case enriched again".into());
                 return Ok(report);

@@ -13,6 +13,8 @@ use crate::{Error, Result};
 
 /// Commits begun and not yet in every table's Delta log (normally empty).
 pub(super) const PENDING: &str = "_pending";
+/// In `_pending/`: an erasure committed and its vacuum not yet run.
+pub(super) const VACUUM_OWED: &str = "vacuum-owed";
 /// Where a warehouse of minqing before the Delta log kept its commit records.
 const LEGACY: &str = "_commits";
 
@@ -167,6 +169,9 @@ impl<'w> Transaction<'w> {
             let path = self.wh.root().join(PENDING).join(format!("{:06}.json", commit.seq));
             let json = serde_json::to_vec_pretty(&commit).expect("commit record serializes");
             atomic_write(&path, &json)?;
+            // from here the batch happens: if applying it fails, the next open finishes it,
+            // so its temp parts must stay
+            self.done = true;
             apply(self.wh.root(), &commit)?;
             fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
@@ -184,6 +189,15 @@ impl Drop for Transaction<'_> {
             }
         }
     }
+}
+
+/// Vacuum every table (see [`Warehouse::vacuum`]).
+pub(super) fn vacuum_all(root: &Path, keep: chrono::Duration) -> Result<usize> {
+    let mut n = 0;
+    for t in crate::schema::table::ALL {
+        n += delta::block_on(delta::vacuum(&root.join(t), keep))?;
+    }
+    Ok(n)
 }
 
 /// The newest minqing commit number in any table's Delta log or pending record.
@@ -340,10 +354,17 @@ fn apply(root: &Path, commit: &Commit) -> Result<()> {
 /// a warehouse written before the Delta log (plain part files and `_commits/`) into Delta
 /// tables.
 pub(super) fn recover(root: &Path) -> Result<()> {
+    legacy_roll_forward(root)?;
     for c in read_pending(root)? {
         apply(root, &c)?;
         let path = root.join(PENDING).join(format!("{:06}.json", c.seq));
         fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    let owed = root.join(PENDING).join(VACUUM_OWED);
+    if owed.exists() {
+        tracing::info!("finishing an erasure: deleting every older version");
+        vacuum_all(root, chrono::Duration::zero())?;
+        fs::remove_file(&owed).map_err(|e| Error::io(&owed, e))?;
     }
     for table in crate::schema::table::ALL {
         let dir = root.join(table);
@@ -376,6 +397,39 @@ pub(super) fn recover(root: &Path) -> Result<()> {
     convert_legacy(root)
 }
 
+/// An older minqing's batches whose record exists but whose parts were not all put in place
+/// (a crash during its commit): finish them as it would have (rename the temp parts, remove
+/// the parts a replace or drop superseded), before temp files are cleaned up and the tables
+/// converted.
+fn legacy_roll_forward(root: &Path) -> Result<()> {
+    for c in read_records(&root.join(LEGACY))? {
+        for (table, change) in &c.tables {
+            let dir = root.join(table);
+            let part = match change {
+                TableChange::Append { part, .. } | TableChange::Replace { part, .. } => {
+                    let tmp = tmp_part(&dir, part);
+                    if tmp.exists() {
+                        fs::rename(&tmp, dir.join(part)).map_err(|e| Error::io(&tmp, e))?;
+                    }
+                    part.clone()
+                }
+                TableChange::Drop | TableChange::Rewrite { .. } => part_name(c.seq),
+            };
+            if matches!(change, TableChange::Append { .. }) {
+                continue;
+            }
+            let Ok(rd) = fs::read_dir(&dir) else { continue };
+            for e in rd.filter_map(|e| e.ok()) {
+                let name = e.file_name().to_string_lossy().to_string();
+                if is_part_name(&name) && name < part {
+                    fs::remove_file(e.path()).map_err(|err| Error::io(e.path(), err))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A warehouse of an older minqing: every table folder holds its committed `part-*.parquet`
 /// files (older parts already removed by the commit that replaced them) and `_commits/`
 /// holds the records. Each table becomes a Delta table with those parts, at the number of
@@ -389,7 +443,9 @@ fn convert_legacy(root: &Path) -> Result<()> {
     let seq = records.last().map_or(1, |c| c.seq);
     for table in crate::schema::table::ALL {
         let dir = root.join(table);
-        if delta::is_table(&dir) {
+        // a table whose log already has this number was converted (a crash can come
+        // between creating its log and committing its parts)
+        if table_commit(root, table)?.is_some_and(|n| n >= seq) {
             continue;
         }
         let Ok(rd) = fs::read_dir(&dir) else { continue };
@@ -557,6 +613,48 @@ mod tests {
         assert!(delta::is_table(&tdir));
         assert!(!dir.path().join(LEGACY).exists());
         assert_eq!(wh.begin().unwrap().seq, 5, "numbers go on from the old records");
+    }
+
+    #[test]
+    fn an_older_minqing_s_unfinished_replace_is_finished_before_conversion() {
+        let dir = tempfile::tempdir().unwrap();
+        let tdir = dir.path().join(table::PERSONS);
+        fs::create_dir_all(&tdir).unwrap();
+        fs::create_dir_all(dir.path().join(LEGACY)).unwrap();
+        // part 1 committed; commit 2 replaced the table, its record written, its part not yet renamed
+        write_parquet(&tdir.join(part_name(1)), persons_schema(), &[batch(3)]).unwrap();
+        write_parquet(&tmp_part(&tdir, &part_name(2)), persons_schema(), &[batch(2)]).unwrap();
+        let rec = Commit {
+            seq: 2,
+            command: "enrich".into(),
+            tables: [(table::PERSONS.to_string(), TableChange::Replace { part: part_name(2), rows: 2 })].into(),
+            info: serde_json::Value::Null,
+            at: None,
+        };
+        fs::write(dir.path().join(LEGACY).join("000002.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        assert_eq!(rows(&wh), 2, "the replace finished, not rolled back, and the old part gone");
+    }
+
+    #[test]
+    fn an_erasure_stopped_before_its_vacuum_is_vacuumed_on_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let tdir = dir.path().join(table::PERSONS);
+        {
+            let wh = Warehouse::open(dir.path()).unwrap();
+            let mut tx = wh.begin().unwrap();
+            tx.append(table::PERSONS, &[batch(3)]).unwrap();
+            tx.commit("ingest", serde_json::Value::Null).unwrap();
+            wh.owe_vacuum().unwrap();
+            let mut tx = wh.begin().unwrap();
+            tx.replace(table::PERSONS, &[batch(2)]).unwrap();
+            tx.commit("forget", serde_json::Value::Null).unwrap();
+            // stopped here: the replaced file, with the person in it, is still on disk
+            assert!(tdir.join(part_name(1)).exists());
+        }
+        let wh = Warehouse::open(dir.path()).unwrap();
+        assert!(!tdir.join(part_name(1)).exists(), "the owed vacuum ran on open");
+        assert_eq!(rows(&wh), 2);
     }
 
     #[test]

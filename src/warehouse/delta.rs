@@ -215,11 +215,18 @@ pub(super) async fn commit_table(
             predicate: None,
         },
     };
-    CommitBuilder::from(props)
+    let done = CommitBuilder::from(props)
         .with_actions(actions)
         .build(Some(snap), t.log_store(), op)
         .await
         .map_err(|e| delta_err(dir, e))?;
+    // the object store writes the log entry without fsync: make it durable before the
+    // batch's pending record (which could replay it) goes
+    let entry = dir.join(LOG).join(format!("{:020}.json", done.version()));
+    if let Ok(f) = std::fs::File::open(&entry) {
+        f.sync_all().map_err(|e| Error::io(&entry, e))?;
+    }
+    super::sync_dir(&dir.join(LOG));
     Ok(())
 }
 

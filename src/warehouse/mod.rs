@@ -129,11 +129,21 @@ impl Warehouse {
     /// crash left behind): after it, time travel reaches back `keep` only. Returns how many
     /// files went.
     pub fn vacuum(&self, keep: chrono::Duration) -> Result<usize> {
-        let mut n = 0;
-        for t in crate::schema::table::ALL {
-            n += delta::block_on(delta::vacuum(&self.table_dir(t), keep))?;
+        let n = commit::vacuum_all(&self.root, keep)?;
+        if keep.is_zero() {
+            let owed = self.root.join(commit::PENDING).join(commit::VACUUM_OWED);
+            if owed.exists() {
+                fs::remove_file(&owed).map_err(|e| Error::io(&owed, e))?;
+            }
         }
         Ok(n)
+    }
+
+    /// Promise a vacuum of every older version (call before a commit that erases personal
+    /// data): if the process stops before [`Warehouse::vacuum`] with no retention ran, the
+    /// next open for writing runs it.
+    pub fn owe_vacuum(&self) -> Result<()> {
+        atomic_write(&self.root.join(commit::PENDING).join(commit::VACUUM_OWED), b"erasure")
     }
 
     /// Tables that have at least one committed part.
