@@ -137,9 +137,8 @@ fn daily_increment(data: &Path, share: f64, records: usize) -> Result<(PathBuf, 
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers: Vec<String> = r.headers().map_err(err)?.iter().map(String::from).collect();
     let m = crate::ingest::mapping::Mapping::builtin("hotline")?.match_headers(&headers);
-    let col = |f: &str| {
-        m.get(f).copied().ok_or_else(|| Error::Usage(format!("{} has no column for `{f}`", src.display())))
-    };
+    let col =
+        |f: &str| m.get(f).copied().ok_or_else(|| Error::Usage(format!("{} has no column for `{f}`", src.display())));
     let (id, received, closed, sat) = (col("case_id")?, col("received_at")?, col("closed_at")?, col("satisfaction")?);
     let reply = m.get("reply").copied();
     let k = ((records as f64) * share).round() as usize;
@@ -148,7 +147,11 @@ fn daily_increment(data: &Path, share: f64, records: usize) -> Result<(PathBuf, 
     let mut others = vec![];
     for rec in r.records() {
         let v: Vec<String> = rec.map_err(err)?.iter().map(String::from).collect();
-        if v.get(closed).is_none_or(|c| c.trim().is_empty()) { open.push(v) } else { others.push(v) }
+        if v.get(closed).is_none_or(|c| c.trim().is_empty()) {
+            open.push(v)
+        } else {
+            others.push(v)
+        }
         if open.len() >= k && others.len() >= k {
             break;
         }

@@ -80,7 +80,10 @@ fn re_export_v1_v2_v1_ends_at_the_latest_state() {
     // time travel: the warehouse as the first ingest left it
     let first = h.lines().filter(|l| l.starts_with("commit")).last().unwrap();
     let n: String = first.split_whitespace().nth(1).unwrap().to_string();
-    let then = ok(&minqing(d, &["sql", "--version", &n, "--format", "csv", "SELECT case_id, closed_at FROM cases ORDER BY case_id"]));
+    let then = ok(&minqing(
+        d,
+        &["sql", "--version", &n, "--format", "csv", "SELECT case_id, closed_at FROM cases ORDER BY case_id"],
+    ));
     assert_eq!(then.lines().collect::<Vec<_>>(), ["case_id,closed_at", "P1,", "P2,2026-06-01T10:00:00"], "{then}");
     let bad = minqing(d, &["sql", "--version", "999", "SELECT 1"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -207,9 +210,16 @@ fn register(n: usize, closed: &[usize], changed: &[usize]) -> String {
     ];
     let mut out = format!("{HEADER}\n");
     for i in 1..=n {
-        let m = if changed.contains(&i) { "县医院误诊导致病情加重，家属要求医院赔偿" } else { MATTERS[i % 5] };
+        let m = if changed.contains(&i) {
+            "县医院误诊导致病情加重，家属要求医院赔偿"
+        } else {
+            MATTERS[i % 5]
+        };
         let done = if closed.contains(&i) { "2026-06-20 16:00,满意" } else { "," };
-        out += &format!("P{i},2026-05-{:02} 09:00,张{i},,{m}（第{i}件）,县信访局,2026-05-07 09:00,2026-07-05,{done}\n", 1 + i % 28);
+        out += &format!(
+            "P{i},2026-05-{:02} 09:00,张{i},,{m}（第{i}件）,县信访局,2026-05-07 09:00,2026-07-05,{done}\n",
+            1 + i % 28
+        );
     }
     out
 }

@@ -17,12 +17,12 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBui
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
+use super::increment::{self, DfState};
 use crate::classify::{Doc, Lexicon, TextModel, Topics};
 use crate::entities::{self, Gazetteer};
 use crate::schema::{cases, enriched_schema, table};
 use crate::text::{Segmenter, ThreatStatus, find_threats};
 use crate::warehouse::{Warehouse, read_parts, read_table_columns};
-use super::increment::{self, DfState};
 use crate::{Error, Result};
 
 /// Keywords kept per case.
@@ -300,7 +300,8 @@ pub fn enrich_mode(wh: &Warehouse, cfg: &EnrichConfig, mode: EnrichMode) -> Resu
                 }
                 let state = DfState { changed_since: state.changed_since + keys.len() as u64, ..state };
                 let mut report = enrich_all(wh, cfg, Enricher::load(cfg)?, Some(state), t0)?;
-                report.note = Some("enriched and cases disagreed on which cases exist: every case enriched again".into());
+                report.note =
+                    Some("enriched and cases disagreed on which cases exist: every case enriched again".into());
                 return Ok(report);
             } else {
                 note = None;
@@ -309,7 +310,8 @@ pub fn enrich_mode(wh: &Warehouse, cfg: &EnrichConfig, mode: EnrichMode) -> Resu
         }
         None => {
             note = Some(if wh.last_commit_of(table::ENRICHED)?.is_some() {
-                "the models or gazetteer changed since the last enrich (or it kept no frequencies): everything enriched".into()
+                "the models or gazetteer changed since the last enrich (or it kept no frequencies): everything enriched"
+                    .into()
             } else {
                 "first enrich: every case".into()
             });

@@ -116,7 +116,8 @@ fn key(source: &str, case_id: &str) -> String {
 pub(crate) fn changed_keys(wh: &Warehouse, since: u64) -> Result<FxHashSet<String>> {
     use case_versions as v;
     let mut out = FxHashSet::default();
-    for b in crate::warehouse::read_table_columns(wh, table::CASE_VERSIONS, Some(&[v::SOURCE, v::CASE_ID, v::COMMIT]))? {
+    for b in crate::warehouse::read_table_columns(wh, table::CASE_VERSIONS, Some(&[v::SOURCE, v::CASE_ID, v::COMMIT]))?
+    {
         let s = b.column(0).as_string::<i32>();
         let c = b.column(1).as_string::<i32>();
         let n = b.column(2).as_primitive::<arrow::datatypes::Int64Type>();
@@ -172,13 +173,8 @@ mod tests {
     fn part_numbers_and_drift() {
         assert_eq!(part_commit(Path::new("x/part-000012.parquet")), Some(12));
         assert_eq!(part_commit(Path::new("x/_df-000012.json")), None);
-        let s = DfState {
-            resources: String::new(),
-            n_docs: 10,
-            cases_at_sample: 1000,
-            changed_since: 60,
-            terms: vec![],
-        };
+        let s =
+            DfState { resources: String::new(), n_docs: 10, cases_at_sample: 1000, changed_since: 60, terms: vec![] };
         assert!(s.drift(40) <= DRIFT && s.drift(41) > DRIFT);
     }
 }

@@ -449,8 +449,11 @@ fn convert_legacy(root: &Path) -> Result<()> {
             continue;
         }
         let Ok(rd) = fs::read_dir(&dir) else { continue };
-        let mut names: Vec<String> =
-            rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).filter(|n| is_part_name(n)).collect();
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| is_part_name(n))
+            .collect();
         names.sort();
         let mut parts = vec![];
         for n in names {
@@ -466,7 +469,15 @@ fn convert_legacy(root: &Path) -> Result<()> {
         let rows = parts.iter().map(|p| p.1).sum();
         let change = TableChange::Replace { part: String::new(), rows };
         tracing::info!("{table}: {} parts of an older minqing committed to a Delta log", parts.len());
-        delta::block_on(delta::commit_table(&dir, table, &change, &parts, seq, "convert to Delta Lake", &serde_json::Value::Null))?;
+        delta::block_on(delta::commit_table(
+            &dir,
+            table,
+            &change,
+            &parts,
+            seq,
+            "convert to Delta Lake",
+            &serde_json::Value::Null,
+        ))?;
     }
     let moved = root.join(format!("{LEGACY}.pre-delta"));
     fs::rename(&legacy, &moved).map_err(|e| Error::io(&moved, e))?;

@@ -50,8 +50,7 @@ pub(super) fn is_table(dir: &Path) -> bool {
 
 fn url(dir: &Path) -> Result<url::Url> {
     let abs = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
-    url::Url::from_directory_path(&abs)
-        .map_err(|()| delta_err(dir, "the folder cannot be named as a file:// URL"))
+    url::Url::from_directory_path(&abs).map_err(|()| delta_err(dir, "the folder cannot be named as a file:// URL"))
 }
 
 /// The table at its latest version, or at the Delta `version`; `None` when the folder is not
@@ -260,12 +259,22 @@ mod tests {
         block_on(async {
             DeltaTable::try_from_url(url(&dir).unwrap()).await.unwrap().create().with_columns(old).await.unwrap();
         });
-        let schema = |dir: &Path| block_on(async { load(dir, None).await.unwrap().unwrap().snapshot().unwrap().schema() });
+        let schema =
+            |dir: &Path| block_on(async { load(dir, None).await.unwrap().unwrap().snapshot().unwrap().schema() });
         assert!(schema(&dir).field("phone").is_none());
         let change = TableChange::Append { part: "part-000001.parquet".into(), rows: 0 };
-        crate::warehouse::write_parquet(&dir.join("part-000001.parquet"), crate::schema::persons_schema(), &[]).unwrap();
-        block_on(commit_table(&dir, table::PERSONS, &change, &[("part-000001.parquet".into(), 0)], 1, "test", &serde_json::Value::Null))
+        crate::warehouse::write_parquet(&dir.join("part-000001.parquet"), crate::schema::persons_schema(), &[])
             .unwrap();
+        block_on(commit_table(
+            &dir,
+            table::PERSONS,
+            &change,
+            &[("part-000001.parquet".into(), 0)],
+            1,
+            "test",
+            &serde_json::Value::Null,
+        ))
+        .unwrap();
         assert_eq!(*schema(&dir), full);
     }
 }

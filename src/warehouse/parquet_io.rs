@@ -124,7 +124,8 @@ pub fn read_parts(table: &str, parts: &[std::path::PathBuf], columns: Option<&[&
             (Some(cols), _) => cols
                 .iter()
                 .map(|c| {
-                    let field = known.as_ref().and_then(|k| k.field_with_name(c).ok()).or_else(|| have.field_with_name(c).ok());
+                    let field =
+                        known.as_ref().and_then(|k| k.field_with_name(c).ok()).or_else(|| have.field_with_name(c).ok());
                     field.map(|f| std::sync::Arc::new(f.clone())).ok_or_else(|| missing(part, c, &have))
                 })
                 .collect::<Result<_>>()?,
