@@ -57,8 +57,6 @@ pub struct EnrichReport {
     pub threats: usize,
     pub regions_filled: usize,
     pub topics: Vec<(String, usize)>,
-    /// Only new and changed cases were enriched.
-    pub incremental: bool,
     /// How much was enriched and why (first run, drift, up to date).
     pub note: Option<String>,
 }
@@ -409,7 +407,6 @@ fn enrich_changed(
     let mut report = EnrichReport {
         with_model: cfg.focus_model.is_some(),
         with_gazetteer: enricher.has_gazetteer(),
-        incremental: true,
         ..Default::default()
     };
     let case_files = wh.parts(table::CASES)?;

@@ -497,6 +497,19 @@ mod tests {
             .unwrap()
     }
 
+    /// A commit record of `persons` in `dir` (`_pending/` or an older minqing's `_commits/`).
+    fn record(dir: &Path, seq: u64, change: TableChange) {
+        let rec = Commit {
+            seq,
+            command: "test".into(),
+            tables: [(table::PERSONS.to_string(), change)].into(),
+            info: serde_json::Value::Null,
+            at: None,
+        };
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(format!("{seq:06}.json")), serde_json::to_vec(&rec).unwrap()).unwrap();
+    }
+
     fn rows(wh: &Warehouse) -> usize {
         super::super::read_table(wh, table::PERSONS).unwrap().iter().map(|b| b.num_rows()).sum()
     }
@@ -544,14 +557,7 @@ mod tests {
         let tdir = dir.path().join(table::PERSONS);
         // a crash after the commit record was written but before the rename
         write_parquet(&tmp_part(&tdir, &part_name(2)), persons_schema(), &[batch(2)]).unwrap();
-        let rec = Commit {
-            seq: 2,
-            command: "test".into(),
-            tables: [(table::PERSONS.to_string(), TableChange::Append { part: part_name(2), rows: 2 })].into(),
-            info: serde_json::Value::Null,
-            at: None,
-        };
-        fs::write(dir.path().join(PENDING).join("000002.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
+        record(&dir.path().join(PENDING), 2, TableChange::Append { part: part_name(2), rows: 2 });
         // and a crash while writing a part that never got its commit record
         write_parquet(&tmp_part(&tdir, &part_name(3)), persons_schema(), &[batch(7)]).unwrap();
         fs::write(tdir.join(".part-000004.parquet.tmp"), b"half a file").unwrap();
@@ -603,19 +609,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tdir = dir.path().join(table::PERSONS);
         fs::create_dir_all(&tdir).unwrap();
-        fs::create_dir_all(dir.path().join(LEGACY)).unwrap();
         // the first part from a minqing that did not know `phone` yet
         let old = batch(3).project(&[0, 1, 2, 3, 4]).unwrap();
         write_parquet(&tdir.join(part_name(1)), old.schema(), &[old]).unwrap();
         write_parquet(&tdir.join(part_name(4)), persons_schema(), &[batch(2)]).unwrap();
-        let rec = Commit {
-            seq: 4,
-            command: "ingest".into(),
-            tables: [(table::PERSONS.to_string(), TableChange::Append { part: part_name(4), rows: 2 })].into(),
-            info: serde_json::Value::Null,
-            at: None,
-        };
-        fs::write(dir.path().join(LEGACY).join("000004.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
+        record(&dir.path().join(LEGACY), 4, TableChange::Append { part: part_name(4), rows: 2 });
         let wh = Warehouse::open(dir.path()).unwrap();
         assert_eq!(rows(&wh), 5);
         let phones = super::super::read_table_columns(&wh, table::PERSONS, Some(&["phone"])).unwrap();
@@ -631,18 +629,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tdir = dir.path().join(table::PERSONS);
         fs::create_dir_all(&tdir).unwrap();
-        fs::create_dir_all(dir.path().join(LEGACY)).unwrap();
         // part 1 committed; commit 2 replaced the table, its record written, its part not yet renamed
         write_parquet(&tdir.join(part_name(1)), persons_schema(), &[batch(3)]).unwrap();
         write_parquet(&tmp_part(&tdir, &part_name(2)), persons_schema(), &[batch(2)]).unwrap();
-        let rec = Commit {
-            seq: 2,
-            command: "enrich".into(),
-            tables: [(table::PERSONS.to_string(), TableChange::Replace { part: part_name(2), rows: 2 })].into(),
-            info: serde_json::Value::Null,
-            at: None,
-        };
-        fs::write(dir.path().join(LEGACY).join("000002.json"), serde_json::to_vec(&rec).unwrap()).unwrap();
+        record(&dir.path().join(LEGACY), 2, TableChange::Replace { part: part_name(2), rows: 2 });
         let wh = Warehouse::open(dir.path()).unwrap();
         assert_eq!(rows(&wh), 2, "the replace finished, not rolled back, and the old part gone");
     }
