@@ -454,15 +454,72 @@ struct Words<'a> {
 }
 
 impl<'a> Words<'a> {
+    /// The words of the whole text.
+    #[cfg(test)]
     fn of(text: &'a str) -> Words<'a> {
-        let mut bounds = vec![0];
-        let mut tags = vec![];
-        for (w, t) in crate::text::Segmenter::builtin().tagged(text) {
-            bounds.push(bounds.last().copied().unwrap_or(0) + w.len());
-            tags.push(t);
+        Words::around(text, [(0, text.len())])
+    }
+
+    /// The words of the runs of the text that hold these spans, the same words as those of
+    /// the whole text: jieba cuts each run of CJK and ASCII letters and digits on its own.
+    /// The text between the runs stands as one word tagged `x`, which no name reaches into.
+    fn around(text: &'a str, spans: impl IntoIterator<Item = (usize, usize)>) -> Words<'a> {
+        let mut runs: Vec<(usize, usize)> =
+            spans.into_iter().map(|(s, e)| (run_start(text, s), run_end(text, e))).collect();
+        runs.sort_unstable();
+        let (mut bounds, mut tags) = (vec![], vec![]);
+        let mut at = 0;
+        for (a, b) in runs {
+            let a = a.max(at);
+            if b <= a {
+                continue;
+            }
+            if a > at {
+                bounds.push(at);
+                tags.push("x");
+            }
+            let mut w_at = a;
+            for (w, t) in crate::text::Segmenter::builtin().tagged(&text[a..b]) {
+                bounds.push(w_at);
+                tags.push(t);
+                w_at += w.len();
+            }
+            at = b;
         }
+        if at < text.len() {
+            bounds.push(at);
+            tags.push("x");
+        }
+        bounds.push(text.len());
         Words { bounds, tags }
     }
+}
+
+/// A character jieba cuts within a run (its default class: CJK ideographs, ASCII letters
+/// and digits, `+#&._%-`); any other character ends a run.
+fn in_run(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(c, '+' | '#' | '&' | '.' | '_' | '%' | '-')
+        || matches!(c,
+            '\u{4E00}'..='\u{9FFF}'
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{20000}'..='\u{2A6DF}'
+            | '\u{2A700}'..='\u{2B73F}'
+            | '\u{2B740}'..='\u{2B81F}'
+            | '\u{2B820}'..='\u{2CEAF}'
+            | '\u{2CEB0}'..='\u{2EBEF}'
+            | '\u{2F800}'..='\u{2FA1F}')
+}
+
+/// Where the run holding byte `at` starts.
+fn run_start(text: &str, at: usize) -> usize {
+    text[..at].char_indices().rev().take_while(|&(_, c)| in_run(c)).last().map_or(at, |(i, _)| i)
+}
+
+/// Where the run holding the character before byte `at` ends.
+fn run_end(text: &str, at: usize) -> usize {
+    text[at..].char_indices().find(|&(_, c)| !in_run(c)).map_or(text.len(), |(i, _)| at + i)
 }
 
 /// Whether a word can stand inside a name, by its part of speech.
@@ -505,11 +562,7 @@ pub fn extract(text: &str, gaz: &Gazetteer) -> Vec<Entity> {
         }
     }
     let found_shapes = shape::find_all(text);
-    let words = if found_shapes.iter().any(|m| !m.is_empty()) {
-        Words::of(text)
-    } else {
-        Words { bounds: vec![], tags: vec![] }
-    };
+    let words = Words::around(text, found_shapes.iter().flatten().copied());
     for (shape, matches) in shape::SHAPES.iter().zip(found_shapes) {
         for (m_start, mut m_end) in matches {
             // the shortest match stops at the first suffix: 翡翠湾|小区 goes on to the second
@@ -595,6 +648,59 @@ mod tests {
 
     fn labels(t: &str) -> Vec<String> {
         extract(t, &Gazetteer::default()).iter().map(Entity::label).collect()
+    }
+
+    /// Every shape match refined with the words of the runs around it, as `extract` does,
+    /// and with the words of the whole text.
+    fn refined_both_ways(text: &str) -> (Vec<Option<(usize, String)>>, Vec<Option<(usize, String)>>) {
+        let shapes = shape::find_all(text);
+        let (whole, runs) = (Words::of(text), Words::around(text, shapes.iter().flatten().copied()));
+        let mut a = vec![];
+        let mut b = vec![];
+        for (shape, matches) in shape::SHAPES.iter().zip(&shapes) {
+            for &(s, e) in matches {
+                for suffix in shape.suffixes.iter().filter(|x| text[..e].ends_with(*x)) {
+                    a.push(refine(text, s, e, suffix, &whole));
+                    b.push(refine(text, s, e, suffix, &runs));
+                }
+            }
+        }
+        (a, b)
+    }
+
+    #[test]
+    fn words_around_the_names_are_the_whole_texts_words() {
+        for t in [
+            "我在永兴建筑劳务有限公司承建的县人民医院新院区项目干活，拖欠工资12.5万元",
+            "城关镇幸福村村民反映，（某某）公司和ABC工厂占地；A3区天悦幼儿园旁的805路公交站",
+            "来电人称：其在星沙凉塘路旧城改造项目的房子\r\n被强拆，要求湖南某某（集团）有限公司赔偿",
+        ] {
+            let (whole, runs) = refined_both_ways(t);
+            assert!(!whole.is_empty());
+            assert_eq!(whole, runs, "{t}");
+        }
+    }
+
+    mod any_text {
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            #[test]
+            fn words_around_any_name_are_the_whole_texts_words(
+                text in proptest::collection::vec(
+                    prop::sample::select(vec![
+                        "公司", "有限", "集团", "工厂", "项目", "小区", "花园", "区", "县", "镇", "村", "路", "的",
+                        "在", "永兴", "城关", "我们", "反映", "业主", "平台", "医院", "号线", "A3", "805", "（", "）",
+                        "(", ")", "，", "。", " ", "\r\n", "·", "-", "翡翠湾", "被", "去", "幼儿园",
+                    ]),
+                    0..40,
+                ).prop_map(|v| v.concat())
+            ) {
+                let (whole, runs) = super::refined_both_ways(&text);
+                prop_assert_eq!(whole, runs, "{}", text);
+            }
+        }
     }
 
     #[test]
