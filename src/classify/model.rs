@@ -114,6 +114,9 @@ pub struct TextModel {
     pub char_ngrams: f32,
     #[serde(skip)]
     index: HashMap<String, usize>,
+    /// The character-bigram features by their two characters (`c:欠薪` under ('欠', '薪')).
+    #[serde(skip)]
+    char_index: HashMap<(char, char), usize>,
 }
 
 /// What the model says of one document.
@@ -155,7 +158,8 @@ impl TextModel {
         let mut model = TextModel {
             format: FORMAT.into(),
             labels: classes.clone(),
-            index: vocab.iter().enumerate().map(|(i, v)| (v.clone(), i)).collect(),
+            index: HashMap::default(),
+            char_index: HashMap::default(),
             vocab,
             idf,
             weights: vec![],
@@ -163,6 +167,7 @@ impl TextModel {
             trained_docs: docs.len(),
             char_ngrams: opts.char_ngrams,
         };
+        model.build_index();
         let mut x = Array2::<f64>::zeros((docs.len(), model.vocab.len()));
         for (i, d) in docs.iter().enumerate() {
             for (f, v) in model.vectorize(d) {
@@ -193,26 +198,95 @@ impl TextModel {
         Ok(model)
     }
 
+    /// The lookups from a feature's name (and a bigram's characters) to its number.
+    fn build_index(&mut self) {
+        self.index = self.vocab.iter().enumerate().map(|(i, v)| (v.clone(), i)).collect();
+        self.char_index = self
+            .vocab
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let mut cs = v.strip_prefix(CHARS)?.chars();
+                let (a, b) = (cs.next()?, cs.next()?);
+                cs.next().is_none().then_some(((a, b), i))
+            })
+            .collect();
+    }
+
     /// Sparse TF-IDF vector of a document in this model's vocabulary.
     fn vectorize(&self, d: &Doc) -> Vec<(usize, f32)> {
-        let mut v: Vec<(usize, f32)> = d
-            .features
-            .iter()
-            .filter_map(|(k, tf)| self.index.get(k).map(|&i| (i, (1.0 + tf.ln()) * self.idf[i])))
-            .collect();
+        self.weigh(d.features.iter().filter_map(|(k, tf)| self.index.get(k).map(|&i| (i, *tf))))
+    }
+
+    /// Sublinear TF × IDF of (feature, count) pairs, in feature order, L2-normalised.
+    fn weigh(&self, tf: impl Iterator<Item = (usize, f32)>) -> Vec<(usize, f32)> {
+        let mut v: Vec<(usize, f32)> = tf.map(|(i, tf)| (i, (1.0 + tf.ln()) * self.idf[i])).collect();
+        v.sort_by_key(|(i, _)| *i);
         let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
         if norm > 0.0 {
             for (_, x) in &mut v {
                 *x /= norm;
             }
         }
-        v.sort_by_key(|(i, _)| *i);
         v
     }
 
+    /// What the model says of a text already cut, the same as `predict` of
+    /// `Doc::from_terms(title, content, hits).with_chars(t, c, self.char_ngrams)`, without
+    /// building the features the model does not know.
+    pub fn predict_terms(
+        &self,
+        title: &[&str],
+        content: &[&str],
+        hits: &[(&str, &str, &str)],
+        (t, c): (&str, &str),
+    ) -> Prediction {
+        let mut tf: HashMap<usize, f32> = HashMap::default();
+        let mut key = String::with_capacity(64);
+        let mut add = |key: &str, w: f32| {
+            if let Some(&i) = self.index.get(key) {
+                *tf.entry(i).or_default() += w;
+            }
+        };
+        for (terms, weight) in [(title, 2.0f32), (content, 1.0)] {
+            for t in terms {
+                add(t, weight);
+            }
+            for w in terms.windows(2) {
+                key.clear();
+                key.push_str(w[0]);
+                key.push('_');
+                key.push_str(w[1]);
+                add(&key, weight);
+            }
+        }
+        for (topic, _, _) in hits {
+            key.clear();
+            key.push_str("lex:");
+            key.push_str(topic);
+            add(&key, 1.0);
+        }
+        if self.char_ngrams > 0.0 {
+            for (text, w) in [(t, 2.0 * self.char_ngrams), (c, self.char_ngrams)] {
+                let mut prev: Option<char> = None;
+                for ch in text.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)) {
+                    if let Some(i) = prev.and_then(|p| self.char_index.get(&(p, ch))) {
+                        *tf.entry(*i).or_default() += w;
+                    }
+                    prev = Some(ch);
+                }
+            }
+        }
+        self.decide(self.weigh(tf.into_iter()))
+    }
+
     pub fn predict(&self, d: &Doc) -> Prediction {
+        self.decide(self.vectorize(d))
+    }
+
+    /// The label, its confidence and the strongest features of a weighed vector.
+    fn decide(&self, v: Vec<(usize, f32)>) -> Prediction {
         let k = self.labels.len();
-        let v = self.vectorize(d);
         let mut scores: Vec<f64> = self.intercept.iter().map(|&b| b as f64).collect();
         for &(f, x) in &v {
             for c in 0..k {
@@ -263,7 +337,41 @@ impl TextModel {
         {
             return Err("model file is inconsistent (sizes of vocab, idf, weights differ)".into());
         }
-        m.index = m.vocab.iter().enumerate().map(|(i, v)| (v.clone(), i)).collect();
+        m.build_index();
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predicting_from_terms_is_predicting_the_doc() {
+        let seg = Segmenter::builtin();
+        let lex = Lexicon::builtin();
+        let texts = [
+            ("翡翠湾小区逾期交房", "我们是翡翠湾小区的业主，开发商承诺2024年6月交房，至今停工，要求退还首付"),
+            ("", "来电人称其在永兴建筑劳务有限公司打工，老板拖欠工资三个月共计2.5万元，要求帮助讨薪"),
+            ("投资平台暴雷", "聚财宝平台无法提现，本人投入20万元养老钱，要求公安立案追赃"),
+            ("小区停工", "翡翠湾小区停工两年，业主要求交房"),
+            ("", ""),
+        ];
+        let bundled =
+            TextModel::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/focus-model.json"))).unwrap();
+        // and a model with character bigrams, fitted on the texts themselves
+        let docs: Vec<Doc> = texts[..4].iter().map(|(t, c)| Doc::new(seg, &lex, t, c).with_chars(t, c, 0.5)).collect();
+        let labels: Vec<String> = ["房地产", "欠薪", "非法集资", "房地产"].map(String::from).to_vec();
+        let opts = TrainOptions { char_ngrams: 0.5, min_df: 1, ..TrainOptions::default() };
+        let with_chars = TextModel::train(&docs, &labels, &opts).unwrap();
+        assert!(with_chars.vocab.iter().any(|v| v.starts_with(CHARS)));
+        for model in [&bundled, &with_chars] {
+            for (t, c) in texts {
+                let (tt, ct) = (seg.terms(t), seg.terms(c));
+                let hits = lex.hits(&format!("{t} {c}"));
+                let doc = Doc::from_terms(&tt, &ct, &hits).with_chars(t, c, model.char_ngrams);
+                assert_eq!(model.predict_terms(&tt, &ct, &hits, (t, c)), model.predict(&doc), "{t} {c}");
+            }
+        }
     }
 }

@@ -18,7 +18,7 @@ use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
 use super::increment::{self, DfState};
-use crate::classify::{Doc, Lexicon, TextModel, Topics};
+use crate::classify::{Lexicon, TextModel, Topics};
 use crate::entities::{self, Gazetteer};
 use crate::schema::{cases, enriched_schema, table};
 use crate::text::{Segmenter, ThreatStatus, find_threats};
@@ -192,9 +192,7 @@ impl Enricher {
                     byte += p.len();
                 }
                 let hits = lex.hits(&whole);
-                let pred = model
-                    .as_ref()
-                    .map(|m| m.predict(&Doc::from_terms(&tt, &ct, &hits).with_chars(t, c, m.char_ngrams)));
+                let pred = model.as_ref().map(|m| m.predict_terms(&tt, &ct, &hits, (t, c)));
                 let topic = topics.decide(pred.as_ref(), &hits, opt(&given, i), &whole);
                 let ents = entities::extract(&whole, gaz);
                 let title_chars = t.chars().count();
