@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod normalize;
 pub mod pipeline;
 pub mod report;
+pub mod review;
 pub mod risk;
 pub mod schema;
 pub mod text;

@@ -21,6 +21,8 @@ pub mod table {
     pub const CLUSTER_MEMBERS: &str = "cluster_members";
     /// Every version of every case ingest has stored: how a re-export is told from an old one.
     pub const CASE_VERSIONS: &str = "case_versions";
+    /// How well each reply answers its case.
+    pub const REPLY_REVIEW: &str = "reply_review";
     /// Every table `minqing sql` may register, in a stable order.
     pub const ALL: &[&str] = &[
         CASES,
@@ -34,6 +36,7 @@ pub mod table {
         CLUSTERS,
         CLUSTER_MEMBERS,
         CASE_VERSIONS,
+        REPLY_REVIEW,
     ];
 }
 
@@ -109,6 +112,29 @@ pub mod case_versions {
     /// The warehouse commit that stored this content.
     pub const COMMIT: &str = "commit";
     pub const INGEST_FILE: &str = "ingest_file";
+}
+
+/// Columns of `reply_review`: one row per case with a reply.
+pub mod reply_review {
+    pub const SOURCE: &str = "source";
+    pub const CASE_ID: &str = "case_id";
+    /// The department that replied (the case's `dept`).
+    pub const DEPT: &str = "dept";
+    pub const REPLIED_AT: &str = "replied_at";
+    /// 0–1: the reply speaks of this case's matter (0.5: it names nothing specific).
+    pub const RELEVANCE: &str = "relevance";
+    /// 0–1: the share of the case's requests the reply takes up.
+    pub const COMPLETENESS: &str = "completeness";
+    /// 0–1: substance beyond the forms, and the parts of an answer it has.
+    pub const EXPLANATION: &str = "explanation";
+    /// Days from receipt to reply.
+    pub const TIMELINESS_DAYS: &str = "timeliness_days";
+    /// 0–100.
+    pub const SCORE: &str = "score";
+    /// 敷衍, 推诿, 答非所问, 不完整, 超期答复.
+    pub const FLAGS: &str = "flags";
+    /// One line per flag: `flag: evidence`.
+    pub const EVIDENCE: &str = "evidence";
 }
 
 /// Columns of `persons`: the only place raw personal data is kept. Reports never read it.
@@ -380,6 +406,25 @@ pub fn metrics_schema() -> SchemaRef {
     ]))
 }
 
+/// Schema of `reply_review`.
+pub fn reply_review_schema() -> SchemaRef {
+    use DataType::{Float64, Int32, Utf8 as S};
+    use reply_review::*;
+    Arc::new(Schema::new(vec![
+        f(SOURCE, S, false),
+        f(CASE_ID, S, false),
+        f(DEPT, S, true),
+        f(REPLIED_AT, ts(), true),
+        f(RELEVANCE, Float64, false),
+        f(COMPLETENESS, Float64, false),
+        f(EXPLANATION, Float64, false),
+        f(TIMELINESS_DAYS, Int32, true),
+        f(SCORE, Int32, false),
+        f(FLAGS, list_utf8(), false),
+        f(EVIDENCE, list_utf8(), false),
+    ]))
+}
+
 /// Schema of `deadlines`.
 pub fn deadlines_schema() -> SchemaRef {
     use DataType::{Date32, Int32, Utf8 as S};
@@ -537,6 +582,7 @@ pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
         table::CLUSTERS => Ok(clusters_schema()),
         table::CLUSTER_MEMBERS => Ok(cluster_members_schema()),
         table::CASE_VERSIONS => Ok(case_versions_schema()),
+        table::REPLY_REVIEW => Ok(reply_review_schema()),
         other => Err(crate::Error::Schema(format!("unknown table `{other}`; known tables: {}", table::ALL.join(", ")))),
     }
 }

@@ -57,6 +57,9 @@ enum Command {
     Cluster(ClusterArgs),
     /// Deadlines, work rates, volumes, township ranking, surges and backlog → `metrics`, `deadlines`
     Metrics(MetricsArgs),
+    /// Review every reply: relevance, completeness, explanation, timeliness, a 0–100 score and
+    /// the flags 敷衍, 推诿, 答非所问, 不完整, 超期答复 with their evidence → `reply_review`
+    Review,
     /// Fit a text classifier on a labelled export with its own label set
     Train(TrainArgs),
     /// Measure quality against known truth
@@ -269,6 +272,28 @@ enum EvalCommand {
     Cluster(EvalClusterArgs),
     /// Precision and recall of the names found in posts against names labelled by hand
     Entities(EvalEntitiesArgs),
+    /// AUC of the reply review's score against a 0/1 judgement (可解释性), and of its relevance:
+    /// each case's own reply against the reply of the most similar other case
+    Replies(EvalRepliesArgs),
+}
+
+#[derive(Debug, Args)]
+struct EvalRepliesArgs {
+    /// Cases with their replies (xlsx or csv)
+    #[arg(long, value_name = "FILE")]
+    file: PathBuf,
+    /// The columns: title, case text, reply, received, replied
+    #[arg(long, value_delimiter = ',', default_value = "留言主题,留言详情,答复意见,留言时间,答复时间")]
+    columns: Vec<String>,
+    /// The 0/1 column saying the reply explains what was done and why
+    #[arg(long, default_value = "可解释性")]
+    explains: Option<String>,
+    /// A 0/1 column saying the reply answers this case's matter
+    #[arg(long)]
+    relevant: Option<String>,
+    /// Also list every reply: labels, score, relevance, completeness, explanation, title, flags
+    #[arg(long)]
+    rows: bool,
 }
 
 #[derive(Debug, Args)]
@@ -641,6 +666,36 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
             let kinds: Vec<&str> = a.kinds.iter().map(String::as_str).collect();
             let kinds = (!kinds.is_empty()).then_some(kinds.as_slice());
             println!("{}", crate::cluster::evaluate(&wh, &a.truth, kinds, a.split.as_deref())?);
+            Ok(Status::Ok)
+        }
+        Command::Eval(EvalCommand::Replies(a)) => {
+            let [title, post, reply, received, replied] = <[String; 5]>::try_from(a.columns).map_err(|c| {
+                crate::Error::Usage(format!(
+                    "--columns needs five names (title, text, reply, received, replied), got {}",
+                    c.len()
+                ))
+            })?;
+            let cols = crate::review::eval::Columns {
+                title,
+                post,
+                reply,
+                received,
+                replied,
+                explains: a.explains.filter(|e| !e.is_empty()),
+                relevant: a.relevant,
+            };
+            let e = crate::review::eval::evaluate(&a.file, &cols)?;
+            if a.rows {
+                println!("labels\tscore\trel\tcompl\texpl\ttitle\tflags");
+                e.rows.iter().for_each(|r| println!("{r}"));
+            }
+            println!("{e}");
+            Ok(Status::Ok)
+        }
+        Command::Review => {
+            let wh = Warehouse::open(&warehouse(Path::new("warehouse")))?;
+            let (r, _) = crate::review::run(&wh)?;
+            println!("{r}");
             Ok(Status::Ok)
         }
         Command::Eval(EvalCommand::Entities(a)) => {

@@ -9,7 +9,7 @@ use toml::Value;
 use crate::metrics::Policy;
 use crate::{Error, Result};
 
-pub const STAGES: &[&str] = &["ingest", "enrich", "risk", "metrics", "cluster", "report"];
+pub const STAGES: &[&str] = &["ingest", "enrich", "review", "risk", "metrics", "cluster", "report"];
 pub const OUTPUTS: &[&str] = &[
     "briefing.md",
     "briefing.html",

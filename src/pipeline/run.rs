@@ -1,6 +1,6 @@
 //! `minqing run PIPELINE.toml --as-of DATE`: raw exports to `reports/<name>-<as-of>/`.
 //!
-//! Stages in order — ingest, enrich, risk, metrics, cluster, report — each over the
+//! Stages in order — ingest, enrich, review, risk, metrics, cluster, report — each over the
 //! warehouse. Ingest adds only new rows (re-ingesting is idempotent); enrich, the slow
 //! text stage, is skipped when no ingest has changed `cases` since it last ran. Risk,
 //! metrics and clusters depend on the as-of day and always run. The report folder is
@@ -108,6 +108,13 @@ pub fn run(
         } else {
             timed(&mut rep, "enrich", t, "up to date: no new cases since the last run".into());
         }
+    }
+    if p.runs("review") {
+        let t = start();
+        let (r, _) = crate::review::run(wh)?;
+        counts.insert("replies_reviewed".into(), json!(r.replies));
+        counts.insert("replies_flagged".into(), json!(r.flagged));
+        timed(&mut rep, "review", t, r.to_string());
     }
     // risk, metrics and cluster read the same joined view of cases and enrichment: once
     let mut facts: Option<Vec<CaseFacts>> = None;
