@@ -150,22 +150,19 @@ pub fn evaluate(path: &Path, c: &Columns) -> Result<ReplyEval> {
             }
         }
     }
-    if let Some(k) = c.explains.as_ref().map(|_| 5) {
-        let (s, l, y): (Vec<f64>, Vec<f64>, Vec<bool>) = (0..n)
-            .filter_map(|i| label(&rows[i][k]).map(|y| (scores[i], replies[i].chars().count() as f64, y)))
-            .fold((vec![], vec![], vec![]), |(mut s, mut l, mut ys), (a, b, y)| {
-                s.push(a);
-                l.push(b);
-                ys.push(y);
-                (s, l, ys)
-            });
-        e.score_auc = auc(&s, &y);
-        e.length_auc = auc(&l, &y);
+    // the label columns follow the five text and date columns, in the order asked
+    let explains_col = c.explains.as_ref().map(|_| 5);
+    let relevant_col = c.relevant.as_ref().map(|_| 5 + usize::from(explains_col.is_some()));
+    let against = |col: usize, value: &dyn Fn(usize) -> f64| -> Option<f64> {
+        let (s, y): (Vec<f64>, Vec<bool>) = (0..n).filter_map(|i| label(&rows[i][col]).map(|y| (value(i), y))).unzip();
+        auc(&s, &y)
+    };
+    if let Some(k) = explains_col {
+        e.score_auc = against(k, &|i| scores[i]);
+        e.length_auc = against(k, &|i| replies[i].chars().count() as f64);
     }
-    if let Some(k) = c.relevant.as_ref().map(|_| 5 + usize::from(c.explains.is_some())) {
-        let (s, y): (Vec<f64>, Vec<bool>) =
-            (0..n).filter_map(|i| label(&rows[i][k]).map(|y| (own[i].relevance, y))).unzip();
-        e.relevance_auc = auc(&s, &y);
+    if let Some(k) = relevant_col {
+        e.relevance_auc = against(k, &|i| own[i].relevance);
     }
     // own reply against the reply of the most similar other case
     let both: Vec<String> = cases.iter().chain(&replies).cloned().collect();

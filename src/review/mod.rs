@@ -196,9 +196,8 @@ pub fn run(wh: &Warehouse) -> Result<(ReviewReport, Vec<Reviewed>)> {
     tx.replace(table::REPLY_REVIEW, &[batch(&reviewed)?])?;
     let mut report = ReviewReport { replies: reviewed.len(), ..Default::default() };
     for r in &reviewed {
-        let flags = r.flags();
-        report.flagged += usize::from(flags.iter().any(|f| f.0 != "不完整"));
-        for (k, _) in flags {
+        report.flagged += usize::from(is_flagged(r));
+        for (k, _) in r.flags() {
             match report.by_flag.iter_mut().find(|(f, _)| *f == k) {
                 Some((_, n)) => *n += 1,
                 None => report.by_flag.push((k, 1)),
