@@ -47,6 +47,15 @@ fn briefing_numbers_match_the_tables() {
     let (title, cases) = top.lines().nth(1).unwrap().split_once(',').unwrap();
     assert!(md.contains(&format!("| {title} | {cases} |")), "{title} {cases}\n{md}");
 
+    // 答复质量 and replies.xlsx follow reply_review for the replies given in the week
+    let replied = "replied_at >= '2026-10-26' AND replied_at < '2026-11-02'";
+    assert_eq!(number_after(&md, "本期答复"), count(d, &format!("SELECT count(*) FROM reply_review WHERE {replied}")));
+    let flagged = count(d, &format!("SELECT count(*) FROM reply_review WHERE {replied} AND cardinality(flags) > 0"));
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(d.join("reports/weekly-2026-10-31/replies.xlsx")).unwrap();
+    let list = calamine::Reader::worksheet_range(&mut wb, "答复质量清单").unwrap();
+    assert_eq!(list.height() as u64 - 1, flagged);
+    assert_eq!(list.get((0, 0)).map(|c| c.to_string()).as_deref(), Some("答复单位"));
+
     // run.json: inputs with hashes, rows per stage, versions, timings
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("reports/weekly-2026-10-31/run.json")).unwrap()).unwrap();

@@ -18,6 +18,7 @@ pub const OUTPUTS: &[&str] = &[
     "letters",
     "risk.xlsx",
     "overdue.xlsx",
+    "replies.xlsx",
     "metrics.xlsx",
     "clusters.xlsx",
 ];

@@ -225,6 +225,11 @@ pub fn run(
             counts.insert("overdue_list".into(), json!(n));
             written.push("overdue.xlsx".into());
         }
+        if p.writes("replies.xlsx") {
+            let n = crate::report::lists::replies_xlsx(wh, &tmp.join("replies.xlsx"), start, end)?;
+            counts.insert("replies_list".into(), json!(n));
+            written.push("replies.xlsx".into());
+        }
         if p.writes("metrics.xlsx") {
             crate::report::lists::metrics_xlsx(wh, &tmp.join("metrics.xlsx"), p.period.grain(), &key_name, as_of)?;
             written.push("metrics.xlsx".into());

@@ -114,6 +114,91 @@ pub struct Briefing {
     pub town_topic: BTreeMap<(String, String), f64>,
     /// Rate targets in percent from the pipeline file (考核目标).
     pub targets: Vec<(String, f64)>,
+    /// The replies given in the period, from `reply_review`.
+    pub replies: ReplyQuality,
+}
+
+/// 答复质量 of the replies given in the period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReplyQuality {
+    pub replies: usize,
+    pub flagged: usize,
+    pub mean_score: f64,
+    /// (flag, replies), most first.
+    pub by_flag: Vec<(String, usize)>,
+    /// (department, flagged, replies) with at least `MIN_DEPT_REPLIES`, highest share flagged first.
+    pub worst_depts: Vec<(String, usize, usize)>,
+}
+
+/// A department is ranked on reply quality from this many replies in the period.
+const MIN_DEPT_REPLIES: usize = 3;
+
+/// The five departments with the highest share of flagged replies (more flagged first on a
+/// tie), from (flagged, replies) per department; none with fewer than `MIN_DEPT_REPLIES`.
+fn worst_depts(depts: BTreeMap<String, (usize, usize)>) -> Vec<(String, usize, usize)> {
+    let mut w: Vec<(String, usize, usize)> =
+        depts.into_iter().filter(|(_, (f, n))| *n >= MIN_DEPT_REPLIES && *f > 0).map(|(d, (f, n))| (d, f, n)).collect();
+    w.sort_by(|a, b| (b.1 * a.2).cmp(&(a.1 * b.2)).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    w.truncate(5);
+    w
+}
+
+impl ReplyQuality {
+    fn gather(wh: &Warehouse, start: NaiveDate, end: NaiveDate) -> Result<ReplyQuality> {
+        use crate::schema::reply_review as rr;
+        let mut q = ReplyQuality::default();
+        let (mut total, mut flags, mut depts) =
+            (0.0, BTreeMap::<String, usize>::new(), BTreeMap::<String, (usize, usize)>::new());
+        for b in read_table(wh, table::REPLY_REVIEW)? {
+            for i in 0..b.num_rows() {
+                if !day(&b, rr::REPLIED_AT, i).is_some_and(|d| d >= start && d <= end) {
+                    continue;
+                }
+                let f: Vec<String> = list(&b, rr::FLAGS, i);
+                let flagged = f.iter().any(|x| x != "不完整");
+                q.replies += 1;
+                q.flagged += usize::from(flagged);
+                total += int(&b, rr::SCORE, i)
+                    .ok_or_else(|| crate::Error::Schema("reply_review has no `score`".into()))?
+                    as f64;
+                for x in f {
+                    *flags.entry(x).or_default() += 1;
+                }
+                let d = depts.entry(s(&b, rr::DEPT, i).unwrap_or_else(|| "未注明".into())).or_default();
+                d.0 += usize::from(flagged);
+                d.1 += 1;
+            }
+        }
+        q.mean_score = total / q.replies.max(1) as f64;
+        q.by_flag = flags.into_iter().collect();
+        q.by_flag.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        q.worst_depts = worst_depts(depts);
+        Ok(q)
+    }
+
+    /// The paragraph under 工作质效, or nothing when no reply was reviewed in the period.
+    fn paragraph(&self) -> String {
+        if self.replies == 0 {
+            return String::new();
+        }
+        let mut md = format!(
+            "答复质量：本期答复{}件，平均评分{:.1}分；被标记{}件（占{:.1}%）",
+            self.replies,
+            self.mean_score,
+            self.flagged,
+            100.0 * self.flagged as f64 / self.replies as f64
+        );
+        if !self.by_flag.is_empty() {
+            let by: Vec<String> = self.by_flag.iter().map(|(f, n)| format!("{f}{n}件")).collect();
+            md += &format!("，其中{}", by.join("、"));
+        }
+        md += "。";
+        if !self.worst_depts.is_empty() {
+            let d: Vec<String> = self.worst_depts.iter().map(|(d, f, n)| format!("{d}（{f}/{n}）")).collect();
+            md += &format!("被标记比例最高的单位：{}。详见答复质量清单。", d.join("、"));
+        }
+        md + "\n\n"
+    }
 }
 
 /// The period's key in `metrics` and its first and last days.
@@ -249,6 +334,7 @@ impl Briefing {
             risk_months,
             town_topic,
             targets: vec![],
+            replies: ReplyQuality::gather(wh, start, end)?,
         })
     }
 
@@ -496,6 +582,8 @@ impl Briefing {
             }
         }
 
+        md += &self.replies.paragraph();
+
         // 七、工作建议
         md += "## 七、工作建议\n\n";
         let mut tips = vec![];
@@ -537,5 +625,41 @@ impl Briefing {
             md += &format!("{}. {t}\n", i + 1);
         }
         md
+    }
+}
+
+#[cfg(test)]
+mod reply_quality_tests {
+    use super::*;
+
+    #[test]
+    fn departments_rank_by_share_flagged_and_the_paragraph_gives_numerator_and_denominator() {
+        let depts: BTreeMap<String, (usize, usize)> = [
+            ("县住建局", (3, 10)),
+            ("县人社局", (2, 4)),
+            ("青石镇", (2, 2)),
+            ("县城管局", (0, 6)),
+            ("县教育局", (5, 10)),
+        ]
+        .into_iter()
+        .map(|(d, n)| (d.to_string(), n))
+        .collect();
+        let w = worst_depts(depts);
+        let names: Vec<&str> = w.iter().map(|(d, ..)| d.as_str()).collect();
+        // 青石镇 has too few replies, 县城管局 none flagged; 5/10 ties 2/4 and has more flagged
+        assert_eq!(names, ["县教育局", "县人社局", "县住建局"]);
+        let q = ReplyQuality {
+            replies: 32,
+            flagged: 12,
+            mean_score: 61.25,
+            by_flag: vec![("敷衍".into(), 7), ("超期答复".into(), 5)],
+            worst_depts: w,
+        };
+        assert_eq!(
+            q.paragraph(),
+            "答复质量：本期答复32件，平均评分61.2分；被标记12件（占37.5%），其中敷衍7件、超期答复5件。\
+             被标记比例最高的单位：县教育局（5/10）、县人社局（2/4）、县住建局（3/10）。详见答复质量清单。\n\n"
+        );
+        assert_eq!(ReplyQuality::default().paragraph(), "");
     }
 }

@@ -1,4 +1,5 @@
-//! The xlsx lists of a run: 风险清单 (risk.xlsx), 超期清单 (overdue.xlsx), metrics.xlsx.
+//! The xlsx lists of a run: 风险清单 (risk.xlsx), 超期清单 (overdue.xlsx), 答复质量清单
+//! (replies.xlsx), metrics.xlsx.
 //! Chinese headers, frozen header row, filters, set widths; written whole and renamed.
 
 use std::path::Path;
@@ -43,6 +44,20 @@ const OVERDUE: &[Col] = &[
     ("region_town", "属地", 10.0),
     ("received_at", "登记时间", 17.0),
     ("policy", "期限规则", 9.0),
+];
+
+const REPLIES: &[Col] = &[
+    ("dept", "答复单位", 20.0),
+    ("source", "来源", 9.0),
+    ("case_id", "案件编号", 24.0),
+    ("replied_at", "答复时间", 17.0),
+    ("timeliness_days", "答复用时（天）", 10.0),
+    ("score", "评分", 7.0),
+    ("flags", "问题", 16.0),
+    ("evidence", "依据", 70.0),
+    ("relevance", "相关性", 8.0),
+    ("completeness", "完整性", 8.0),
+    ("explanation", "说明性", 8.0),
 ];
 
 const METRICS: &[Col] = &[
@@ -162,6 +177,34 @@ pub fn overdue_xlsx(wh: &Warehouse, path: &Path) -> Result<usize> {
     };
     rows.sort_by_key(left);
     write(path, "超期清单", OVERDUE, &rows)
+}
+
+/// 答复质量清单: flagged replies given in [start, end], by department, lowest score first.
+pub fn replies_xlsx(wh: &Warehouse, path: &Path, start: NaiveDate, end: NaiveDate) -> Result<usize> {
+    use crate::schema::reply_review as rr;
+    let batches = read_table(wh, table::REPLY_REVIEW)?;
+    let mut rows: Vec<(&RecordBatch, usize, String, i32)> = vec![];
+    for b in &batches {
+        let col =
+            |n: &str| b.column_by_name(n).ok_or_else(|| Error::Schema(format!("reply_review has no column `{n}`")));
+        let (flags, replied, dept, score) = (
+            col(rr::FLAGS)?.as_list::<i32>(),
+            col(rr::REPLIED_AT)?.as_primitive::<TimestampMicrosecondType>(),
+            col(rr::DEPT)?.as_string::<i32>(),
+            col(rr::SCORE)?.as_primitive::<Int32Type>(),
+        );
+        for i in 0..b.num_rows() {
+            let day = replied.is_valid(i).then(|| micros_to_time(replied.value(i)).date());
+            if flags.value(i).is_empty() || !day.is_some_and(|d| d >= start && d <= end) {
+                continue;
+            }
+            let d = if dept.is_valid(i) { dept.value(i).to_string() } else { "未注明".to_string() };
+            rows.push((b, i, d, score.value(i)));
+        }
+    }
+    rows.sort_by(|a, b| a.2.cmp(&b.2).then(a.3.cmp(&b.3)));
+    let cells: Vec<(&RecordBatch, usize)> = rows.iter().map(|(b, i, ..)| (*b, *i)).collect();
+    write(path, "答复质量清单", REPLIES, &cells)
 }
 
 /// metrics.xlsx: every figure of the period (and the as-of snapshot).
