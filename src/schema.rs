@@ -23,6 +23,9 @@ pub mod table {
     pub const CASE_VERSIONS: &str = "case_versions";
     /// How well each reply answers its case.
     pub const REPLY_REVIEW: &str = "reply_review";
+    /// Person keys that belong to one person with another key (an ID number and a phone
+    /// tied together by a register).
+    pub const PERSON_LINKS: &str = "person_links";
     /// Every table `minqing sql` may register, in a stable order.
     pub const ALL: &[&str] = &[
         CASES,
@@ -37,6 +40,7 @@ pub mod table {
         CLUSTER_MEMBERS,
         CASE_VERSIONS,
         REPLY_REVIEW,
+        PERSON_LINKS,
     ];
 }
 
@@ -135,6 +139,13 @@ pub mod reply_review {
     pub const FLAGS: &str = "flags";
     /// One line per flag: `flag: evidence`.
     pub const EVIDENCE: &str = "evidence";
+}
+
+/// Columns of `person_links`: a person key and the person_id of the person it belongs to
+/// (the smallest of the person's keys); keys that are their own person_id are not listed.
+pub mod person_links {
+    pub const PERSON_KEY: &str = "person_key";
+    pub const PERSON_ID: &str = "person_id";
 }
 
 /// Columns of `persons`: the only place raw personal data is kept. Reports never read it.
@@ -406,6 +417,14 @@ pub fn metrics_schema() -> SchemaRef {
     ]))
 }
 
+/// Schema of `person_links`.
+pub fn person_links_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f(person_links::PERSON_KEY, DataType::Utf8, false),
+        f(person_links::PERSON_ID, DataType::Utf8, false),
+    ]))
+}
+
 /// Schema of `reply_review`.
 pub fn reply_review_schema() -> SchemaRef {
     use DataType::{Float64, Int32, Utf8 as S};
@@ -583,6 +602,7 @@ pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
         table::CLUSTER_MEMBERS => Ok(cluster_members_schema()),
         table::CASE_VERSIONS => Ok(case_versions_schema()),
         table::REPLY_REVIEW => Ok(reply_review_schema()),
+        table::PERSON_LINKS => Ok(person_links_schema()),
         other => Err(crate::Error::Schema(format!("unknown table `{other}`; known tables: {}", table::ALL.join(", ")))),
     }
 }

@@ -19,7 +19,7 @@ use rustc_hash::FxHashSet;
 
 use crate::normalize::PersonKey;
 use crate::normalize::pii::{digits_only, normalize_id};
-use crate::schema::{metrics, persons, risk_groups, table};
+use crate::schema::{metrics, person_links, persons, risk_groups, table};
 use crate::warehouse::{Warehouse, read_table};
 use crate::{Error, Result};
 
@@ -108,33 +108,38 @@ fn string_column<'b>(b: &'b RecordBatch, name: &str) -> Result<&'b StringArray> 
 /// How one table forgets: rows to delete, and the column whose key is blanked.
 struct Rule {
     table: &'static str,
-    /// Delete rows whose `column` holds a key, where `only` (column, value) matches too.
-    delete: Option<(&'static str, Option<(&'static str, &'static str)>)>,
+    /// Delete rows where one of the `columns` holds a key, where `only` (column, value) matches too.
+    delete: Option<(&'static [&'static str], Option<(&'static str, &'static str)>)>,
     blank: Option<&'static str>,
 }
 
 const RULES: &[Rule] = &[
-    Rule { table: table::PERSONS, delete: Some((persons::PERSON_KEY, None)), blank: None },
+    Rule { table: table::PERSONS, delete: Some((&[persons::PERSON_KEY], None)), blank: None },
+    Rule {
+        table: table::PERSON_LINKS,
+        delete: Some((&[person_links::PERSON_KEY, person_links::PERSON_ID], None)),
+        blank: None,
+    },
     Rule { table: table::CASES, delete: None, blank: Some(crate::schema::cases::PERSON_KEY) },
     Rule { table: table::RISK, delete: None, blank: Some(crate::schema::risk::PERSON_KEY) },
     Rule {
         table: table::RISK_GROUPS,
-        delete: Some((risk_groups::KEY, Some((risk_groups::KIND, "petitioner")))),
+        delete: Some((&[risk_groups::KEY], Some((risk_groups::KIND, "petitioner")))),
         blank: None,
     },
-    Rule { table: table::METRICS, delete: Some((metrics::KEY, Some((metrics::DIMENSION, "person")))), blank: None },
+    Rule { table: table::METRICS, delete: Some((&[metrics::KEY], Some((metrics::DIMENSION, "person")))), blank: None },
 ];
 
 /// One batch with the rule applied: (batch, rows deleted, keys blanked).
 fn apply(rule: &Rule, b: &RecordBatch, keys: &FxHashSet<String>) -> Result<(RecordBatch, u64, u64)> {
     let mut b = b.clone();
     let mut deleted = 0;
-    if let Some((col, only)) = rule.delete {
-        let k = string_column(&b, col)?;
+    if let Some((cols, only)) = rule.delete {
+        let ks = cols.iter().map(|c| string_column(&b, c)).collect::<Result<Vec<_>>>()?;
         let scope = only.map(|(c, v)| string_column(&b, c).map(|a| (a, v))).transpose()?;
         let keep: BooleanArray = (0..b.num_rows())
             .map(|i| {
-                let named = !k.is_null(i) && keys.contains(k.value(i));
+                let named = ks.iter().any(|k| !k.is_null(i) && keys.contains(k.value(i)));
                 let in_scope = scope.is_none_or(|(a, v)| !a.is_null(i) && a.value(i) == v);
                 Some(!(named && in_scope))
             })

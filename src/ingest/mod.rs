@@ -15,6 +15,7 @@ pub mod forget;
 mod jsonl;
 pub mod mapping;
 mod merge;
+pub mod people;
 pub mod record;
 pub mod sheet;
 mod xlsx;
@@ -109,6 +110,8 @@ impl FileReport {
 pub struct IngestReport {
     pub files: Vec<FileReport>,
     pub commit: Option<u64>,
+    /// People across sources after this ingest (none without `persons`).
+    pub people: Option<people::LinkReport>,
 }
 
 impl IngestReport {
@@ -156,7 +159,11 @@ impl fmt::Display for IngestReport {
             t(|r| r.updated),
             t(|r| r.rejected),
             t(|r| r.unchanged + r.previously_rejected)
-        )
+        )?;
+        if let Some(p) = &self.people {
+            write!(f, "\n{p}")?;
+        }
+        Ok(())
     }
 }
 
@@ -287,6 +294,10 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     })).collect::<Vec<_>>() });
     let commit = tx.commit("ingest", info)?;
     report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
+    // persons and person_links are two commits: a run stopped between them links now
+    if report.commit.is_some() || people::is_stale(wh)? {
+        report.people = people::link(wh, key)?;
+    }
     Ok(report)
 }
 

@@ -229,6 +229,16 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
             g += b.num_rows();
         }
     }
+    // one person across sources: every key of a linked person counts as the person's id
+    let ids: rustc_hash::FxHashMap<String, Arc<str>> =
+        crate::ingest::people::person_ids(wh)?.into_iter().map(|(k, p)| (k, Arc::from(p))).collect();
+    if !ids.is_empty() {
+        for f in &mut out {
+            if let Some(p) = f.person.as_deref().and_then(|k| ids.get(k)) {
+                f.person = Some(p.clone());
+            }
+        }
+    }
     out.par_sort_by(|a, b| (a.received, &a.source, &a.case_id).cmp(&(b.received, &b.source, &b.case_id)));
     tracing::info!("facts: {} cases loaded in {:.2}s", out.len(), t0.elapsed().as_secs_f64());
     Ok(out)

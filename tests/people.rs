@@ -1,0 +1,52 @@
+//! One person across sources (issue 18): an ID number and a phone on one petition tie the
+//! counter to 12345, so the person's cases count together.
+
+mod common;
+use common::*;
+
+#[test]
+fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("petition.csv"),
+        "信访件编号,登记时间,信访人,身份证号,联系电话,所属县区,所属乡镇,标题,主要诉求\n\
+         P-1,2026-09-01 09:00,张三,430102198001011234,13812345678,青溪县,城关镇,工资,永兴建筑劳务有限公司拖欠工资三个月，要求支付\n\
+         P-2,2026-09-03 10:00,王五,430102198502023456,,青溪县,城关镇,路灯,幸福路路灯坏了一个月\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("hotline.csv"),
+        "工单编号,来电时间,来电号码,来电人,所属区域,标题,诉求内容\n\
+         H-1,2026-09-10 08:00,13812345678,张先生,城关镇,欠薪,来电人称永兴建筑劳务有限公司仍未支付工资\n\
+         H-2,2026-09-20 08:00,138-1234-5678,,城关镇,欠薪,来电人第三次反映永兴建筑劳务有限公司欠薪\n\
+         H-3,2026-09-21 08:00,13987654321,李四,城关镇,噪音,夜间施工噪音扰民\n",
+    )
+    .unwrap();
+    let out = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "petition.csv"]));
+    assert!(out.contains("people: 2 person keys are 2 people (0 people"), "{out}");
+    let out = ok(&minqing(d, &["ingest", "--source", "hotline", "--input", "hotline.csv"]));
+    // keys: 张三's ID number, 王五's, 张三's phone, 李四's phone → three people
+    assert!(out.contains("people: 4 person keys are 3 people (1 people known by two identifiers or more)"), "{out}");
+    assert_eq!(count(d, "SELECT count(*) FROM person_links"), 1);
+    // the link is keyed, never raw
+    let links = sql(d, "SELECT person_key, person_id FROM person_links");
+    assert!(!links.contains("13812345678") && !links.contains("430102198001011234"), "{links}");
+
+    let m = models();
+    ok(&minqing(d, &["--models", &m, "enrich"]));
+    ok(&minqing(d, &["--models", &m, "risk", "--as-of", "2026-09-30"]));
+    // 张三's three cases are one petitioner's: P-1 by ID number, H-1 and H-2 by phone
+    let most = count(d, "SELECT max(cases) FROM risk_groups WHERE kind = 'petitioner'");
+    assert_eq!(most, 3, "{}", sql(d, "SELECT key, cases FROM risk_groups WHERE kind = 'petitioner'"));
+    assert_eq!(count(d, "SELECT count(DISTINCT person_key) FROM risk WHERE case_id IN ('P-1', 'H-1', 'H-2')"), 1);
+
+    // forgetting 张三 by phone forgets the person, links included
+    ok(&minqing(d, &["forget", "--phone", "13812345678"]));
+    assert_eq!(count(d, "SELECT count(*) FROM person_links"), 0);
+    assert_eq!(count(d, "SELECT count(*) FROM persons WHERE case_id IN ('P-1', 'H-1', 'H-2')"), 0);
+
+    // --no-pii keeps no personal data and no links
+    ok(&minqing(d, &["ingest", "--no-pii", "--source", "hotline", "--input", "hotline.csv"]));
+    assert_eq!(count(d, "SELECT count(*) FROM person_links"), 0);
+}
