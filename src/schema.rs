@@ -220,6 +220,11 @@ pub mod risk_groups {
     pub const ESCALATION_PROB: &str = "escalation_prob";
     pub const TOP_CASE: &str = "top_case";
     pub const AS_OF: &str = "as_of";
+    /// Distinct matters (focus topics, 其他 aside) among the group's cases.
+    pub const MATTERS: &str = "matters";
+    /// 一人多诉 (a petitioner with two matters or more) or 多人同诉 (an entity with three
+    /// petitioners or more); empty otherwise.
+    pub const PATTERN: &str = "pattern";
 }
 
 /// Columns of `metrics` (long format): one figure per row, with its parts.
@@ -395,6 +400,8 @@ pub fn risk_groups_schema() -> SchemaRef {
         f(ESCALATION_PROB, Float64, true),
         f(TOP_CASE, S, false),
         f(AS_OF, Date32, false),
+        f(MATTERS, Int64, true),
+        f(PATTERN, S, true),
     ]))
 }
 

@@ -20,7 +20,8 @@ fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
         "工单编号,来电时间,来电号码,来电人,所属区域,标题,诉求内容\n\
          H-1,2026-09-10 08:00,13812345678,张先生,城关镇,欠薪,来电人称永兴建筑劳务有限公司仍未支付工资\n\
          H-2,2026-09-20 08:00,138-1234-5678,,城关镇,欠薪,来电人第三次反映永兴建筑劳务有限公司欠薪\n\
-         H-3,2026-09-21 08:00,13987654321,李四,城关镇,噪音,夜间施工噪音扰民\n",
+         H-3,2026-09-21 08:00,13987654321,李四,城关镇,噪音,夜间施工噪音扰民\n\
+         H-4,2026-09-25 08:00,13812345678,张先生,城关镇,噪音,幸福路工地夜间施工噪音扰民，要求环保部门查处\n",
     )
     .unwrap();
     let out = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "petition.csv"]));
@@ -36,15 +37,19 @@ fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
     let m = models();
     ok(&minqing(d, &["--models", &m, "enrich"]));
     ok(&minqing(d, &["--models", &m, "risk", "--as-of", "2026-09-30"]));
-    // 张三's three cases are one petitioner's: P-1 by ID number, H-1 and H-2 by phone
-    let most = count(d, "SELECT max(cases) FROM risk_groups WHERE kind = 'petitioner'");
-    assert_eq!(most, 3, "{}", sql(d, "SELECT key, cases FROM risk_groups WHERE kind = 'petitioner'"));
-    assert_eq!(count(d, "SELECT count(DISTINCT person_key) FROM risk WHERE case_id IN ('P-1', 'H-1', 'H-2')"), 1);
+    // 张三's four cases are one petitioner's: P-1 by ID number, H-1, H-2 and H-4 by phone;
+    // wages and noise are two matters: 一人多诉
+    let groups = sql(d, "SELECT cases, matters, pattern FROM risk_groups WHERE kind = 'petitioner'");
+    assert_eq!(groups.lines().skip(1).collect::<Vec<_>>(), ["4,2,一人多诉"], "{groups}");
+    assert_eq!(
+        count(d, "SELECT count(DISTINCT person_key) FROM risk WHERE case_id IN ('P-1', 'H-1', 'H-2', 'H-4')"),
+        1
+    );
 
     // forgetting 张三 by phone forgets the person, links included
     ok(&minqing(d, &["forget", "--phone", "13812345678"]));
     assert_eq!(count(d, "SELECT count(*) FROM person_links"), 0);
-    assert_eq!(count(d, "SELECT count(*) FROM persons WHERE case_id IN ('P-1', 'H-1', 'H-2')"), 0);
+    assert_eq!(count(d, "SELECT count(*) FROM persons WHERE case_id IN ('P-1', 'H-1', 'H-2', 'H-4')"), 0);
 
     // --no-pii keeps no personal data and no links
     ok(&minqing(d, &["ingest", "--no-pii", "--source", "hotline", "--input", "hotline.csv"]));

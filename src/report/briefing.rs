@@ -116,6 +116,10 @@ pub struct Briefing {
     pub targets: Vec<(String, f64)>,
     /// The replies given in the period, from `reply_review`.
     pub replies: ReplyQuality,
+    /// Petitioners with two matters or more (一人多诉).
+    pub one_many: usize,
+    /// Entities with three petitioners or more (多人同诉): (entity, petitioners, cases), most petitioners first.
+    pub many_one: Vec<(String, i64, i64)>,
 }
 
 /// 答复质量 of the replies given in the period.
@@ -296,6 +300,21 @@ impl Briefing {
             }
         }
         red_groups.sort_by(|a, b| b.score.cmp(&a.score).then(b.cases.cmp(&a.cases)).then_with(|| a.key.cmp(&b.key)));
+        let (mut one_many, mut many_one) = (0, vec![]);
+        for b in read_table(wh, table::RISK_GROUPS)? {
+            for i in 0..b.num_rows() {
+                match s(&b, crate::schema::risk_groups::PATTERN, i).as_deref() {
+                    Some("一人多诉") => one_many += 1,
+                    Some("多人同诉") => many_one.push((
+                        s(&b, "key", i).unwrap_or_default(),
+                        int(&b, "petitioners", i).unwrap_or(0),
+                        int(&b, "cases", i).unwrap_or(0),
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        many_one.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then_with(|| a.0.cmp(&b.0)));
         let mut clusters = vec![];
         for b in read_table(wh, table::CLUSTERS)? {
             for i in 0..b.num_rows() {
@@ -335,6 +354,8 @@ impl Briefing {
             town_topic,
             targets: vec![],
             replies: ReplyQuality::gather(wh, start, end)?,
+            one_many,
+            many_one,
         })
     }
 
@@ -486,6 +507,24 @@ impl Briefing {
                 .map(|g| format!("{}（近90天{}件，{}）", g.key, g.cases, g.path))
                 .collect();
             md += &g.join("；");
+            md += "。\n\n";
+        }
+
+        if self.one_many > 0 || !self.many_one.is_empty() {
+            md += &format!(
+                "一人多诉（同一信访人反映两个以上事项）{}人；多人同诉（三名以上信访人反映同一对象）{}起",
+                self.one_many,
+                self.many_one.len()
+            );
+            if !self.many_one.is_empty() {
+                let top: Vec<String> = self
+                    .many_one
+                    .iter()
+                    .take(3)
+                    .map(|(k, p, c)| format!("{}（{p}人、{c}件）", crate::risk::rules::entity_name(k)))
+                    .collect();
+                md += &format!("，涉及信访人最多的：{}", top.join("、"));
+            }
             md += "。\n\n";
         }
 

@@ -30,7 +30,14 @@ pub struct GroupRisk {
     pub escalation_path: String,
     pub escalation_prob: Option<f64>,
     pub top_case: String,
+    /// Distinct matters: the focus topics of the cases, 其他 aside.
+    pub matters: usize,
+    /// 一人多诉 or 多人同诉.
+    pub pattern: Option<&'static str>,
 }
+
+/// An entity with this many petitioners or more is 多人同诉.
+pub const SAME_MATTER_PETITIONERS: usize = 3;
 
 /// Groups of two cases or more, highest score first.
 pub fn roll_up(
@@ -111,13 +118,22 @@ fn group(
     let horizon = as_of - Duration::days(super::model::HORIZON_DAYS);
     let escalation_prob =
         idx.iter().filter(|&&i| facts[i].received.date() > horizon).filter_map(|&i| probs[i]).reduce(f64::max);
+    // a matter is a focus topic (the finer matter and the entity vary with how a case is
+    // put); 其他 says nothing
+    let matters = idx.iter().map(|&i| &facts[i].focus_topic).filter(|t| &***t != "其他").collect::<HashSet<_>>().len();
+    let petitioners = idx.iter().filter_map(|&i| facts[i].person.as_ref()).collect::<HashSet<_>>().len();
+    let pattern = match kind {
+        "petitioner" if matters >= 2 => Some("一人多诉"),
+        "entity" if petitioners >= SAME_MATTER_PETITIONERS => Some("多人同诉"),
+        _ => None,
+    };
     GroupRisk {
         kind,
         key: key.to_string(),
         cases: idx.len(),
         recent_cases: recent.len(),
         people: idx.iter().map(|&i| facts[i].people()).sum(),
-        petitioners: idx.iter().filter_map(|&i| facts[i].person.as_ref()).collect::<HashSet<_>>().len(),
+        petitioners,
         first_seen: facts[idx[0]].received,
         last_seen: facts[idx[idx.len() - 1]].received,
         score,
@@ -126,6 +142,8 @@ fn group(
         escalation_path: escalation_path(idx.iter().map(|&i| &facts[i])),
         escalation_prob,
         top_case: facts[top].case_id.clone(),
+        matters,
+        pattern,
     }
 }
 

@@ -240,6 +240,8 @@ fn groups_batch(groups: &[GroupRisk], as_of: NaiveDate) -> Result<RecordBatch> {
         Arc::new(groups.iter().map(|g| g.escalation_prob).collect::<Float64Array>()),
         Arc::new(groups.iter().map(|g| Some(g.top_case.as_str())).collect::<StringArray>()),
         Arc::new(Date32Array::from(vec![date32(as_of); groups.len()])),
+        Arc::new(Int64Array::from_iter_values(groups.iter().map(|g| g.matters as i64))),
+        Arc::new(groups.iter().map(|g| g.pattern).collect::<StringArray>()),
     ];
     Ok(RecordBatch::try_new(risk_groups_schema(), cols)?)
 }
