@@ -26,6 +26,8 @@ pub mod table {
     /// Person keys that belong to one person with another key (an ID number and a phone
     /// tied together by a register).
     pub const PERSON_LINKS: &str = "person_links";
+    /// Cases whose 问题属地, household registration and residence are not one place.
+    pub const CROSS_REGION: &str = "cross_region";
     /// Every table `minqing sql` may register, in a stable order.
     pub const ALL: &[&str] = &[
         CASES,
@@ -41,6 +43,7 @@ pub mod table {
         CASE_VERSIONS,
         REPLY_REVIEW,
         PERSON_LINKS,
+        CROSS_REGION,
     ];
 }
 
@@ -148,6 +151,21 @@ pub mod person_links {
     pub const PERSON_ID: &str = "person_id";
 }
 
+/// Columns of `cross_region` (三跨三分离): one row per case whose places differ.
+pub mod cross_region {
+    pub const SOURCE: &str = "source";
+    pub const CASE_ID: &str = "case_id";
+    /// 问题属地 (county, town).
+    pub const REGION_COUNTY: &str = "region_county";
+    pub const REGION_TOWN: &str = "region_town";
+    /// 户籍地 when it is not the 问题属地: a county, or 外县 / 外市 / 外省 (never the code).
+    pub const HOUSEHOLD: &str = "household";
+    /// 居住地: the county the address names.
+    pub const RESIDENCE: &str = "residence";
+    /// 户籍地≠问题属地, 居住地≠问题属地, 户籍地≠居住地.
+    pub const DIFFERS: &str = "differs";
+}
+
 /// Columns of `persons`: the only place raw personal data is kept. Reports never read it.
 pub mod persons {
     pub const PERSON_KEY: &str = "person_key";
@@ -156,6 +174,8 @@ pub mod persons {
     pub const NAME: &str = "name";
     pub const ID_NUMBER: &str = "id_number";
     pub const PHONE: &str = "phone";
+    /// Where the person lives (住址), as the export gives it.
+    pub const ADDRESS: &str = "address";
 }
 
 /// Columns of `enriched`: what the text stages read in each case.
@@ -424,6 +444,21 @@ pub fn metrics_schema() -> SchemaRef {
     ]))
 }
 
+/// Schema of `cross_region`.
+pub fn cross_region_schema() -> SchemaRef {
+    use DataType::Utf8 as S;
+    use cross_region::*;
+    Arc::new(Schema::new(vec![
+        f(SOURCE, S, false),
+        f(CASE_ID, S, false),
+        f(REGION_COUNTY, S, false),
+        f(REGION_TOWN, S, true),
+        f(HOUSEHOLD, S, true),
+        f(RESIDENCE, S, true),
+        f(DIFFERS, list_utf8(), false),
+    ]))
+}
+
 /// Schema of `person_links`.
 pub fn person_links_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -578,6 +613,7 @@ pub fn persons_schema() -> SchemaRef {
         f(NAME, S, true),
         f(ID_NUMBER, S, true),
         f(PHONE, S, true),
+        f(ADDRESS, S, true),
     ]))
 }
 
@@ -610,6 +646,7 @@ pub fn schema_of(table_name: &str) -> crate::Result<SchemaRef> {
         table::CASE_VERSIONS => Ok(case_versions_schema()),
         table::REPLY_REVIEW => Ok(reply_review_schema()),
         table::PERSON_LINKS => Ok(person_links_schema()),
+        table::CROSS_REGION => Ok(cross_region_schema()),
         other => Err(crate::Error::Schema(format!("unknown table `{other}`; known tables: {}", table::ALL.join(", ")))),
     }
 }

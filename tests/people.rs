@@ -55,3 +55,47 @@ fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
     ok(&minqing(d, &["ingest", "--no-pii", "--source", "hotline", "--input", "hotline.csv"]));
     assert_eq!(count(d, "SELECT count(*) FROM person_links"), 0);
 }
+
+#[test]
+fn cases_whose_matter_registration_and_home_differ_are_counted_per_township() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // three of 青溪县's own people (code 431122), one registered in another province, one
+    // local who lives in 开福区
+    std::fs::write(
+        d.join("petition.csv"),
+        "信访件编号,登记时间,信访人,身份证号,住址,所属县区,所属乡镇,标题,主要诉求\n\
+         P-1,2026-09-01 09:00,甲,431122198001011234,青溪县城关镇幸福村,青溪县,城关镇,路灯,幸福路路灯坏了\n\
+         P-2,2026-09-02 09:00,乙,431122197502021118,,青溪县,城关镇,噪音,工地夜间施工\n\
+         P-3,2026-09-03 09:00,丙,431122199003033336,青溪县青石镇,青溪县,青石镇,修路,村道破损\n\
+         P-4,2026-09-04 09:00,丁,110105196001010017,,青溪县,城关镇,欠薪,永兴公司拖欠工资\n\
+         P-5,2026-09-05 09:00,戊,431122198506064444,湖南省长沙市开福区某某小区,青溪县,青石镇,征地,征地补偿太低\n",
+    )
+    .unwrap();
+    let out = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "petition.csv"]));
+    assert!(out.contains("; 2 cases cross regions"), "{out}");
+    let rows = sql(
+        d,
+        "SELECT case_id, household, residence, array_to_string(differs, '|') FROM cross_region ORDER BY case_id",
+    );
+    assert_eq!(
+        rows.lines().skip(1).collect::<Vec<_>>(),
+        ["P-4,外省,,户籍地≠问题属地", "P-5,,开福区,居住地≠问题属地"],
+        "{rows}"
+    );
+    // never the code itself
+    assert!(!rows.contains("110105"), "{rows}");
+    let m = models();
+    ok(&minqing(d, &["--models", &m, "enrich"]));
+    ok(&minqing(d, &["--models", &m, "metrics", "--as-of", "2026-09-30"]));
+    let by_town = sql(
+        d,
+        "SELECT key, CAST(value AS BIGINT), CAST(denominator AS BIGINT), note FROM metrics \
+         WHERE measure = '三跨三分离件数' ORDER BY key",
+    );
+    assert_eq!(
+        by_town.lines().skip(1).collect::<Vec<_>>(),
+        ["城关镇,1,3,户籍地≠问题属地 1", "青石镇,1,2,居住地≠问题属地 1"],
+        "{by_town}"
+    );
+}

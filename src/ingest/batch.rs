@@ -87,6 +87,7 @@ pub fn persons_batch(rows: &[PersonRow]) -> Result<RecordBatch> {
             s(rows, |r| r.name.as_deref()),
             s(rows, |r| r.id_number.as_deref()),
             s(rows, |r| r.phone.as_deref()),
+            s(rows, |r| r.address.as_deref()),
         ],
     )?)
 }

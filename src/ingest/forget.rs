@@ -218,6 +218,8 @@ pub fn forget(wh: &Warehouse, key: &PersonKey, who: &Who) -> Result<ForgetReport
     wh.owe_vacuum()?;
     let commit = tx.commit("forget", serde_json::json!({ "person_keys": keys.len() }))?;
     report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
+    // what was read from the person's identifiers (the places of cross_region) goes too
+    super::people::link(wh, key)?;
     // the person is in the files the commit replaced: no version before it may stay
     report.vacuumed = wh.vacuum(chrono::Duration::zero())?;
     Ok(report)

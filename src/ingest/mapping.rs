@@ -26,6 +26,7 @@ pub const FIELDS: &[&str] = &[
     "name",
     "id_number",
     "phone",
+    "address",
     "headcount",
     "region",
     "region_county",

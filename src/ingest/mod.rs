@@ -10,6 +10,7 @@
 //! older export, changes nothing. Raw names, ID numbers and phones go only to `persons`.
 
 mod batch;
+pub mod cross_region;
 mod csv;
 pub mod forget;
 mod jsonl;

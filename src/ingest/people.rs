@@ -14,6 +14,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use rustc_hash::FxHashMap as HashMap;
 
+use super::cross_region::Seen;
 use crate::normalize::pii::PersonKey;
 use crate::schema::{cases, person_links, person_links_schema, persons, table};
 use crate::warehouse::{Warehouse, read_table, read_table_columns};
@@ -28,14 +29,16 @@ pub struct LinkReport {
     pub people: usize,
     /// People who carry two keys or more.
     pub linked_people: usize,
+    /// Cases whose 问题属地, household registration and residence are not one place.
+    pub cross_region: usize,
 }
 
 impl std::fmt::Display for LinkReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "people: {} person keys are {} people ({} people known by two identifiers or more)",
-            self.keys, self.people, self.linked_people
+            "people: {} person keys are {} people ({} people known by two identifiers or more); {} cases cross regions",
+            self.keys, self.people, self.linked_people, self.cross_region
         )
     }
 }
@@ -136,6 +139,7 @@ pub fn links(
         keys: keys.len(),
         people: smallest.len(),
         linked_people: size.values().filter(|n| **n > 1).count(),
+        cross_region: 0,
     };
     (out, report)
 }
@@ -157,11 +161,15 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
         if !wh.parts(table::PERSON_LINKS)?.is_empty() {
             let mut tx = wh.begin()?;
             tx.drop_table(table::PERSON_LINKS);
+            if !wh.parts(table::CROSS_REGION)?.is_empty() {
+                tx.drop_table(table::CROSS_REGION);
+            }
             tx.commit("link", serde_json::json!({"keys": 0}))?;
         }
         return Ok(None);
     }
     let mut rows = vec![];
+    let mut addresses: Vec<Option<String>> = vec![];
     for b in read_table(wh, table::PERSONS)? {
         let (k, src, id, name, idn, ph) = (
             text(&b, persons::PERSON_KEY)?,
@@ -171,6 +179,8 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
             text(&b, persons::ID_NUMBER)?,
             text(&b, persons::PHONE)?,
         );
+        // an older warehouse's persons have no address: read as none
+        let addr = b.column_by_name(persons::ADDRESS).and_then(|c| c.as_string_opt::<i32>());
         let opt = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string()).filter(|s| !s.is_empty());
         for i in 0..b.num_rows() {
             rows.push((
@@ -181,28 +191,46 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
                 opt(idn, i),
                 opt(ph, i),
             ));
+            addresses.push(addr.and_then(|a| opt(a, i)));
         }
     }
-    let mut county: HashMap<(String, String), String> = HashMap::default();
-    let cols = [cases::SOURCE, cases::CASE_ID, cases::REGION_COUNTY];
+    // 问题属地 of every case (county, town)
+    let mut place: HashMap<(String, String), (Option<String>, Option<String>)> = HashMap::default();
+    let cols = [cases::SOURCE, cases::CASE_ID, cases::REGION_COUNTY, cases::REGION_TOWN];
     for b in read_table_columns(wh, table::CASES, Some(&cols))? {
-        let (s, c, r) =
-            (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
+        let (s, c) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
+        let (r, t) = (b.column(2).as_string::<i32>(), b.column(3).as_string::<i32>());
+        let opt = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string()).filter(|x| !x.is_empty());
         for i in 0..b.num_rows() {
-            if s.value(i) == "message" && r.is_valid(i) {
-                county.insert((s.value(i).to_string(), c.value(i).to_string()), r.value(i).to_string());
-            }
+            place.insert((s.value(i).to_string(), c.value(i).to_string()), (opt(r, i), opt(t, i)));
         }
     }
+    let county: HashMap<(String, String), String> = place
+        .iter()
+        .filter(|((s, _), _)| s == "message")
+        .filter_map(|(k, (c, _))| Some((k.clone(), c.clone()?)))
+        .collect();
     let (pairs, report) = links(&rows, &county, key);
     let cols: Vec<ArrayRef> = vec![
         Arc::new(pairs.iter().map(|p| Some(p.0.as_str())).collect::<StringArray>()),
         Arc::new(pairs.iter().map(|p| Some(p.1.as_str())).collect::<StringArray>()),
     ];
     let batch = RecordBatch::try_new(person_links_schema(), cols)?;
+    let people: Vec<Seen> = rows
+        .iter()
+        .zip(&addresses)
+        .map(|(r, a)| {
+            let (county, town) = place.get(&(r.1.clone(), r.2.clone())).cloned().unwrap_or_default();
+            Seen { source: r.1.clone(), case_id: r.2.clone(), county, town, id_number: r.4.clone(), address: a.clone() }
+        })
+        .collect();
+    let cross = super::cross_region::find(&people);
     let mut tx = wh.begin()?;
     tx.replace(table::PERSON_LINKS, &[batch])?;
-    tx.commit("link", serde_json::json!({"keys": report.keys, "people": report.people}))?;
+    tx.replace(table::CROSS_REGION, &[super::cross_region::batch(&cross)?])?;
+    tx.commit("link", serde_json::json!({"keys": report.keys, "people": report.people, "cross_region": cross.len()}))?;
+    let mut report = report;
+    report.cross_region = cross.len();
     Ok(Some(report))
 }
 
@@ -260,7 +288,7 @@ mod tests {
             .collect();
         let (pairs, report) = links(&rows, &county, &key);
         // A has three keys (ID, phone, account), B one, 李四 one
-        assert_eq!(report, LinkReport { keys: 5, people: 3, linked_people: 1 });
+        assert_eq!(report, LinkReport { keys: 5, people: 3, linked_people: 1, cross_region: 0 });
         let a_keys = [
             k(Some(id_a), None, None, None),
             k(None, Some(ph_a), None, None),

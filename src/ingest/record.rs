@@ -62,6 +62,8 @@ pub struct PersonRow {
     pub name: Option<String>,
     pub id_number: Option<String>,
     pub phone: Option<String>,
+    /// Where the person lives, as the export gives it.
+    pub address: Option<String>,
 }
 
 /// A row of `rejects`.
@@ -133,6 +135,7 @@ impl RowParser<'_> {
         }
         let id_number = self.text(cells, "id_number");
         let phone = self.text(cells, "phone");
+        let address = self.text(cells, "address");
         let (region_county, region_town) = self.region(cells);
         let person_key =
             self.key.person_key(id_number.as_deref(), phone.as_deref(), name.as_deref(), region_county.as_deref());
@@ -215,6 +218,7 @@ impl RowParser<'_> {
             name,
             id_number,
             phone,
+            address,
         });
         Ok((case, person))
     }

@@ -205,6 +205,7 @@ pub fn run_on(
     metrics.extend(ranking::metrics(&ranked, &month));
     let surges = surges::find(&facts, as_of);
     metrics.extend(surges.iter().map(|s| s.metric(as_of)));
+    metrics.extend(cross_region_by_town(wh, &facts, as_of)?);
     let backlog = backlog::measure(&facts, cfg, as_of);
     let backlog_open = backlog.open;
     metrics.extend(backlog.metrics);
@@ -300,6 +301,62 @@ fn deadline_counts(
 
 /// The key of a case whose department, town or channel the export left empty.
 pub const UNKNOWN: &str = "未知";
+
+/// 三跨三分离 per township and month: cases whose 问题属地, household registration and
+/// residence differ (`cross_region`), with how they differ in the note.
+fn cross_region_by_town(wh: &Warehouse, facts: &[CaseFacts], as_of: NaiveDate) -> Result<Vec<Metric>> {
+    use crate::schema::cross_region as cr;
+    use arrow::array::{Array, AsArray};
+    let mut differs: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for b in crate::warehouse::read_table(wh, table::CROSS_REGION)? {
+        let col = |n: &str| {
+            b.column_by_name(n).ok_or_else(|| crate::Error::Schema(format!("cross_region has no column `{n}`")))
+        };
+        let (s, c, d) = (
+            col(cr::SOURCE)?.as_string::<i32>(),
+            col(cr::CASE_ID)?.as_string::<i32>(),
+            col(cr::DIFFERS)?.as_list::<i32>(),
+        );
+        for i in 0..b.num_rows() {
+            let l = d.value(i);
+            let l = l.as_string::<i32>();
+            differs.insert(
+                (s.value(i).to_string(), c.value(i).to_string()),
+                (0..l.len()).map(|j| l.value(j).to_string()).collect(),
+            );
+        }
+    }
+    if differs.is_empty() {
+        return Ok(vec![]);
+    }
+    // (month, town) → (cases, cross-region cases, by how they differ)
+    let mut by: BTreeMap<(String, String), (f64, f64, BTreeMap<String, usize>)> = BTreeMap::new();
+    for f in facts.iter().filter(|f| f.received.date() <= as_of) {
+        let e = by
+            .entry((f.received.format("%Y-%m").to_string(), f.town.as_deref().unwrap_or(UNKNOWN).to_string()))
+            .or_default();
+        e.0 += 1.0;
+        if let Some(d) = differs.get(&(f.source.to_string(), f.case_id.clone())) {
+            e.1 += 1.0;
+            for x in d {
+                *e.2.entry(x.clone()).or_default() += 1;
+            }
+        }
+    }
+    Ok(by
+        .into_iter()
+        .filter(|(_, (_, n, _))| *n > 0.0)
+        .map(|((month, town), (cases, n, how))| {
+            let mut m = Metric::count("month", &month, "all", "town", &town, CROSS_REGION_MEASURE, n);
+            m.denominator = Some(cases);
+            m.note = Some(how.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join("，"));
+            m
+        })
+        .collect())
+}
+
+/// The measure of [`cross_region_by_town`].
+pub const CROSS_REGION_MEASURE: &str = "三跨三分离件数";
 
 fn deadlines_batch(
     facts: &[CaseFacts],
