@@ -324,6 +324,9 @@ pub mod clusters {
     /// Resolved cases with how they were handled (the typical-case library).
     pub const TYPICAL: &str = "typical";
     pub const AS_OF: &str = "as_of";
+    /// `外省 3、开福区 1`: where members' petitioners are registered or live, when not the
+    /// 问题属地 (`cross_region`): the localities that assist the ones in `regions`.
+    pub const CO_REGIONS: &str = "co_regions";
 }
 
 /// Columns of `cluster_members`.
@@ -368,6 +371,7 @@ pub fn clusters_schema() -> SchemaRef {
         f(REPRESENTATIVE, S, false),
         f(TYPICAL, S, false),
         f(AS_OF, Date32, false),
+        f(CO_REGIONS, S, true),
     ]))
 }
 

@@ -99,3 +99,28 @@ fn cases_whose_matter_registration_and_home_differ_are_counted_per_township() {
         "{by_town}"
     );
 }
+
+#[test]
+fn a_cluster_names_the_localities_of_petitioners_from_elsewhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut csv = String::from("信访件编号,登记时间,信访人,身份证号,所属县区,所属乡镇,标题,主要诉求\n");
+    let locals = ["431122198001011234", "431122197502021118", "431122199003033336", "431122198506064444"];
+    for (i, id) in locals.iter().enumerate() {
+        csv += &format!(
+            "P-{i},2026-09-0{} 09:00,工友{i},{id},青溪县,城关镇,永兴建筑劳务有限公司拖欠工资,\
+             我们在永兴建筑劳务有限公司承建的工地干活，公司拖欠工资三个月，要求支付\n",
+            i + 1
+        );
+    }
+    csv += "P-9,2026-09-06 09:00,外地工友,110105196001010017,青溪县,城关镇,永兴建筑劳务有限公司拖欠工资,\
+            我在永兴建筑劳务有限公司承建的工地干活，公司拖欠工资三个月，要求支付\n";
+    std::fs::write(d.join("petition.csv"), csv).unwrap();
+    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "petition.csv"]));
+    let m = models();
+    for stage in ["enrich", "risk", "cluster"] {
+        ok(&minqing(d, &["--models", &m, stage]));
+    }
+    let c = sql(d, "SELECT cases, regions, co_regions FROM clusters WHERE co_regions IS NOT NULL");
+    assert_eq!(c.lines().skip(1).collect::<Vec<_>>(), ["5,城关镇 5,外省 1"], "{c}");
+}

@@ -97,6 +97,9 @@ pub struct Cluster {
     pub lead_dept: String,
     pub representative: String,
     pub typical: String,
+    /// `外省 3、开福区 1`: the 户籍地 and 居住地 of members from elsewhere, the localities that
+    /// assist the 问题属地 (双向交办: the place of the matter leads).
+    pub co_regions: String,
 }
 
 /// What the text of a case says and how it was answered, for sketches and the typical-case library.
@@ -598,6 +601,7 @@ fn describe(
         lead_dept: lead,
         representative: rep.join("；"),
         typical: typical.join("；"),
+        co_regions: tally(fs().flat_map(|f| f.elsewhere.iter().map(|p| &**p))),
         members: m,
     }
 }
@@ -644,6 +648,9 @@ fn clusters_batch(c: &[Cluster], as_of: NaiveDate) -> Result<RecordBatch> {
         strs(c.iter().map(|c| c.representative.as_str())),
         strs(c.iter().map(|c| c.typical.as_str())),
         Arc::new(Date32Array::from(vec![date32(as_of); c.len()])),
+        Arc::new(
+            c.iter().map(|c| (!c.co_regions.is_empty()).then_some(c.co_regions.as_str())).collect::<StringArray>(),
+        ),
     ];
     Ok(RecordBatch::try_new(clusters_schema(), cols)?)
 }

@@ -64,6 +64,7 @@ pub fn write(path: &Path, clusters: &[Cluster], facts: &[CaseFacts]) -> Result<(
         ("建议牵头部门", 14.0),
         ("代表性案件", 40.0),
         ("典型案例（已化解）", 50.0),
+        ("协办属地（户籍地、居住地）", 24.0),
     ];
     header(ws, &cols, &bold).map_err(x)?;
     for (r, c) in clusters.iter().enumerate() {
@@ -78,7 +79,7 @@ pub fn write(path: &Path, clusters: &[Cluster], facts: &[CaseFacts]) -> Result<(
             c.by_source[2] as f64,
             c.by_source[3] as f64,
         ];
-        let texts: [(u16, String); 13] = [
+        let texts: [(u16, String); 14] = [
             (1, c.id.clone()),
             (2, c.title.clone()),
             (3, c.topic.clone()),
@@ -92,6 +93,7 @@ pub fn write(path: &Path, clusters: &[Cluster], facts: &[CaseFacts]) -> Result<(
             (21, c.lead_dept.clone()),
             (22, c.representative.clone()),
             (23, c.typical.clone()),
+            (24, c.co_regions.clone()),
         ];
         for (col, v) in [0u16, 5, 6, 7, 8, 9, 10, 11].into_iter().zip(nums) {
             ws.write_number(r, col, v).map_err(x)?;

@@ -30,6 +30,8 @@ pub struct CaseFacts {
     pub channel: Option<Arc<str>>,
     pub received: NaiveDateTime,
     pub person: Option<Arc<str>>,
+    /// The petitioner's 户籍地 and 居住地 where they are not the 问题属地 (`cross_region`).
+    pub elsewhere: Vec<Arc<str>>,
     /// 信访人数 as exported (or parsed); `None` when unknown.
     pub headcount: Option<i32>,
     pub collective: bool,
@@ -239,8 +241,39 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
             }
         }
     }
+    let elsewhere = elsewhere(wh)?;
+    if !elsewhere.is_empty() {
+        for f in &mut out {
+            if let Some(p) = elsewhere.get(&(f.source.to_string(), f.case_id.clone())) {
+                f.elsewhere = p.clone();
+            }
+        }
+    }
     out.par_sort_by(|a, b| (a.received, &a.source, &a.case_id).cmp(&(b.received, &b.source, &b.case_id)));
     tracing::info!("facts: {} cases loaded in {:.2}s", out.len(), t0.elapsed().as_secs_f64());
+    Ok(out)
+}
+
+/// The other places of each cross-region case: its 户籍地 and 居住地 where they are not the
+/// 问题属地.
+fn elsewhere(wh: &Warehouse) -> Result<rustc_hash::FxHashMap<(String, String), Vec<Arc<str>>>> {
+    use crate::schema::cross_region as cr;
+    let mut out = rustc_hash::FxHashMap::default();
+    for b in read_table_columns(wh, table::CROSS_REGION, None)? {
+        let c = Cols(&b);
+        let st = |n: &str| -> Result<&StringArray> { Ok(c.col(n)?.as_string::<i32>()) };
+        let (s, id, county) = (st(cr::SOURCE)?, st(cr::CASE_ID)?, st(cr::REGION_COUNTY)?);
+        let (home, lives) = (st(cr::HOUSEHOLD)?, st(cr::RESIDENCE)?);
+        for i in 0..b.num_rows() {
+            let places: Vec<Arc<str>> = [opt(home, i), opt(lives, i)]
+                .into_iter()
+                .flatten()
+                .filter(|p| *p != county.value(i))
+                .map(Arc::from)
+                .collect();
+            out.insert((s.value(i).to_string(), id.value(i).to_string()), places);
+        }
+    }
     Ok(out)
 }
 
@@ -285,6 +318,7 @@ fn facts_of(b: &RecordBatch) -> Result<Vec<CaseFacts>> {
             channel: s(channel),
             received: time(received).unwrap_or_default(),
             person: s(person),
+            elsewhere: vec![],
             headcount: opt(headcount, i),
             collective: flag(collective),
             cross_level: cross,

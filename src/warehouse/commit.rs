@@ -493,8 +493,11 @@ mod tests {
 
     fn batch(n: usize) -> RecordBatch {
         let col = |p: &str| Arc::new((0..n).map(|i| Some(format!("{p}{i}"))).collect::<StringArray>()) as _;
-        RecordBatch::try_new(persons_schema(), vec![col("k"), col("s"), col("c"), col("n"), col("i"), col("p")])
-            .unwrap()
+        RecordBatch::try_new(
+            persons_schema(),
+            vec![col("k"), col("s"), col("c"), col("n"), col("i"), col("p"), col("a")],
+        )
+        .unwrap()
     }
 
     /// A commit record of `persons` in `dir` (`_pending/` or an older minqing's `_commits/`).
