@@ -136,7 +136,7 @@ pub fn evaluate(path: &Path, c: &Columns) -> Result<ReplyEval> {
         })
         .collect();
     let cases: Vec<String> = titles.iter().zip(&posts).map(|(t, p)| format!("{t} {p}")).collect();
-    let rarity = Rarity::of(cases.iter().map(String::as_str));
+    let rarity = Rarity::of(cases.iter().map(String::as_str).zip(replies.iter().map(String::as_str)));
     let n = rows.len();
     let review = |i: usize, reply: &str| score::review(&titles[i], &posts[i], reply, &rarity);
     let own: Vec<score::TextReview> = (0..n).map(|i| review(i, &replies[i])).collect();

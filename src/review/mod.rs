@@ -171,7 +171,7 @@ pub fn run(wh: &Warehouse) -> Result<(ReviewReport, Vec<Reviewed>)> {
     let rows = read_replies(wh)?;
     let texts: Vec<String> = rows.iter().map(|r| format!("{} {}", r.title, r.content)).collect();
     let step = texts.len().div_ceil(RARITY_SAMPLE).max(1);
-    let rarity = Rarity::of(texts.iter().step_by(step).map(String::as_str));
+    let rarity = Rarity::of(texts.iter().zip(&rows).step_by(step).map(|(t, r)| (t.as_str(), r.reply.as_str())));
     let day = 86_400_000_000i64;
     let reviewed: Vec<Reviewed> = rows
         .par_iter()
