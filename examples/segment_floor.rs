@@ -6,9 +6,7 @@
 use std::time::Instant;
 
 use arrow::array::{Array, AsArray};
-use minqing::schema::{cases, table};
-use minqing::text::Segmenter;
-use minqing::warehouse::{Warehouse, read_table_columns};
+use minqing::{Segmenter, Warehouse, cases, read_table_columns, table};
 use rayon::prelude::*;
 
 fn main() -> minqing::Result<()> {

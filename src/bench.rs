@@ -84,13 +84,18 @@ pub fn bench(cfg: &BenchConfig) -> Result<BenchReport> {
         let g = GenerateConfig { records: cfg.records, seed: 1, ..GenerateConfig::default() };
         let t = Instant::now();
         let _ = std::fs::remove_dir_all(cfg.data.join("exports"));
+        let progress = crate::progress::Progress::counter("bench", "");
+        progress.message(format!("generating {} records", cfg.records));
         generate(&g, &cfg.data)?;
+        drop(progress);
         rep.generated_seconds = Some(t.elapsed().as_secs_f64());
         std::fs::write(&marker, cfg.records.to_string()).map_err(|e| Error::io(&marker, e))?;
     }
 
     // the peer first, as its own processes, while nothing else runs
     if let Some(py) = &cfg.peer_python {
+        let progress = crate::progress::Progress::counter("bench", "");
+        progress.message("the Python peer on the same exports");
         rep.peer = Some(peer(py, &cfg.peer_script, &cfg.data.join("exports"), &cfg.data.join("bench-peer"))?);
     }
 
@@ -133,12 +138,11 @@ fn daily_increment(data: &Path, share: f64, records: usize) -> Result<(PathBuf, 
     let src = data.join("exports/hotline.gbk.csv");
     let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
     let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
-    let err = |e: csv::Error| Error::Usage(format!("reading {} for the increment: {e}", src.display()));
+    let err = |e: csv::Error| Error::input(&src, format!("reading it for the increment: {e}"));
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers: Vec<String> = r.headers().map_err(err)?.iter().map(String::from).collect();
     let m = crate::ingest::mapping::Mapping::builtin("hotline")?.match_headers(&headers);
-    let col =
-        |f: &str| m.get(f).copied().ok_or_else(|| Error::Usage(format!("{} has no column for `{f}`", src.display())));
+    let col = |f: &str| m.get(f).copied().ok_or_else(|| Error::input(&src, format!("no column for `{f}`")));
     let (id, received, closed, sat) = (col("case_id")?, col("received_at")?, col("closed_at")?, col("satisfaction")?);
     let reply = m.get("reply").copied();
     let k = ((records as f64) * share).round() as usize;
@@ -160,7 +164,7 @@ fn daily_increment(data: &Path, share: f64, records: usize) -> Result<(PathBuf, 
     let dir = data.join("increment");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let out = dir.join("hotline-day2.csv");
-    let werr = |e: csv::Error| Error::Usage(format!("writing {}: {e}", out.display()));
+    let werr = |e: csv::Error| Error::Output(format!("writing {}: {e}", out.display()));
     let mut w = csv::WriterBuilder::new().flexible(true).from_path(&out).map_err(werr)?;
     w.write_record(&headers).map_err(werr)?;
     let (mut updated, mut added) = (0, 0);
@@ -214,7 +218,7 @@ fn floor(texts: &[String]) -> (f64, Option<u64>) {
 fn peer(python: &Path, script: &Path, exports: &Path, out: &Path) -> Result<PeerRun> {
     if !script.is_file() {
         return Err(Error::Usage(format!(
-            "the peer script {} is not there; pass --peer-script PATH/peer_pipeline.py",
+            "the peer script {} is not there; name where peer_pipeline.py is",
             script.display()
         )));
     }
@@ -233,7 +237,7 @@ fn peer(python: &Path, script: &Path, exports: &Path, out: &Path) -> Result<Peer
             .arg("--out")
             .arg(out)
             .output()
-            .map_err(|e| Error::Usage(format!("could not start the peer with {}: {e}", python.display())))?;
+            .map_err(|e| Error::Service(format!("could not start the peer with {}: {e}", python.display())))?;
         let seconds = t.elapsed().as_secs_f64();
         let stdout = String::from_utf8_lossy(&o.stdout);
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -26,9 +26,23 @@ pub enum Error {
     #[error("warehouse {path}: {reason}")]
     Warehouse { path: PathBuf, reason: String },
 
-    /// Bad command-line usage that clap cannot catch (conflicting values, bad dates).
+    /// A request that cannot be met as asked (conflicting values, bad dates, nothing to
+    /// work on).
     #[error("{0}")]
     Usage(String),
+
+    /// An output (chart, document, workbook, CSV) could not be made.
+    #[error("{0}")]
+    Output(String),
+
+    /// A service minqing talks to (a Ballista scheduler, the Python peer) failed or could
+    /// not be reached.
+    #[error("{0}")]
+    Service(String),
+
+    /// A failure inside minqing (a worker thread that panicked): a bug to report.
+    #[error("internal error: {0}; please report it")]
+    Internal(String),
 
     #[error("I/O on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
@@ -38,9 +52,6 @@ pub enum Error {
 
     #[error(transparent)]
     Parquet(#[from] parquet::errors::ParquetError),
-
-    #[error(transparent)]
-    Polars(#[from] polars::error::PolarsError),
 
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
@@ -59,9 +70,24 @@ impl Error {
         Error::Input { path: path.into(), reason: reason.into() }
     }
 
-    /// True when the problem is with what the user gave (exit code 2), not a failure inside.
+    /// True when the problem is with what the user gave or must put right (exit code 2): a
+    /// usage, an input, a settings or model file, a warehouse that is missing or of another
+    /// version, a query that does not plan. False for a failure inside minqing or on the
+    /// machine (exit code 3): I/O, a service, a bug.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Input { .. } | Error::Config { .. } | Error::Usage(_) | Error::Schema(_))
+        use datafusion::error::DataFusionError as D;
+        match self {
+            Error::Input { .. }
+            | Error::Config { .. }
+            | Error::Usage(_)
+            | Error::Schema(_)
+            | Error::Model(_)
+            | Error::Warehouse { .. } => true,
+            Error::DataFusion(e) => {
+                matches!(e.find_root(), D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_))
+            }
+            _ => false,
+        }
     }
 }
 

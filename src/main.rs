@@ -26,5 +26,5 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    minqing::cli::main()
+    minqing::main()
 }

@@ -47,17 +47,6 @@ pub mod table {
     ];
 }
 
-/// What a source is called in Chinese lists: 信访, 12345, 留言, 舆情.
-pub fn source_label(source: &str) -> &str {
-    match source {
-        "petition" => "信访",
-        "hotline" => "12345",
-        "message" => "留言",
-        "opinion" => "舆情",
-        other => other,
-    }
-}
-
 /// Columns of the canonical `cases` table (see DESIGN.md).
 pub mod cases {
     pub const CASE_ID: &str = "case_id";

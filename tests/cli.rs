@@ -1,8 +1,9 @@
 //! End-to-end tests of the real binary, each in a fresh temp folder.
 
+use std::path::Path;
 use std::process::Command;
 
-use minqing::normalize::pii::has_raw_identifier;
+use minqing::has_raw_identifier;
 
 mod common;
 use common::*;
@@ -347,4 +348,46 @@ fn enrich_as_a_partitioned_query_writes_the_same_table() {
     assert!(direct_report.contains("the focus model") && direct_report.contains("gazetteer used"), "{direct_report}");
     // the job's plan file is gone
     assert!(!d.join("parts/.jobs").exists());
+}
+
+#[test]
+fn exit_codes_tell_bad_input_from_a_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&minqing(d, &["demo", "--records", "200", "--out", "demo"]));
+    let wh = ["--warehouse", "demo/warehouse"];
+    let code = |args: &[&str]| {
+        let out = minqing(d, &[&wh[..], args].concat());
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // 2: what the user gave (a query that does not plan, an unknown column in a pipeline run's
+    // warehouse name, a pipeline file that is not there)
+    assert_eq!(code(&["sql", "SELECT nope FROM cases"]).0, Some(2));
+    assert_eq!(code(&["run", "no-such-pipeline.toml"]).0, Some(2));
+    // 3: a failure on the machine: the reports folder cannot be made (a file is in the way)
+    std::fs::write(d.join("blocked"), "a file, not a folder").unwrap();
+    let pipeline = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/weekly.toml");
+    let (c, err) = code(&["run", pipeline.to_str().unwrap(), "--out", "blocked/reports"]);
+    assert_eq!(c, Some(3), "{err}");
+    assert!(err.contains("blocked"), "the error names the path: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn progress_is_drawn_only_on_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // stderr is a pipe here: no bar, no carriage returns, only the report
+    let out = minqing(d, &["demo", "--records", "300", "--out", "demo"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\r') && !err.contains(" left)"), "{err}");
+    // on a terminal (util-linux `script` gives the command a pseudo-terminal) the stages draw
+    if std::process::Command::new("script").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        let cmd = format!("MINQING_KEY=test-key {} --warehouse demo/warehouse risk", env!("CARGO_BIN_EXE_minqing"));
+        let tty =
+            std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]).current_dir(d).output().unwrap();
+        let shown = String::from_utf8_lossy(&tty.stdout);
+        assert!(tty.status.success(), "{shown}");
+        assert!(shown.contains("risk") && shown.contains("cases"), "no progress on a terminal: {shown}");
+    }
 }

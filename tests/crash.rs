@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{models, ok};
-use minqing::schema::table;
-use minqing::warehouse::{Warehouse, read_table};
+use minqing::table;
+use minqing::{Warehouse, read_table};
 use rand::{Rng, SeedableRng};
 
 const AS_OF: &str = "2026-10-31";

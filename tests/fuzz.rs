@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use minqing::ingest::{IngestOptions, IngestReport, ingest};
-use minqing::normalize::PersonKey;
-use minqing::schema::table;
-use minqing::warehouse::{Warehouse, read_table};
+use minqing::PersonKey;
+use minqing::table;
+use minqing::{IngestOptions, IngestReport, ingest};
+use minqing::{Warehouse, read_table};
 use proptest::prelude::*;
 
 const HEADER: &str = "信访件编号,登记时间,信访人,证件号码,联系电话,信访人数,问题属地,主要诉求,办结时间";
@@ -224,7 +224,7 @@ fn the_named_cases_land_where_they_should() {
     let reasons: Vec<&str> = f.rejects_by_reason.keys().map(String::as_str).collect();
     assert_eq!(reasons, ["bad headcount", "bad received_at", "cell too large"]);
     // 45000.5 is an Excel serial: 2023-03-15 12:00
-    let got = minqing::warehouse::read_table_columns(&wh, table::CASES, Some(&["received_at"])).unwrap();
+    let got = minqing::read_table_columns(&wh, table::CASES, Some(&["received_at"])).unwrap();
     let got = arrow::util::pretty::pretty_format_batches(&got).unwrap().to_string();
     assert!(got.contains("2023-03-15T12:00:00"), "{got}");
 }

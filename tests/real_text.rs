@@ -265,7 +265,7 @@ fn focus_scores(d: &Path, kind: &str) -> (f64, f64, usize) {
         t.push(truth[id].clone());
         p.push(g.clone());
     }
-    let s = minqing::classify::Scores::new(&t, &p);
+    let s = minqing::Scores::new(&t, &p);
     println!("== focus topics, {kind}s ({} labelled by hand)\n{s}", t.len());
     (s.accuracy(), s.macro_f1(), t.len())
 }

@@ -83,5 +83,5 @@ fn run_reviews_every_reply_and_names_no_one() {
         assert!(["敷衍", "推诿", "答非所问", "不完整", "超期答复"].contains(&f), "{flags}");
     }
     let evidence = q("SELECT unnest(evidence) AS e FROM reply_review");
-    assert!(!minqing::normalize::pii::has_raw_identifier(&evidence), "a raw identifier in the evidence");
+    assert!(!minqing::has_raw_identifier(&evidence), "a raw identifier in the evidence");
 }

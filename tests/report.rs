@@ -182,7 +182,7 @@ fn no_raw_identifier_in_any_output() {
         }
         if ext != "png" {
             assert!(
-                !minqing::normalize::pii::has_raw_identifier(&text),
+                !minqing::has_raw_identifier(&text),
                 "{} holds something like a phone, ID, card or plate",
                 p.display()
             );

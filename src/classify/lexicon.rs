@@ -10,6 +10,8 @@ const BUILTIN: &str = include_str!("../../models/lexicons.toml");
 /// Every (topic, matter, word), longest words first so the longest match is reported.
 #[derive(Debug, Clone)]
 pub struct Lexicon {
+    /// The topics, in the file's order.
+    #[cfg(test)]
     pub topics: Vec<String>,
     entries: Vec<(String, String, String)>,
     /// One automaton over the distinct words: one pass over a text finds them all.
@@ -21,11 +23,6 @@ pub struct Lexicon {
 impl Lexicon {
     pub fn builtin() -> Lexicon {
         Lexicon::parse(BUILTIN, Path::new("models/lexicons.toml")).expect("built-in lexicon is valid")
-    }
-
-    pub fn load(path: &Path) -> Result<Lexicon> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Lexicon::parse(&text, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Lexicon> {
@@ -56,7 +53,13 @@ impl Lexicon {
             .collect();
         let words = aho_corasick::AhoCorasick::new(&distinct)
             .map_err(|e| Error::Config { path: path.to_path_buf(), problems: vec![e.to_string()] })?;
-        Ok(Lexicon { topics: raw.keys().cloned().collect(), entries, words, word_entries })
+        Ok(Lexicon {
+            #[cfg(test)]
+            topics: raw.keys().cloned().collect(),
+            entries,
+            words,
+            word_entries,
+        })
     }
 
     /// (topic, matter, word) for each lexicon word in the text (each word once).

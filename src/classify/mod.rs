@@ -12,7 +12,7 @@ pub mod topics;
 
 pub use eval::{Scores, cross_validate, stratified_folds};
 pub use lexicon::Lexicon;
-pub use model::{Doc, Prediction, TextModel, TrainOptions};
+pub use model::{Doc, TextModel, TrainOptions};
 pub use topics::{Topic, Topics};
 
 use std::path::Path;
@@ -33,7 +33,7 @@ pub fn labelled_docs(
     char_ngrams: f32,
 ) -> Result<(Vec<Doc>, Vec<String>, usize)> {
     if text_cols.is_empty() {
-        return Err(Error::Usage("--text names no column".into()));
+        return Err(Error::Usage("no text column named: name at least one column that holds the text".into()));
     }
     let mut cols: Vec<&str> = text_cols.iter().map(String::as_str).collect();
     cols.push(label_col);

@@ -23,8 +23,6 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Default)]
 pub struct Doc {
     pub features: HashMap<String, f32>,
-    /// Lexicon (topic, word) hits, for explaining a prediction.
-    pub lex_hits: Vec<(String, String)>,
 }
 
 impl Doc {
@@ -63,7 +61,7 @@ impl Doc {
         for (topic, _, _) in hits {
             *features.entry(format!("lex:{topic}")).or_default() += 1.0;
         }
-        Doc { features, lex_hits: hits.iter().map(|(t, _, w)| (t.to_string(), w.to_string())).collect() }
+        Doc { features }
     }
 }
 
@@ -319,7 +317,7 @@ impl TextModel {
     }
 
     pub fn load(path: &Path) -> Result<TextModel> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::input(path, e.to_string()))?;
         Self::from_json(&bytes).map_err(|e| Error::Model(format!("{}: {e}", path.display())))
     }
 

@@ -64,6 +64,7 @@ impl Topics {
     }
 
     /// Every class named in topics.toml that is not in the taxonomy (should be none).
+    #[cfg(test)]
     pub fn unknown_classes(&self) -> Vec<String> {
         let all = self
             .file
@@ -180,7 +181,8 @@ fn split(class: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::{Lexicon, Prediction};
+    use crate::classify::Lexicon;
+    use crate::classify::model::Prediction;
 
     #[test]
     fn every_class_is_in_the_taxonomy() {

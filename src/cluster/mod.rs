@@ -30,15 +30,14 @@ use arrow::array::{
 use arrow::record_batch::RecordBatch;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
-pub use eval::{ClusterEval, evaluate};
+pub use eval::evaluate;
 
 use crate::Result;
-use crate::pipeline::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
-use crate::risk::rules::entity_name;
+use crate::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
+use crate::model::{ClusterKind, Source, entity_name};
 use crate::schema::{cases, cluster_members_schema, clusters_schema, table};
 use crate::warehouse::{Warehouse, read_table_columns};
 
-pub const SOURCES: [&str; 4] = ["petition", "hotline", "message", "opinion"];
 /// Share of an entity cluster's cases with collective action or threat language that makes
 /// it an `issue` rather than `routine` (常发: the same entity, ordinary individual complaints).
 pub const ISSUE_SIGNAL: f64 = 0.05;
@@ -74,7 +73,7 @@ impl Default for ClusterConfig {
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub id: String,
-    pub kind: &'static str,
+    pub kind: ClusterKind,
     pub title: String,
     pub topic: String,
     pub sub: String,
@@ -242,13 +241,7 @@ fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
 
 /// `城关镇 12、青石镇 3` (most first).
 fn tally<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
-    for i in items {
-        *n.entry(i).or_default() += 1;
-    }
-    let mut v: Vec<(&str, usize)> = n.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    v.iter().map(|(k, c)| format!("{k} {c}")).collect::<Vec<_>>().join("、")
+    crate::model::Tally::of(items).encode()
 }
 
 /// Member lists: issue clusters from the groups of cases about one matter (`topical`, each
@@ -258,14 +251,14 @@ pub fn group(
     topical: &[Vec<usize>],
     dup: &[Option<usize>],
     cfg: &ClusterConfig,
-) -> Vec<(&'static str, Vec<usize>)> {
+) -> Vec<(ClusterKind, Vec<usize>)> {
     let issues = topical.iter().cloned();
     let enough = |m: &[usize]| {
         let people: HashSet<&str> = m.iter().filter_map(|&i| facts[i].person.as_deref()).collect();
         let sources: HashSet<&str> = m.iter().map(|&i| &*facts[i].source).collect();
         m.len() >= cfg.min_cases && (people.len() >= 2 || sources.len() >= 2)
     };
-    let mut out: Vec<(&'static str, Vec<usize>)> = vec![];
+    let mut out: Vec<(ClusterKind, Vec<usize>)> = vec![];
     let mut taken = vec![false; facts.len()];
     for idx in issues {
         // quiet is relative to the group's own pace: a thousand cases a year that stop for
@@ -281,7 +274,7 @@ pub fn group(
         for i in idx {
             if run.last().is_some_and(|&p| facts[i].received - facts[p].received > quiet) {
                 if enough(&run) {
-                    out.push(("issue", std::mem::take(&mut run)));
+                    out.push((ClusterKind::Issue, std::mem::take(&mut run)));
                 } else {
                     run.clear();
                 }
@@ -289,7 +282,7 @@ pub fn group(
             run.push(i);
         }
         if enough(&run) {
-            out.push(("issue", run));
+            out.push((ClusterKind::Issue, run));
         }
     }
     // an entity's steady trickle of individual complaints is 常发 (routine), not a hot issue:
@@ -298,16 +291,16 @@ pub fn group(
         let signals =
             m.iter().filter(|&&i| facts[i].is_collective() || facts[i].has_threat() || facts[i].threat_flag).count();
         if (signals as f64) < ISSUE_SIGNAL * m.len() as f64 && !bursts(facts, m) {
-            *kind = "routine";
+            *kind = ClusterKind::Routine;
         }
     }
     // an issue's cases read as different matters (逾期交房 / 烂尾) are still one issue:
     // merge issues of one entity and topic that run into each other
-    let mut merged: Vec<(&'static str, Vec<usize>)> = vec![];
+    let mut merged: Vec<(ClusterKind, Vec<usize>)> = vec![];
     let mut issues_by: BTreeMap<(&str, &str), Vec<Vec<usize>>> = BTreeMap::new();
     for (kind, m) in out {
         let f = &facts[m[0]];
-        if let (true, Some(e)) = (kind == "issue", f.entity.as_deref()) {
+        if let (true, Some(e)) = (kind == ClusterKind::Issue, f.entity.as_deref()) {
             issues_by.entry((e, &f.focus_topic)).or_default().push(m);
         } else {
             merged.push((kind, m));
@@ -320,12 +313,12 @@ pub fn group(
             let last = cur.iter().copied().max();
             if last.is_some_and(|l| facts[m[0]].received - facts[l].received > Duration::days(cfg.gap_days)) {
                 cur.sort_unstable();
-                merged.push(("issue", std::mem::take(&mut cur)));
+                merged.push((ClusterKind::Issue, std::mem::take(&mut cur)));
             }
             cur.extend(m);
         }
         cur.sort_unstable();
-        merged.push(("issue", cur));
+        merged.push((ClusterKind::Issue, cur));
     }
     let mut out = merged;
     for (_, m) in &out {
@@ -340,7 +333,7 @@ pub fn group(
             dups.entry((root, facts[i].town.as_deref().unwrap_or(""))).or_default().push(i);
         }
     }
-    out.extend(dups.into_values().filter(|m| m.len() >= cfg.min_cases).map(|m| ("duplicate", m)));
+    out.extend(dups.into_values().filter(|m| m.len() >= cfg.min_cases).map(|m| (ClusterKind::Duplicate, m)));
     out
 }
 
@@ -407,11 +400,11 @@ pub fn run_on(
         }
     }
     tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
-    let scores = crate::risk::read_scores(wh)?;
+    let scores = crate::facts::tables::read_scores(wh)?;
     let risk_of = |i: usize| scores.get(&(facts[i].source.to_string(), facts[i].case_id.clone()));
     let score = |i: usize| risk_of(i).map(|s| s.0);
     // red as `risk` graded it, by the levels of risk.toml
-    let red = |i: usize| risk_of(i).is_some_and(|s| s.1 == "红");
+    let red = |i: usize| risk_of(i).is_some_and(|s| s.1 == crate::model::Level::Red);
     let words = Words { cases: &cut, df: &df };
     let mut clusters: Vec<Cluster> = group(&facts, &topical, &dup, cfg)
         .into_iter()
@@ -446,8 +439,10 @@ fn topical_texts(facts: &[CaseFacts], texts: &Texts) -> Vec<topical::CaseText> {
     use rayon::prelude::*;
     let seg = crate::text::Segmenter::builtin();
     let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    let progress = crate::progress::Progress::bar("cluster", facts.len() as u64, "cases read");
     (0..facts.len())
         .into_par_iter()
+        .inspect(|_| progress.inc(1))
         .map(|i| topical::CaseText {
             title: owned(seg.terms(&texts.title[i])),
             body: owned(seg.terms(&texts.text[i])),
@@ -467,7 +462,7 @@ struct Words<'a> {
 
 #[allow(clippy::too_many_arguments)]
 fn describe(
-    kind: &'static str,
+    kind: ClusterKind,
     m: Vec<usize>,
     facts: &[CaseFacts],
     texts: &Texts,
@@ -484,7 +479,7 @@ fn describe(
     let entity = most_common(fs().filter_map(|f| f.entity.as_deref()))
         .filter(|e| {
             let n = fs().filter(|f| f.entity.as_deref() == Some(e)).count();
-            kind != "duplicate" && n >= 2 && 3 * n >= m.len()
+            kind != ClusterKind::Duplicate && n >= 2 && 3 * n >= m.len()
         })
         .map(String::from);
     let town = most_common(fs().filter_map(|f| f.town.as_deref()));
@@ -506,7 +501,7 @@ fn describe(
     let phrase = topical::title_phrase(words.cases, &m, &keys);
     let mut by_source = [0usize; 4];
     for f in fs() {
-        if let Some(k) = SOURCES.iter().position(|s| *s == &*f.source) {
+        if let Some(k) = Source::ALL.iter().position(|s| s.as_str() == &*f.source) {
             by_source[k] += 1;
         }
     }
@@ -617,7 +612,7 @@ fn strs<'a>(v: impl Iterator<Item = &'a str>) -> ArrayRef {
 fn clusters_batch(c: &[Cluster], as_of: NaiveDate) -> Result<RecordBatch> {
     let cols: Vec<ArrayRef> = vec![
         strs(c.iter().map(|c| c.id.as_str())),
-        strs(c.iter().map(|c| c.kind)),
+        strs(c.iter().map(|c| c.kind.as_str())),
         strs(c.iter().map(|c| c.title.as_str())),
         strs(c.iter().map(|c| c.topic.as_str())),
         strs(c.iter().map(|c| c.sub.as_str())),
@@ -726,10 +721,14 @@ mod tests {
         let cfg = ClusterConfig { gap_days: 60, ..Default::default() };
         let g = group(&facts, &topical, &vec![None; facts.len()], &cfg);
         assert_eq!(g.len(), 1, "{g:?}");
-        assert_eq!(g[0], ("routine", vec![0, 7, 8, 1, 9, 2]), "individual complaints about one estate: 常发");
+        assert_eq!(
+            g[0],
+            (ClusterKind::Routine, vec![0, 7, 8, 1, 9, 2]),
+            "individual complaints about one estate: 常发"
+        );
         facts[1].headcount = Some(30);
         let g = group(&facts, &topical, &vec![None; facts.len()], &cfg);
-        assert_eq!(g, vec![("issue", vec![0, 1, 2, 7, 8, 9])], "a collective visit makes it an issue");
+        assert_eq!(g, vec![(ClusterKind::Issue, vec![0, 1, 2, 7, 8, 9])], "a collective visit makes it an issue");
         // a slow matter (a post a month) is not split by a quiet of 100 days
         let slow: Vec<CaseFacts> = [0, 30, 60, 160, 190, 220]
             .iter()
@@ -737,7 +736,7 @@ mod tests {
             .map(|(k, &d)| case(d, ["甲", "乙", "丙", "丁", "戊", "己"][k], "message", None))
             .collect();
         let g = group(&slow, &[vec![0, 1, 2, 3, 4, 5]], &vec![None; 6], &cfg);
-        assert_eq!(g, vec![("routine", vec![0, 1, 2, 3, 4, 5])]);
+        assert_eq!(g, vec![(ClusterKind::Routine, vec![0, 1, 2, 3, 4, 5])]);
         // the same posts from three people within a month: a burst, so a hot issue
         let burst: Vec<CaseFacts> = [0, 10, 20, 25, 190, 220]
             .iter()
@@ -745,13 +744,13 @@ mod tests {
             .map(|(k, &d)| case(d, ["甲", "乙", "丙", "丁", "戊", "己"][k], "message", None))
             .collect();
         let g = group(&burst, &[vec![0, 1, 2, 3, 4, 5]], &vec![None; 6], &cfg);
-        assert_eq!(g, vec![("issue", vec![0, 1, 2, 3, 4, 5])]);
+        assert_eq!(g, vec![(ClusterKind::Issue, vec![0, 1, 2, 3, 4, 5])]);
         // two people within the month are not enough
         let two: Vec<CaseFacts> = [0, 10, 20, 25, 190, 220]
             .iter()
             .enumerate()
             .map(|(k, &d)| case(d, ["甲", "乙", "甲", "乙", "戊", "己"][k], "message", None))
             .collect();
-        assert_eq!(group(&two, &[vec![0, 1, 2, 3, 4, 5]], &vec![None; 6], &cfg)[0].0, "routine");
+        assert_eq!(group(&two, &[vec![0, 1, 2, 3, 4, 5]], &vec![None; 6], &cfg)[0].0, ClusterKind::Routine);
     }
 }

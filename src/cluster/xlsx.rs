@@ -7,7 +7,7 @@ use std::path::Path;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
 use super::Cluster;
-use crate::pipeline::facts::CaseFacts;
+use crate::facts::CaseFacts;
 use crate::warehouse::atomic_write;
 use crate::{Error, Result};
 
@@ -84,7 +84,7 @@ pub fn write(path: &Path, clusters: &[Cluster], facts: &[CaseFacts]) -> Result<(
             (2, c.title.clone()),
             (3, c.topic.clone()),
             (4, c.sub.clone()),
-            (12, crate::schema::source_label(&c.first_source).to_string()),
+            (12, crate::model::label_of(&c.first_source).to_string()),
             (13, c.first.date().to_string()),
             (14, c.last.date().to_string()),
             (15, c.weekly.iter().map(u32::to_string).collect::<Vec<_>>().join(",")),
@@ -140,7 +140,7 @@ pub fn write(path: &Path, clusters: &[Cluster], facts: &[CaseFacts]) -> Result<(
                 c.id.as_str(),
                 c.title.as_str(),
                 f.case_id.as_str(),
-                crate::schema::source_label(&f.source),
+                crate::model::label_of(&f.source),
                 f.channel.as_deref().unwrap_or(""),
                 &f.received.format("%Y-%m-%d %H:%M").to_string(),
                 f.town.as_deref().unwrap_or(""),

@@ -27,7 +27,7 @@ pub struct Entity {
 
 impl Entity {
     pub fn label(&self) -> String {
-        format!("{}:{}", self.kind, self.name)
+        crate::model::EntityKey::new(self.kind, &self.name).encode()
     }
 }
 

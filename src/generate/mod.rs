@@ -31,7 +31,7 @@ use world::{Person, TOWNS};
 use crate::{Error, Result};
 
 /// Which files to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Formats {
     /// Each source as its system exports it: petition xlsx, hotline GBK csv, message
     /// UTF-8 csv with BOM, opinion jsonl.
@@ -79,7 +79,6 @@ const SPRING_FESTIVAL: (i32, u32, u32) = (2026, 2, 17);
 /// A sensitive matter many people write about over weeks or months.
 #[derive(Debug, Clone)]
 pub struct Incident {
-    pub id: String,
     pub kind: usize,
     pub start: NaiveDateTime,
     pub days: i64,
@@ -188,10 +187,10 @@ impl fmt::Display for GenerateReport {
 pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<GenerateReport> {
     let t0 = Instant::now();
     if cfg.end <= cfg.start {
-        return Err(Error::Usage(format!("--end {} is not after --start {}", cfg.end, cfg.start)));
+        return Err(Error::Usage(format!("the end date {} is not after the start date {}", cfg.end, cfg.start)));
     }
     if cfg.records == 0 {
-        return Err(Error::Usage("--records must be at least 1".into()));
+        return Err(Error::Usage("the number of records must be at least 1".into()));
     }
     let (recs, incidents) = make_records(cfg);
     let exports = out.join("exports");
@@ -298,7 +297,6 @@ fn plan_incidents(cfg: &GenerateConfig) -> Vec<Incident> {
             let group = (group_start, group_size);
             group_start += group_size;
             Incident {
-                id: format!("INC{:03}", i + 1),
                 kind,
                 start: (cfg.start + Duration::days(start_day)).and_hms_opt(8, 0, 0).expect("valid"),
                 days,

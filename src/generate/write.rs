@@ -255,7 +255,7 @@ pub fn write_source(
 
 fn csv_text(source: usize, rows: &[(Vec<Out>, bool)]) -> Result<String> {
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(vec![]);
-    let err = |e: csv::Error| Error::Usage(format!("writing csv: {e}"));
+    let err = |e: csv::Error| Error::Output(format!("writing csv: {e}"));
     w.write_record(headers(source)).map_err(err)?;
     let empty = vec![""; headers(source).len()];
     for (cells, blank) in rows {
@@ -264,7 +264,7 @@ fn csv_text(source: usize, rows: &[(Vec<Out>, bool)]) -> Result<String> {
             w.write_record(&empty).map_err(err)?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| Error::Usage(format!("writing csv: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| Error::Output(format!("writing csv: {e}")))?;
     Ok(String::from_utf8(bytes).expect("csv of strings is UTF-8"))
 }
 
@@ -334,21 +334,21 @@ fn write_xlsx(path: &Path, source: usize, rows: &[(Vec<Out>, bool)]) -> Result<(
 /// (defective and duplicate rows left out).
 pub fn write_labelled(path: &Path, recs: &[Vec<Rec>]) -> Result<()> {
     let mut w = csv::Writer::from_writer(vec![]);
-    let err = |e: csv::Error| Error::Usage(format!("writing labelled: {e}"));
+    let err = |e: csv::Error| Error::Output(format!("writing labelled: {e}"));
     w.write_record(["source", "case_id", "title", "content", "focus_topic", "sub_topic"]).map_err(err)?;
     for r in recs.iter().flatten().filter(|r| r.defect.is_none()) {
         let content = crate::normalize::mask_identifiers(&crate::normalize::clean_text(&r.content)).into_owned();
         w.write_record([SOURCES[r.source].0, &r.case_id, &r.title, &content, r.topic.focus, r.topic.sub])
             .map_err(err)?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Usage(format!("writing labelled: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| Error::Output(format!("writing labelled: {e}")))?;
     crate::warehouse::atomic_write(path, &bytes)
 }
 
 /// truth.csv: what each generated row really is.
 pub fn write_truth(path: &Path, recs: &[Vec<Rec>]) -> Result<()> {
     let mut w = csv::Writer::from_writer(vec![]);
-    let err = |e: csv::Error| Error::Usage(format!("writing truth: {e}"));
+    let err = |e: csv::Error| Error::Output(format!("writing truth: {e}"));
     w.write_record([
         "source",
         "case_id",
@@ -373,6 +373,6 @@ pub fn write_truth(path: &Path, recs: &[Vec<Rec>]) -> Result<()> {
         ])
         .map_err(err)?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Usage(format!("writing truth: {e}")))?;
+    let bytes = w.into_inner().map_err(|e| Error::Output(format!("writing truth: {e}")))?;
     crate::warehouse::atomic_write(path, &bytes)
 }

@@ -10,10 +10,10 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::model::Source;
 use crate::{Error, Result};
 
 /// Sources minqing knows.
-pub const SOURCES: &[&str] = &["petition", "hotline", "message", "opinion"];
 
 /// Canonical fields a mapping may fill: the `cases` columns that come from the export,
 /// the personal fields that go to `persons`, and `region` (属地 as one text, split into
@@ -91,17 +91,17 @@ impl Mapping {
         let (_, text) = BUILTIN
             .iter()
             .find(|(s, _)| *s == source)
-            .ok_or_else(|| Error::Usage(format!("unknown source `{source}`; known sources: {}", SOURCES.join(", "))))?;
+            .ok_or_else(|| Error::Usage(format!("unknown source `{source}`; known sources: {}", Source::names())))?;
         Mapping::parse(text, Path::new(&format!("<built-in {source}.toml>")))
     }
 
     /// Every built-in mapping.
     pub fn builtins() -> Vec<Mapping> {
-        SOURCES.iter().map(|s| Mapping::builtin(s).expect("built-in mappings are valid")).collect()
+        Source::ALL.iter().map(|s| Mapping::builtin(s.as_str()).expect("built-in mappings are valid")).collect()
     }
 
     pub fn load(path: &Path) -> Result<Mapping> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
         Mapping::parse(&text, path)
     }
 
@@ -110,8 +110,8 @@ impl Mapping {
         let file: MappingFile = toml::from_str(text)
             .map_err(|e| Error::Config { path: path.to_path_buf(), problems: vec![e.to_string()] })?;
         let mut problems = vec![];
-        if !SOURCES.contains(&file.source.as_str()) {
-            problems.push(format!("source = \"{}\" is not one of {}", file.source, SOURCES.join(", ")));
+        if Source::parse(&file.source).is_none() {
+            problems.push(format!("source = \"{}\" is not one of {}", file.source, Source::names()));
         }
         for key in file.columns.keys().chain(file.defaults.keys()) {
             if !FIELDS.contains(&key.as_str()) {

@@ -31,7 +31,7 @@ use arrow::array::{Array, AsArray};
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use mapping::{Mapping, SOURCES};
+pub use mapping::Mapping;
 use record::{CaseRow, PersonRow, RejectRow, RowParser};
 use sheet::{BadRow, Cell, Item, Table};
 
@@ -176,7 +176,10 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
     if let (Some(m), Some(s)) = (&custom, &opts.source) {
         if &m.source != s {
-            return Err(Error::Usage(format!("--mapping is for source `{}` but --source is `{s}`", m.source)));
+            return Err(Error::Usage(format!(
+                "the mapping is for source `{}` but the export was named as source `{s}`",
+                m.source
+            )));
         }
     }
     let candidates: Vec<Mapping> = match (&custom, &opts.source) {
@@ -191,6 +194,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     let mut report = IngestReport::default();
     let mut tx = wh.begin()?;
     let out = Outputs::new(&mut tx, opts.no_pii)?.spawn();
+    let progress = crate::progress::Progress::counter("ingest", "rows");
 
     for path in &files {
         let (format, tables) = open_tables(path, opts)?;
@@ -231,6 +235,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
             detail: b.detail,
             raw: crate::normalize::mask_identifiers(&b.raw).into_owned(),
         };
+        progress.message(ingest_file.clone());
         let mut items = head_bad
             .into_iter()
             .map(|b| Ok(Item::Bad(b)))
@@ -275,15 +280,17 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                     }
                 }
             }
+            progress.inc((cases.len() + rejects.len()) as u64);
             let (cases, persons) = merge_chunk(&mut versions, &mut seen_persons, &mut rep, &cases, people)?;
             if !out.write((cases, persons, rejects)) {
-                return Err(out.finish().err().unwrap_or_else(|| Error::Usage("the ingest writer stopped".into())));
+                return Err(out.finish().err().unwrap_or_else(|| Error::Internal("the ingest writer stopped".into())));
             }
         }
         tracing::info!("{}: {} rows, {} added", rep.file, rep.rows_read, rep.added);
         report.files.push(rep);
     }
 
+    drop(progress);
     out.finish()?.stage(wh, &mut tx, !wh.parts(table::PERSONS)?.is_empty(), &versions)?;
     if let Some(b) = versions.rows(tx.seq())? {
         tx.append(table::CASE_VERSIONS, &[b])?;
@@ -470,7 +477,7 @@ impl OutputThread {
 
     fn finish(self) -> Result<Outputs> {
         drop(self.send);
-        self.handle.join().map_err(|_| Error::Usage("the ingest writer panicked".into()))?
+        self.handle.join().map_err(|_| Error::Internal("the ingest writer panicked".into()))?
     }
 }
 
@@ -560,7 +567,7 @@ fn open_tables(path: &Path, opts: &IngestOptions) -> Result<(&'static str, Vec<T
     let tables = match format {
         "xlsx" => {
             check_size(path, opts.max_workbook_bytes, "workbook")?;
-            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let bytes = std::fs::read(path).map_err(|e| Error::input(path, e.to_string()))?;
             xlsx::read(path, &bytes)?.into_iter().map(Table::from).collect()
         }
         "jsonl" => {
@@ -621,7 +628,7 @@ fn pick_table<'m>(
     Err(Error::input(
         path,
         format!(
-            "no header row matching {which} in its first {HEADER_SEARCH_ROWS} rows (seen: {}); name the source with --source or give --mapping FILE",
+            "no header row matching {which} in its first {HEADER_SEARCH_ROWS} rows (seen: {}); name the source of the export or give a mapping file",
             if seen.is_empty() { "nothing".into() } else { seen.join(", ") }
         ),
     ))

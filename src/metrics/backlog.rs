@@ -16,7 +16,8 @@ use std::sync::Arc;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::{Metric, MetricsConfig, UNKNOWN};
-use crate::pipeline::facts::CaseFacts;
+use crate::facts::CaseFacts;
+use crate::model::{Dimension, Grain, Measure};
 
 pub const LONG_TERM_CASES: usize = 5;
 pub const LONG_TERM_DAYS: i64 = 365;
@@ -33,15 +34,16 @@ fn open_on(f: &CaseFacts, day: NaiveDate) -> bool {
     f.received.date() <= day && f.closed.is_none_or(|c| c.date() >= day)
 }
 
+/// The first day of the month `n` months before `d`'s.
 fn months_back(d: NaiveDate, n: u32) -> NaiveDate {
-    let m = d.year() * 12 + d.month0() as i32 - n as i32;
-    NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1).expect("first of a month")
+    let first = d.with_day(1).unwrap_or(d);
+    first.checked_sub_months(chrono::Months::new(n)).unwrap_or(first)
 }
 
 pub fn measure(facts: &[CaseFacts], cfg: &MetricsConfig, as_of: NaiveDate) -> Backlog {
     let petitions: Vec<&CaseFacts> = facts.iter().filter(|f| &*f.source == "petition").collect();
     let period = as_of.to_string();
-    let mut counts: BTreeMap<(&'static str, String, &'static str), f64> = BTreeMap::new();
+    let mut counts: BTreeMap<(Dimension, String, Measure), f64> = BTreeMap::new();
     let mut open = 0;
     for f in &petitions {
         let age = (as_of - f.received.date()).num_days();
@@ -50,16 +52,20 @@ pub fn measure(facts: &[CaseFacts], cfg: &MetricsConfig, as_of: NaiveDate) -> Ba
         }
         open += 1;
         let owner = f.owner.as_deref().or(f.dept.as_deref()).unwrap_or(UNKNOWN);
-        for (dim, key) in [("total", "全部"), ("dept", f.dept.as_deref().unwrap_or(UNKNOWN)), ("owner", owner)] {
-            *counts.entry((dim, key.to_string(), "积案件数")).or_default() += 1.0;
+        for (dim, key) in [
+            (Dimension::Total, "全部"),
+            (Dimension::Dept, f.dept.as_deref().unwrap_or(UNKNOWN)),
+            (Dimension::Owner, owner),
+        ] {
+            *counts.entry((dim, key.to_string(), Measure::Backlog)).or_default() += 1.0;
             if age >= FIVE_YEARS_DAYS {
-                *counts.entry((dim, key.to_string(), "五年以上积案件数")).or_default() += 1.0;
+                *counts.entry((dim, key.to_string(), Measure::OldBacklog)).or_default() += 1.0;
             }
         }
     }
     let mut metrics: Vec<Metric> = counts
         .into_iter()
-        .map(|((dim, key, m), n)| Metric::count("asof", &period, "petition", dim, &key, m, n))
+        .map(|((dim, key, m), n)| Metric::count(Grain::AsOf, &period, "petition", dim, &key, m, n))
         .collect();
     // 化解率 per month
     for k in (0..MONTHS).rev() {
@@ -70,16 +76,18 @@ pub fn measure(facts: &[CaseFacts], cfg: &MetricsConfig, as_of: NaiveDate) -> Ba
             .filter(|f| open_on(f, start) && (start - f.received.date()).num_days() >= cfg.backlog_days)
             .collect();
         let resolved = base.iter().filter(|f| f.closed.is_some_and(|c| c.date() >= start && c.date() <= end)).count();
-        metrics.push(Metric::ratio(
-            "month",
-            &start.format("%Y-%m").to_string(),
-            "petition",
-            "total",
-            "全部",
-            "积案化解率",
-            resolved as f64,
-            base.len() as f64,
-        ));
+        metrics.push(
+            Metric::count(
+                Grain::Month,
+                &start.format("%Y-%m").to_string(),
+                "petition",
+                Dimension::Total,
+                "全部",
+                Measure::BacklogResolved,
+                resolved as f64,
+            )
+            .over(base.len() as f64),
+        );
     }
     // 老户
     let mut by_person: HashMap<&Arc<str>, Vec<&CaseFacts>> = HashMap::default();
@@ -95,17 +103,29 @@ pub fn measure(facts: &[CaseFacts], cfg: &MetricsConfig, as_of: NaiveDate) -> Ba
         })
         .collect();
     long_term.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(b.0)));
-    metrics.push(Metric::count("asof", &period, "petition", "total", "全部", "老户人数", long_term.len() as f64));
+    metrics.push(Metric::count(
+        Grain::AsOf,
+        &period,
+        "petition",
+        Dimension::Total,
+        "全部",
+        Measure::LongTermPetitioners,
+        long_term.len() as f64,
+    ));
     for (p, v) in &long_term {
         let last = v[v.len() - 1];
         let owner = last.owner.as_deref().or(last.dept.as_deref()).unwrap_or(UNKNOWN);
         metrics.push(
-            Metric::count("asof", &period, "petition", "person", p, "老户信访件数", v.len() as f64).with_note(format!(
-                "首次{} 末次{} 包案{}",
-                v[0].received.date(),
-                last.received.date(),
-                owner
-            )),
+            Metric::count(
+                Grain::AsOf,
+                &period,
+                "petition",
+                Dimension::Person,
+                p,
+                Measure::LongTermCases,
+                v.len() as f64,
+            )
+            .with_note(format!("首次{} 末次{} 包案{}", v[0].received.date(), last.received.date(), owner)),
         );
     }
     Backlog { open, metrics }
@@ -147,7 +167,7 @@ mod tests {
         let get = |dim: &str, key: &str, m: &str, period: &str| {
             b.metrics
                 .iter()
-                .find(|x| x.dimension == dim && x.key == key && x.measure == m && x.period == period)
+                .find(|x| x.dimension.as_str() == dim && x.key == key && x.measure.as_str() == m && x.period == period)
                 .cloned()
         };
         assert_eq!(get("total", "全部", "积案件数", "2026-10-31").unwrap().value, Some(2.0));
@@ -159,7 +179,7 @@ mod tests {
         assert_eq!(get("total", "全部", "老户人数", "2026-10-31").unwrap().value, Some(1.0));
         // a month with no backlog at its start has no rate, not a division by zero
         let empty = measure(&facts[3..4], &MetricsConfig::default(), day("2026-10-31"));
-        let r = empty.metrics.iter().find(|m| m.measure == "积案化解率").unwrap();
+        let r = empty.metrics.iter().find(|m| m.measure == Measure::BacklogResolved).unwrap();
         assert_eq!((r.denominator, r.value), (Some(0.0), None));
     }
 }

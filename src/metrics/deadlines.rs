@@ -10,22 +10,30 @@
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::facts::CaseFacts;
+use crate::facts::CaseFacts;
 
 /// A deadline policy, by name in pipeline files: `statutory` or `520`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Policy {
     /// 信访工作条例: 15 days to register/route, 60 to handle (+30 extension), 复查/复核 30.
     #[serde(rename = "statutory")]
-    #[value(name = "statutory")]
     Statutory,
     /// Local 520/210: 5 days to accept and 20 to handle; simple procedure 2 and 10.
     #[serde(rename = "520")]
-    #[value(name = "520")]
     Fast520,
 }
 
 impl Policy {
+    pub const ALL: [Policy; 2] = [Policy::Statutory, Policy::Fast520];
+
+    /// What the policy allows, in a line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Policy::Statutory => "信访工作条例: 15 days to register/route, 60 to handle (+30 extension), 复查/复核 30",
+            Policy::Fast520 => "local 520/210: 5 days to accept and 20 to handle; simple procedure 2 and 10",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Policy::Statutory => "statutory",

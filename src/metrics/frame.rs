@@ -1,14 +1,17 @@
 //! One row of flags per case: the periods it falls in, its dimensions, and which rate's
 //! numerator and denominator it counts in under the deadline policy, as known on the
-//! as-of day. Rates and volumes are sums of these columns (polars).
+//! as-of day. Rates and volumes are sums of these columns per period and key ([`sums`]).
 
-use chrono::{Datelike, Duration, NaiveDate};
-use polars::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate};
 
 use super::deadlines::{accept_due, handle_due};
 use super::{MetricsConfig, UNKNOWN};
-use crate::Result;
-use crate::pipeline::facts::CaseFacts;
+use crate::facts::CaseFacts;
+use crate::model::{Dimension, Grain, month_key, week_of};
+use crate::{Error, Result};
 
 /// Column names of the case frame.
 pub mod col {
@@ -36,64 +39,54 @@ pub mod col {
     pub const ONE: &str = "one";
 }
 
-/// `2026-W44` (ISO week).
-pub fn week_of(d: NaiveDate) -> String {
-    let w = d.iso_week();
-    format!("{}-W{:02}", w.year(), w.week())
-}
-
-/// The period before, and the same period a year before, of a `day`/`week`/`month` key.
-pub fn previous(grain: &str, period: &str) -> (Option<String>, Option<String>) {
-    match grain {
-        "day" => {
-            let Ok(d) = NaiveDate::parse_from_str(period, "%Y-%m-%d") else { return (None, None) };
-            (Some((d - Duration::days(1)).to_string()), d.with_year(d.year() - 1).map(|d| d.to_string()))
-        }
-        "week" => {
-            let Some((y, w)) = period.split_once("-W") else { return (None, None) };
-            let (Ok(y), Ok(w)) = (y.parse::<i32>(), w.parse::<u32>()) else { return (None, None) };
-            let Some(monday) = NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon) else { return (None, None) };
-            let year_ago = NaiveDate::from_isoywd_opt(y - 1, w, chrono::Weekday::Mon).map(week_of);
-            (Some(week_of(monday - Duration::days(7))), year_ago)
-        }
-        "month" => {
-            let Ok(d) = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d") else { return (None, None) };
-            let prev = if d.month() == 1 {
-                format!("{}-12", d.year() - 1)
-            } else {
-                format!("{}-{:02}", d.year(), d.month() - 1)
-            };
-            (Some(prev), Some(format!("{}-{:02}", d.year() - 1, d.month())))
-        }
-        _ => (None, None),
-    }
-}
-
-/// The first day of a `day`/`week`/`month` period key.
-pub fn period_start(grain: &str, period: &str) -> Option<NaiveDate> {
-    match grain {
-        "day" => NaiveDate::parse_from_str(period, "%Y-%m-%d").ok(),
-        "week" => {
-            let (y, w) = period.split_once("-W")?;
-            NaiveDate::from_isoywd_opt(y.parse().ok()?, w.parse().ok()?, chrono::Weekday::Mon)
-        }
-        "month" => NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok(),
-        _ => None,
-    }
-}
-
 fn rated(s: Option<&str>) -> bool {
     matches!(s, Some("满意" | "基本满意" | "不满意"))
 }
 
+/// One row per case: text columns (source, periods, dimensions) and count columns (people,
+/// flags), by the names in [`col`].
+#[derive(Debug, Clone, Default)]
+pub struct CaseFrame {
+    texts: Vec<(&'static str, Vec<Arc<str>>)>,
+    counts: Vec<(&'static str, Vec<i64>)>,
+}
+
+impl CaseFrame {
+    pub fn height(&self) -> usize {
+        self.counts.first().map_or(0, |(_, v)| v.len())
+    }
+
+    fn text(&self, name: &str) -> Result<&[Arc<str>]> {
+        self.texts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_slice())
+            .ok_or_else(|| Error::Internal(format!("the case frame has no text column `{name}`")))
+    }
+
+    fn count(&self, name: &str) -> Result<&[i64]> {
+        self.counts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_slice())
+            .ok_or_else(|| Error::Internal(format!("the case frame has no count column `{name}`")))
+    }
+}
+
+/// The same string once: periods repeat across cases.
+fn interned(values: impl Iterator<Item = String>) -> Vec<Arc<str>> {
+    let mut seen: HashMap<String, Arc<str>> = HashMap::new();
+    values.map(|v| seen.entry(v).or_insert_with_key(|k| Arc::from(k.as_str())).clone()).collect()
+}
+
 /// The case frame. `high_risk[i]`: case i is 红 or 橙 in the `risk` table.
-pub fn case_frame(facts: &[CaseFacts], high_risk: &[bool], cfg: &MetricsConfig, as_of: NaiveDate) -> Result<DataFrame> {
+pub fn case_frame(facts: &[CaseFacts], high_risk: &[bool], cfg: &MetricsConfig, as_of: NaiveDate) -> CaseFrame {
     let n = facts.len();
     let mut seen_petitioner: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let (mut acc_due, mut acc_ok, mut on_time, mut late, mut overdue) =
-        (vec![0i32; n], vec![0i32; n], vec![0i32; n], vec![0i32; n], vec![0i32; n]);
+        (vec![0i64; n], vec![0i64; n], vec![0i64; n], vec![0i64; n], vec![0i64; n]);
     let (mut rated_v, mut rating_over, mut satisfied, mut repeat, mut first) =
-        (vec![0i32; n], vec![0i32; n], vec![0i32; n], vec![0i32; n], vec![0i32; n]);
+        (vec![0i64; n], vec![0i64; n], vec![0i64; n], vec![0i64; n], vec![0i64; n]);
     for (i, f) in facts.iter().enumerate() {
         let closed = f.closed.map(|c| c.date()).filter(|&c| c <= as_of);
         if &*f.source == "petition" {
@@ -101,13 +94,13 @@ pub fn case_frame(facts: &[CaseFacts], high_risk: &[bool], cfg: &MetricsConfig, 
             let accepted = f.accepted.map(|a| a.date()).filter(|&a| a <= as_of);
             if accepted.is_some() || limit < as_of {
                 acc_due[i] = 1;
-                acc_ok[i] = i32::from(accepted.is_some_and(|a| a <= limit));
+                acc_ok[i] = i64::from(accepted.is_some_and(|a| a <= limit));
             }
             // 初信初访: the petitioner's first petition in the warehouse; the export's 是否重复 wins when given
             let earlier = f.person.as_deref().is_some_and(|p| !seen_petitioner.insert(p));
             let is_repeat = f.repeat_flag.unwrap_or(earlier);
-            repeat[i] = i32::from(is_repeat);
-            first[i] = i32::from(!is_repeat);
+            repeat[i] = i64::from(is_repeat);
+            first[i] = i64::from(!is_repeat);
         }
         if let Some(due) = handle_due(cfg.policy, f) {
             match closed {
@@ -121,79 +114,78 @@ pub fn case_frame(facts: &[CaseFacts], high_risk: &[bool], cfg: &MetricsConfig, 
             let sat = f.satisfaction.as_deref().filter(|_| closed.is_some());
             if rated(sat) {
                 rated_v[i] = 1;
-                satisfied[i] = i32::from(matches!(sat, Some("满意" | "基本满意")));
+                satisfied[i] = i64::from(matches!(sat, Some("满意" | "基本满意")));
             } else if closed.is_some_and(|c| c + Duration::days(cfg.rating_days) < as_of) {
                 rating_over[i] = 1;
             }
         }
     }
-    let strs = |get: &dyn Fn(&CaseFacts) -> Option<&str>| -> Vec<String> {
-        facts.iter().map(|f| get(f).unwrap_or(UNKNOWN).to_string()).collect()
+    let unknown: Arc<str> = Arc::from(UNKNOWN);
+    let text = |get: &dyn Fn(&CaseFacts) -> Option<&Arc<str>>| -> Vec<Arc<str>> {
+        facts.iter().map(|f| get(f).unwrap_or(&unknown).clone()).collect()
     };
-    let cols = vec![
-        Column::new(col::SOURCE.into(), strs(&|f| Some(&f.source))),
-        Column::new(col::DAY.into(), facts.iter().map(|f| f.received.date().to_string()).collect::<Vec<_>>()),
-        Column::new(col::WEEK.into(), facts.iter().map(|f| week_of(f.received.date())).collect::<Vec<_>>()),
-        Column::new(
-            col::MONTH.into(),
-            facts.iter().map(|f| f.received.format("%Y-%m").to_string()).collect::<Vec<_>>(),
-        ),
-        Column::new(col::CHANNEL.into(), strs(&|f| f.channel.as_deref())),
-        Column::new(col::TOPIC.into(), strs(&|f| Some(&f.focus_topic))),
-        Column::new(col::TOWN.into(), strs(&|f| f.town.as_deref())),
-        Column::new(col::DEPT.into(), strs(&|f| f.dept.as_deref())),
-        Column::new(col::PEOPLE.into(), facts.iter().map(|f| f.people()).collect::<Vec<i64>>()),
-        Column::new(col::ACCEPT_DUE.into(), acc_due),
-        Column::new(col::ACCEPT_ON_TIME.into(), acc_ok),
-        Column::new(col::CLOSED_ON_TIME.into(), on_time),
-        Column::new(col::CLOSED_LATE.into(), late),
-        Column::new(col::OPEN_OVERDUE.into(), overdue),
-        Column::new(col::RATED.into(), rated_v),
-        Column::new(col::RATING_OVERDUE.into(), rating_over),
-        Column::new(col::SATISFIED.into(), satisfied),
-        Column::new(col::REPEAT.into(), repeat),
-        Column::new(col::FIRST.into(), first),
-        Column::new(col::HIGH_RISK.into(), high_risk.iter().map(|&b| i32::from(b)).collect::<Vec<_>>()),
-        Column::new(col::ONE.into(), vec![1i32; n]),
-    ];
-    Ok(DataFrame::new_infer_height(cols)?)
+    let day = |f: &CaseFacts| f.received.date();
+    CaseFrame {
+        texts: vec![
+            (col::SOURCE, text(&|f| Some(&f.source))),
+            (col::DAY, interned(facts.iter().map(|f| day(f).to_string()))),
+            (col::WEEK, interned(facts.iter().map(|f| week_of(day(f))))),
+            (col::MONTH, interned(facts.iter().map(|f| month_key(day(f))))),
+            (col::CHANNEL, text(&|f| f.channel.as_ref())),
+            (col::TOPIC, text(&|f| Some(&f.focus_topic))),
+            (col::TOWN, text(&|f| f.town.as_ref())),
+            (col::DEPT, text(&|f| f.dept.as_ref())),
+        ],
+        counts: vec![
+            (col::PEOPLE, facts.iter().map(|f| f.people()).collect()),
+            (col::ACCEPT_DUE, acc_due),
+            (col::ACCEPT_ON_TIME, acc_ok),
+            (col::CLOSED_ON_TIME, on_time),
+            (col::CLOSED_LATE, late),
+            (col::OPEN_OVERDUE, overdue),
+            (col::RATED, rated_v),
+            (col::RATING_OVERDUE, rating_over),
+            (col::SATISFIED, satisfied),
+            (col::REPEAT, repeat),
+            (col::FIRST, first),
+            (col::HIGH_RISK, high_risk.iter().map(|&b| i64::from(b)).collect()),
+            (col::ONE, vec![1; n]),
+        ],
+    }
 }
 
 /// Sum `columns` per (period, key) over the rows of `source` (all sources when `None`);
-/// the key is "全部" for the `total` dimension. Returns (period, key, sums) sorted.
+/// the key is "全部" for the `total` dimension. Returns (period, key, sums) sorted. The
+/// frame's period columns are named as the grains are (`day`, `week`, `month`).
 pub fn sums(
-    df: &DataFrame,
+    frame: &CaseFrame,
     source: Option<&str>,
-    grain: &str,
-    dimension: &str,
+    grain: Grain,
+    dimension: Dimension,
     columns: &[&str],
 ) -> Result<Vec<(String, String, Vec<f64>)>> {
-    let mut lf = df.clone().lazy();
-    if let Some(s) = source {
-        lf = lf.filter(polars::prelude::col(col::SOURCE).eq(lit(s)));
+    let periods = frame.text(grain.as_str())?;
+    // the frame's text columns are named as the dimensions are
+    let keys = if dimension == Dimension::Total { None } else { Some(frame.text(dimension.as_str())?) };
+    let sources = frame.text(col::SOURCE)?;
+    let counts: Vec<&[i64]> = columns.iter().map(|c| frame.count(c)).collect::<Result<_>>()?;
+    let mut groups: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
+    for i in 0..frame.height() {
+        if source.is_some_and(|s| &*sources[i] != s) {
+            continue;
+        }
+        let key = keys.map_or("全部", |k| &*k[i]);
+        let sum = groups.entry((&*periods[i], key)).or_insert_with(|| vec![0; counts.len()]);
+        for (s, c) in sum.iter_mut().zip(&counts) {
+            *s += c[i];
+        }
     }
-    let key = if dimension == "total" { lit("全部") } else { polars::prelude::col(dimension) };
-    let aggs: Vec<Expr> =
-        columns.iter().map(|c| polars::prelude::col(*c).cast(DataType::Float64).sum().alias(*c)).collect();
-    let out = lf
-        .with_column(key.alias("key"))
-        .group_by([polars::prelude::col(grain), polars::prelude::col("key")])
-        .agg(aggs)
-        .sort([grain, "key"], SortMultipleOptions::default())
-        .collect()?;
-    let periods = out.column(grain)?.str()?.clone();
-    let keys = out.column("key")?.str()?.clone();
-    let values: Vec<Float64Chunked> =
-        columns.iter().map(|c| out.column(c).and_then(|s| s.f64().cloned())).collect::<PolarsResult<_>>()?;
-    Ok((0..out.height())
-        .map(|i| {
-            (
-                periods.get(i).unwrap_or_default().to_string(),
-                keys.get(i).unwrap_or_default().to_string(),
-                values.iter().map(|v| v.get(i).unwrap_or(0.0)).collect(),
-            )
-        })
-        .collect())
+    let mut out: Vec<(String, String, Vec<f64>)> = groups
+        .into_iter()
+        .map(|((p, k), v)| (p.to_string(), k.to_string(), v.into_iter().map(|x| x as f64).collect()))
+        .collect();
+    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -201,11 +193,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn previous_periods() {
-        assert_eq!(previous("month", "2026-01"), (Some("2025-12".into()), Some("2025-01".into())));
-        assert_eq!(previous("week", "2026-W01"), (Some("2025-W52".into()), Some("2025-W01".into())));
-        assert_eq!(previous("day", "2028-03-01"), (Some("2028-02-29".into()), Some("2027-03-01".into())));
-        assert_eq!(previous("day", "2028-02-29").1, None, "no 29 February a year before");
-        assert_eq!(week_of(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()), "2026-W53");
+    fn sums_group_by_period_and_key_in_order() {
+        let frame = CaseFrame {
+            texts: vec![
+                (col::SOURCE, ["petition", "hotline", "petition"].map(Arc::from).to_vec()),
+                (col::MONTH, ["2026-03", "2026-03", "2026-02"].map(Arc::from).to_vec()),
+                (col::TOWN, ["青石镇", "城关镇", "青石镇"].map(Arc::from).to_vec()),
+            ],
+            counts: vec![(col::ONE, vec![1, 1, 1]), (col::PEOPLE, vec![5, 1, 2])],
+        };
+        let all = sums(&frame, None, Grain::Month, Dimension::Town, &[col::ONE, col::PEOPLE]).unwrap();
+        assert_eq!(
+            all,
+            vec![
+                ("2026-02".into(), "青石镇".into(), vec![1.0, 2.0]),
+                ("2026-03".into(), "城关镇".into(), vec![1.0, 1.0]),
+                ("2026-03".into(), "青石镇".into(), vec![1.0, 5.0]),
+            ]
+        );
+        let petitions = sums(&frame, Some("petition"), Grain::Month, Dimension::Total, &[col::PEOPLE]).unwrap();
+        assert_eq!(
+            petitions,
+            vec![("2026-02".into(), "全部".into(), vec![2.0]), ("2026-03".into(), "全部".into(), vec![5.0])]
+        );
+        assert!(matches!(sums(&frame, None, Grain::Week, Dimension::Town, &[col::ONE]), Err(Error::Internal(_))));
     }
 }

@@ -26,84 +26,12 @@ use chrono::NaiveDate;
 pub use deadlines::{Policy, Stage, State};
 
 use crate::Result;
-use crate::pipeline::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
+use crate::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
+use crate::model::{Dimension, Grain, Measure};
 use crate::schema::{deadlines_schema, metrics_schema, table};
 use crate::warehouse::Warehouse;
 
-/// One figure of the `metrics` table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Metric {
-    pub grain: &'static str,
-    pub period: String,
-    pub source: String,
-    pub dimension: &'static str,
-    pub key: String,
-    pub measure: &'static str,
-    pub numerator: Option<f64>,
-    pub denominator: Option<f64>,
-    pub value: Option<f64>,
-    pub note: Option<String>,
-}
-
-impl Metric {
-    /// A count: the value is the numerator.
-    pub fn count(
-        grain: &'static str,
-        period: &str,
-        source: &str,
-        dimension: &'static str,
-        key: &str,
-        measure: &'static str,
-        n: f64,
-    ) -> Metric {
-        Metric {
-            grain,
-            period: period.into(),
-            source: source.into(),
-            dimension,
-            key: key.into(),
-            measure,
-            numerator: Some(n),
-            denominator: None,
-            value: Some(n),
-            note: None,
-        }
-    }
-
-    /// A rate or ratio: the value is numerator / denominator, none when the denominator is 0.
-    pub fn ratio(
-        grain: &'static str,
-        period: &str,
-        source: &str,
-        dimension: &'static str,
-        key: &str,
-        measure: &'static str,
-        num: f64,
-        den: f64,
-    ) -> Metric {
-        Metric {
-            numerator: Some(num),
-            denominator: Some(den),
-            value: ratio(num, den),
-            ..Metric::count(grain, period, source, dimension, key, measure, 0.0)
-        }
-    }
-
-    pub fn with_note(mut self, note: impl Into<String>) -> Metric {
-        self.note = Some(note.into());
-        self
-    }
-}
-
-/// num / den, or `None` for an empty denominator.
-pub fn ratio(num: f64, den: f64) -> Option<f64> {
-    (den != 0.0).then(|| num / den)
-}
-
-/// A rate as analysts write it: `93.5%`, or `—` when nothing was counted.
-pub fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".to_string(), |v| format!("{:.1}%", v * 100.0))
-}
+pub use crate::model::Metric;
 
 /// Settings of the metrics stage (a pipeline file names them).
 #[derive(Debug, Clone)]
@@ -151,7 +79,7 @@ impl std::fmt::Display for MetricsReport {
         let [n, s, t, o] = self.states;
         writeln!(f, "  open cases with a deadline: {} — 正常 {n} · 临期 {s} · 到期 {t} · 逾期 {o}", self.open)?;
         for (name, v, num, den) in &self.headline {
-            writeln!(f, "  {name} {} ({num}/{den})", percent(*v))?;
+            writeln!(f, "  {name} {} ({num}/{den})", crate::model::percent(*v))?;
         }
         writeln!(f, "  积案 (open past the backlog threshold): {}", self.backlog)?;
         if !self.bottom_towns.is_empty() {
@@ -179,17 +107,17 @@ pub fn run_on(
 ) -> Result<MetricsReport> {
     let t0 = Instant::now();
     let Some(as_of) = as_of.or_else(|| latest_day(facts)) else { return Ok(MetricsReport::default()) };
-    let facts = crate::pipeline::facts::known_by(facts, as_of);
-    let levels = crate::risk::read_scores(wh)?;
+    let facts = crate::facts::known_by(facts, as_of);
+    let levels = crate::facts::tables::read_scores(wh)?;
     let high_risk: Vec<bool> = facts
         .iter()
-        .map(|f| levels.get(&(f.source.to_string(), f.case_id.clone())).is_some_and(|(_, l)| l == "红" || l == "橙"))
+        .map(|f| levels.get(&(f.source.to_string(), f.case_id.clone())).is_some_and(|(_, l)| l.is_high()))
         .collect();
     let populations = match &cfg.populations {
         Some(p) => ranking::load_populations(p)?,
         None => Vec::new(),
     };
-    let df = frame::case_frame(&facts, &high_risk, cfg, as_of)?;
+    let df = frame::case_frame(&facts, &high_risk, cfg, as_of);
     let mut metrics = volumes::volumes(&df)?;
     metrics.extend(rates::rates(&df)?);
     let open = open_deadlines(&facts, cfg, as_of);
@@ -210,13 +138,13 @@ pub fn run_on(
     let backlog_open = backlog.open;
     metrics.extend(backlog.metrics);
     metrics.sort_by(|a, b| {
-        (a.grain, &a.period, &a.source, a.dimension, &a.key, a.measure).cmp(&(
-            b.grain,
+        (a.grain.as_str(), &a.period, &a.source, a.dimension.as_str(), &a.key, a.measure.as_str()).cmp(&(
+            b.grain.as_str(),
             &b.period,
             &b.source,
-            b.dimension,
+            b.dimension.as_str(),
             &b.key,
-            b.measure,
+            b.measure.as_str(),
         ))
     });
 
@@ -233,13 +161,18 @@ pub fn run_on(
     }
     for name in rates::PETITION_RATES {
         if let Some(m) = metrics.iter().find(|m| {
-            m.grain == "month"
+            m.grain == Grain::Month
                 && m.period == month
                 && m.source == "petition"
-                && m.dimension == "total"
+                && m.dimension == Dimension::Total
                 && m.measure == *name
         }) {
-            report.headline.push((name.to_string(), m.value, m.numerator.unwrap_or(0.0), m.denominator.unwrap_or(0.0)));
+            report.headline.push((
+                name.as_str().to_string(),
+                m.value,
+                m.numerator.unwrap_or(0.0),
+                m.denominator.unwrap_or(0.0),
+            ));
         }
     }
     report.bottom_towns = ranked.iter().filter(|r| r.bottom).map(|r| r.town.clone()).collect();
@@ -276,31 +209,31 @@ fn deadline_counts(
     cfg: &MetricsConfig,
     as_of: NaiveDate,
 ) -> Vec<Metric> {
-    let mut counts: BTreeMap<(&str, &'static str, &str, &'static str), f64> = BTreeMap::new();
+    let mut counts: BTreeMap<(&str, Dimension, &str, Measure), f64> = BTreeMap::new();
     for (i, _, _, left) in open {
         let f = &facts[*i];
         let measure = match State::of(*left, cfg.warn_days) {
-            State::Normal => "正常件数",
-            State::DueSoon => "临期件数",
-            State::DueToday => "到期件数",
-            State::Overdue => "逾期件数",
+            State::Normal => Measure::Normal,
+            State::DueSoon => Measure::DueSoon,
+            State::DueToday => Measure::DueToday,
+            State::Overdue => Measure::Overdue,
         };
         for src in ["all", &*f.source] {
             for (dim, key) in [
-                ("total", "全部"),
-                ("dept", f.dept.as_deref().unwrap_or(UNKNOWN)),
-                ("town", f.town.as_deref().unwrap_or(UNKNOWN)),
+                (Dimension::Total, "全部"),
+                (Dimension::Dept, f.dept.as_deref().unwrap_or(UNKNOWN)),
+                (Dimension::Town, f.town.as_deref().unwrap_or(UNKNOWN)),
             ] {
                 *counts.entry((src, dim, key, measure)).or_default() += 1.0;
             }
         }
     }
     let period = as_of.to_string();
-    counts.into_iter().map(|((src, dim, key, m), n)| Metric::count("asof", &period, src, dim, key, m, n)).collect()
+    counts.into_iter().map(|((src, dim, key, m), n)| Metric::count(Grain::AsOf, &period, src, dim, key, m, n)).collect()
 }
 
 /// The key of a case whose department, town or channel the export left empty.
-pub const UNKNOWN: &str = "未知";
+pub use crate::model::UNKNOWN;
 
 /// 三跨三分离 per township and month: cases whose 问题属地, household registration and
 /// residence differ (`cross_region`), with how they differ in the note.
@@ -347,16 +280,13 @@ fn cross_region_by_town(wh: &Warehouse, facts: &[CaseFacts], as_of: NaiveDate) -
         .into_iter()
         .filter(|(_, (_, n, _))| *n > 0.0)
         .map(|((month, town), (cases, n, how))| {
-            let mut m = Metric::count("month", &month, "all", "town", &town, CROSS_REGION_MEASURE, n);
+            let mut m = Metric::count(Grain::Month, &month, "all", Dimension::Town, &town, Measure::CrossRegion, n);
             m.denominator = Some(cases);
             m.note = Some(how.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join("，"));
             m
         })
         .collect())
 }
-
-/// The measure of [`cross_region_by_town`].
-pub const CROSS_REGION_MEASURE: &str = "三跨三分离件数";
 
 fn deadlines_batch(
     facts: &[CaseFacts],
@@ -383,12 +313,12 @@ fn deadlines_batch(
 
 fn metrics_batch(m: &[Metric], as_of: NaiveDate) -> Result<RecordBatch> {
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(m.iter().map(|m| Some(m.grain)).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| Some(m.grain.as_str())).collect::<StringArray>()),
         Arc::new(m.iter().map(|m| Some(m.period.as_str())).collect::<StringArray>()),
         Arc::new(m.iter().map(|m| Some(m.source.as_str())).collect::<StringArray>()),
-        Arc::new(m.iter().map(|m| Some(m.dimension)).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| Some(m.dimension.as_str())).collect::<StringArray>()),
         Arc::new(m.iter().map(|m| Some(m.key.as_str())).collect::<StringArray>()),
-        Arc::new(m.iter().map(|m| Some(m.measure)).collect::<StringArray>()),
+        Arc::new(m.iter().map(|m| Some(m.measure.as_str())).collect::<StringArray>()),
         Arc::new(m.iter().map(|m| m.numerator).collect::<Float64Array>()),
         Arc::new(m.iter().map(|m| m.denominator).collect::<Float64Array>()),
         Arc::new(m.iter().map(|m| m.value).collect::<Float64Array>()),

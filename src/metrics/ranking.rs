@@ -12,10 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use polars::prelude::DataFrame;
-
-use super::frame::{col, sums};
-use super::{Metric, UNKNOWN, ratio};
+use super::frame::{CaseFrame, col, sums};
+use super::{Metric, UNKNOWN};
+use crate::model::{Dimension, Grain, Measure, ratio};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +68,7 @@ fn inverted(v: f64, min: f64, max: f64, points: f64) -> f64 {
 
 /// Rank the towns for `month`. `overdue` counts open cases past due per town on the as-of day.
 pub fn rank(
-    df: &DataFrame,
+    df: &CaseFrame,
     overdue: &HashMap<String, f64>,
     populations: &[(String, f64)],
     month: &str,
@@ -85,7 +84,7 @@ pub fn rank(
         col::HIGH_RISK,
     ];
     let mut by_town: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (period, town, v) in sums(df, None, "month", "town", &cols)? {
+    for (period, town, v) in sums(df, None, Grain::Month, Dimension::Town, &cols)? {
         if period == month && town != UNKNOWN {
             by_town.insert(town, v);
         }
@@ -149,22 +148,33 @@ pub fn rank(
 pub fn metrics(rows: &[RankRow], month: &str) -> Vec<Metric> {
     let mut out = vec![];
     for r in rows {
-        let m = |measure, n| Metric::count("month", month, "all", "town_rank", &r.town, measure, n);
-        out.push(m("站队得分", r.score).with_note(format!(
+        let m = |measure, n| Metric::count(Grain::Month, month, "all", Dimension::TownRank, &r.town, measure, n);
+        out.push(m(Measure::RankScore, r.score).with_note(format!(
             "批次{} 万人信访量{} 按期办结率{} 满意率{} 逾期{} 红橙风险{}",
             r.cases,
             r.per_10k().map_or("—".into(), |v| format!("{v:.2}")),
-            super::percent(ratio(r.on_time.0, r.on_time.1)),
-            super::percent(ratio(r.satisfied.0, r.satisfied.1)),
+            crate::model::percent(ratio(r.on_time.0, r.on_time.1)),
+            crate::model::percent(ratio(r.satisfied.0, r.satisfied.1)),
             r.overdue,
             r.high_risk
         )));
-        out.push(m("名次", r.rank as f64));
-        out.push(m("末位", f64::from(u8::from(r.bottom))));
-        out.push(m("逾期件数", r.overdue));
-        out.push(m("红橙风险件数", r.high_risk));
+        out.push(m(Measure::Rank, r.rank as f64));
+        out.push(m(Measure::RankLast, f64::from(u8::from(r.bottom))));
+        out.push(m(Measure::Overdue, r.overdue));
+        out.push(m(Measure::HighRisk, r.high_risk));
         if let Some(p) = r.population {
-            out.push(Metric::ratio("month", month, "all", "town_rank", &r.town, "万人信访量", r.cases, p / 10_000.0));
+            out.push(
+                Metric::count(
+                    Grain::Month,
+                    month,
+                    "all",
+                    Dimension::TownRank,
+                    &r.town,
+                    Measure::PerTenThousand,
+                    r.cases,
+                )
+                .over(p / 10_000.0),
+            );
         }
     }
     out

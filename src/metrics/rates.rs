@@ -11,14 +11,14 @@
 //!
 //! A case counts in the period it was received. An empty denominator gives no value ("—").
 
-use polars::prelude::DataFrame;
-
 use super::Metric;
-use super::frame::{col, sums};
+use super::frame::{CaseFrame, col, sums};
 use crate::Result;
+use crate::model::{Dimension, Grain, Measure};
 
-pub const PETITION_RATES: &[&str] = &["及时受理率", "按期办结率", "参评率", "满意率", "重复信访率", "初信初访占比"];
-const HOTLINE_RATES: &[&str] = &["按期办结率", "参评率", "满意率"];
+/// The rates of petitions (信访事项), in the order reports list them.
+pub const PETITION_RATES: &[Measure] = Measure::PETITION_RATES;
+const HOTLINE_RATES: &[Measure] = &[Measure::ClosedOnTime, Measure::Rated, Measure::Satisfied];
 
 const COLUMNS: &[&str] = &[
     col::ONE,
@@ -35,29 +35,29 @@ const COLUMNS: &[&str] = &[
 ];
 
 /// (numerator, denominator) of a rate from the sums in `COLUMNS` order.
-pub fn parts(rate: &str, v: &[f64]) -> (f64, f64) {
+pub fn parts(rate: Measure, v: &[f64]) -> (f64, f64) {
     let [n, acc_due, acc_ok, on_time, late, overdue, rated, rating_over, satisfied, repeat, first] =
         v.try_into().expect("one sum per column");
     match rate {
-        "及时受理率" => (acc_ok, acc_due),
-        "按期办结率" => (on_time, on_time + late + overdue),
-        "参评率" => (rated, rated + rating_over),
-        "满意率" => (satisfied, rated),
-        "重复信访率" => (repeat, n),
-        "初信初访占比" => (first, n),
-        other => unreachable!("unknown rate {other}"),
+        Measure::AcceptedOnTime => (acc_ok, acc_due),
+        Measure::ClosedOnTime => (on_time, on_time + late + overdue),
+        Measure::Rated => (rated, rated + rating_over),
+        Measure::Satisfied => (satisfied, rated),
+        Measure::Repeat => (repeat, n),
+        Measure::FirstTime => (first, n),
+        other => unreachable!("{other} is no rate"),
     }
 }
 
-pub fn rates(df: &DataFrame) -> Result<Vec<Metric>> {
+pub fn rates(df: &CaseFrame) -> Result<Vec<Metric>> {
     let mut out = vec![];
     for (source, list) in [("petition", PETITION_RATES), ("hotline", HOTLINE_RATES)] {
-        for grain in ["week", "month"] {
-            for dim in ["total", "dept", "town"] {
+        for grain in [Grain::Week, Grain::Month] {
+            for dim in [Dimension::Total, Dimension::Dept, Dimension::Town] {
                 for (period, key, v) in sums(df, Some(source), grain, dim, COLUMNS)? {
                     for &rate in list {
                         let (num, den) = parts(rate, &v);
-                        out.push(Metric::ratio(grain, &period, source, dim, &key, rate, num, den));
+                        out.push(Metric::count(grain, &period, source, dim, &key, rate, num).over(den));
                     }
                 }
             }
@@ -71,9 +71,9 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::facts::CaseFacts;
     use crate::metrics::deadlines::Policy;
     use crate::metrics::{MetricsConfig, frame::case_frame};
-    use crate::pipeline::facts::CaseFacts;
 
     fn at(s: &str) -> chrono::NaiveDateTime {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap().and_hms_opt(9, 0, 0).unwrap()
@@ -127,14 +127,18 @@ mod tests {
         ];
         let cfg = MetricsConfig { policy: Policy::Fast520, ..Default::default() };
         let as_of = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
-        let df = case_frame(&facts, &vec![false; facts.len()], &cfg, as_of).unwrap();
+        let df = case_frame(&facts, &vec![false; facts.len()], &cfg, as_of);
         rates(&df).unwrap()
     }
 
     fn get<'a>(m: &'a [Metric], period: &str, dim: &str, key: &str, rate: &str) -> &'a Metric {
         m.iter()
             .find(|x| {
-                x.grain == "month" && x.period == period && x.dimension == dim && x.key == key && x.measure == rate
+                x.grain == Grain::Month
+                    && x.period == period
+                    && x.dimension.as_str() == dim
+                    && x.key == key
+                    && x.measure.as_str() == rate
             })
             .unwrap_or_else(|| panic!("{period} {dim} {key} {rate} missing"))
     }
@@ -171,7 +175,7 @@ mod tests {
         assert_eq!((x.numerator, x.denominator, x.value), (Some(0.0), Some(0.0), None));
         let x = get(&m, "2026-02", "total", "全部", "满意率");
         assert_eq!(x.value, None);
-        assert_eq!(crate::metrics::percent(x.value), "—");
-        assert_eq!(crate::metrics::percent(Some(0.5)), "50.0%");
+        assert_eq!(crate::model::percent(x.value), "—");
+        assert_eq!(crate::model::percent(Some(0.5)), "50.0%");
     }
 }

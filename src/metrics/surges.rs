@@ -13,15 +13,16 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 
 use super::Metric;
-use crate::pipeline::facts::CaseFacts;
-use crate::risk::rules::entity_name;
+use crate::facts::CaseFacts;
+use crate::model::entity_name;
+use crate::model::{Dimension, Grain, Measure};
 
 pub const BASELINE_WEEKS: usize = 8;
 pub const MIN_CASES: u32 = 5;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Surge {
-    pub dimension: &'static str,
+    pub dimension: Dimension,
     pub key: String,
     pub count: u32,
     pub mean: f64,
@@ -31,8 +32,8 @@ pub struct Surge {
 impl Surge {
     pub fn describe(&self) -> String {
         let name = match self.dimension {
-            "topic" => "领域",
-            "town" => "属地",
+            Dimension::Topic => "领域",
+            Dimension::Town => "属地",
             _ => "对象",
         };
         if self.mean > 0.0 {
@@ -49,16 +50,16 @@ impl Surge {
     }
 
     pub fn metric(&self, as_of: NaiveDate) -> Metric {
-        Metric::ratio(
-            "asof",
+        Metric::count(
+            Grain::AsOf,
             &as_of.to_string(),
             "all",
             self.dimension,
             &self.key,
-            "异动",
+            Measure::Surge,
             self.count as f64,
-            self.mean,
         )
+        .over(self.mean)
         .with_note(format!(
             "近7天{}件；前{}周周均{:.1}件，标准差{:.1}；增加{:.1}件",
             self.count,
@@ -73,24 +74,24 @@ impl Surge {
 /// Weekly counts ending on `as_of`: index 0 is the last 7 days, 1..=8 the weeks before.
 pub fn find(facts: &[CaseFacts], as_of: NaiveDate) -> Vec<Surge> {
     let start = as_of - Duration::days(7 * (BASELINE_WEEKS as i64 + 1));
-    let mut counts: BTreeMap<(&'static str, String), [u32; BASELINE_WEEKS + 1]> = BTreeMap::new();
+    let mut counts: BTreeMap<(Dimension, String), [u32; BASELINE_WEEKS + 1]> = BTreeMap::new();
     for f in facts {
         let d = f.received.date();
         if d <= start || d > as_of {
             continue;
         }
         let week = ((as_of - d).num_days() / 7) as usize;
-        let mut add = |dim: &'static str, key: &str| {
+        let mut add = |dim: Dimension, key: &str| {
             counts.entry((dim, key.to_string())).or_insert([0; BASELINE_WEEKS + 1])[week] += 1
         };
         if &*f.focus_topic != "其他" {
-            add("topic", &f.focus_topic);
+            add(Dimension::Topic, &f.focus_topic);
         }
         if let Some(t) = &f.town {
-            add("town", t);
+            add(Dimension::Town, t);
         }
         if let Some(e) = &f.entity {
-            add("entity", entity_name(e));
+            add(Dimension::Entity, entity_name(e));
         }
     }
     let mut out: Vec<Surge> = counts
@@ -104,7 +105,12 @@ pub fn find(facts: &[CaseFacts], as_of: NaiveDate) -> Vec<Surge> {
             surge.then_some(Surge { dimension, key, count: c[0], mean, sd })
         })
         .collect();
-    out.sort_by(|a, b| (b.count as f64 - b.mean).total_cmp(&(a.count as f64 - a.mean)).then_with(|| a.key.cmp(&b.key)));
+    out.sort_by(|a, b| {
+        (b.count as f64 - b.mean)
+            .total_cmp(&(a.count as f64 - a.mean))
+            .then_with(|| a.key.cmp(&b.key))
+            .then_with(|| a.dimension.as_str().cmp(b.dimension.as_str()))
+    });
     out
 }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use toml::Value;
 
 use crate::metrics::Policy;
+pub use crate::model::Period;
 use crate::{Error, Result};
 
 pub const STAGES: &[&str] = &["ingest", "enrich", "review", "risk", "metrics", "cluster", "report"];
@@ -22,34 +23,6 @@ pub const OUTPUTS: &[&str] = &[
     "metrics.xlsx",
     "clusters.xlsx",
 ];
-
-/// The period a briefing covers, ending on the as-of day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
-    Day,
-    Week,
-    Month,
-}
-
-impl Period {
-    /// The `metrics` grain of this period.
-    pub fn grain(self) -> &'static str {
-        match self {
-            Period::Day => "day",
-            Period::Week => "week",
-            Period::Month => "month",
-        }
-    }
-
-    /// 本日 / 本周 / 本月.
-    pub fn name(self) -> &'static str {
-        match self {
-            Period::Day => "本日",
-            Period::Week => "本周",
-            Period::Month => "本月",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -79,7 +52,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn load(path: &Path) -> Result<Pipeline> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
         Pipeline::parse(path, &text).map_err(|problems| Error::Config { path: path.to_path_buf(), problems })
     }
 
@@ -177,11 +150,12 @@ impl Pipeline {
         let mut targets = vec![];
         if let Some(t) = p.table(&doc, "targets") {
             for (k, v) in t {
-                let rates = crate::metrics::rates::PETITION_RATES;
+                let rates = crate::model::Measure::PETITION_RATES;
                 let n = v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
                 match n {
-                    _ if !rates.contains(&k.as_str()) => {
-                        p.push(&format!("targets.{k}"), &format!("not a rate; rates: {}", rates.join(", ")))
+                    _ if !rates.iter().any(|r| r.as_str() == k) => {
+                        let names: Vec<&str> = rates.iter().map(|r| r.as_str()).collect();
+                        p.push(&format!("targets.{k}"), &format!("not a rate; rates: {}", names.join(", ")))
                     }
                     Some(n) if (0.0..=100.0).contains(&n) => targets.push((k.clone(), n)),
                     _ => p.push(&format!("targets.{k}"), &format!("`{v}` should be a percentage from 0 to 100")),

@@ -15,9 +15,9 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::config::Pipeline;
-use super::facts::{CaseFacts, load_facts};
+use crate::facts::{CaseFacts, load_facts};
 use crate::normalize::PersonKey;
-use crate::report::briefing::{Briefing, period_range};
+use crate::report::briefing::Briefing;
 use crate::schema::table;
 use crate::warehouse::Warehouse;
 use crate::{Error, Result};
@@ -101,8 +101,8 @@ pub fn run(
     if p.runs("enrich") {
         let t = start();
         if enrich_is_stale(wh)? {
-            let cfg = super::EnrichConfig::from_models_dir(models, p.gazetteer.clone());
-            let r = super::enrich_with(wh, &cfg, p.scheduler.as_deref())?;
+            let cfg = crate::enrich::EnrichConfig::from_models_dir(models, p.gazetteer.clone());
+            let r = crate::enrich::enrich_with(wh, &cfg, p.scheduler.as_deref())?;
             counts.insert("enriched".into(), json!(r.cases));
             timed(&mut rep, "enrich", t, first_line(&r.to_string()));
         } else {
@@ -163,7 +163,7 @@ pub fn run(
     }
     let as_of = match as_of.or(rep.as_of) {
         Some(d) => d,
-        None => crate::pipeline::facts::latest_day(&load_facts(wh)?)
+        None => crate::facts::latest_day(&load_facts(wh)?)
             .ok_or_else(|| Error::Usage("the warehouse has no cases: nothing to report".into()))?,
     };
     rep.as_of = Some(as_of);
@@ -176,7 +176,7 @@ pub fn run(
     let tmp = reports.join(format!(".{}-{as_of}.tmp", p.name));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let (key_name, start, end) = period_range(p.period, as_of);
+    let (key_name, start, end) = p.period.range(as_of);
     let mut written = vec![];
     // the clusters workbook (the largest output: every member case) is written on its own
     // thread while the briefing, letters and lists are made
@@ -189,23 +189,25 @@ pub fn run(
         if ["briefing.md", "briefing.html", "briefing.docx", "charts"].iter().any(|o| p.writes(o)) {
             let mut b = Briefing::gather(wh, &p.title, p.period, as_of)?;
             b.targets = p.targets.clone();
-            let mut md = b.to_markdown();
+            let mut figures = vec![];
             if p.writes("charts") || p.writes("briefing.html") || p.writes("briefing.docx") {
-                let rendered = crate::report::html::render_all(&b, &tmp.join("charts"))?;
+                let rendered = crate::report::figures::render_all(&b, &tmp.join("charts"))?;
                 counts.insert("charts".into(), json!(rendered.len()));
-                md = crate::report::html::with_charts(&md, &rendered);
+                figures = rendered.into_iter().map(|(name, section, _)| (name, section)).collect();
                 written.push("charts".to_string());
             }
+            let doc = b.document(&figures);
             if p.writes("briefing.md") {
-                std::fs::write(tmp.join("briefing.md"), &md).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
+                let md = doc.to_markdown();
+                std::fs::write(tmp.join("briefing.md"), md).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
                 written.push("briefing.md".to_string());
             }
             if p.writes("briefing.docx") {
-                crate::report::docx::briefing(&md, &tmp, &tmp.join("briefing.docx"))?;
+                crate::report::docx::briefing(&doc, &tmp, &tmp.join("briefing.docx"))?;
                 written.push("briefing.docx".to_string());
             }
             if p.writes("briefing.html") {
-                let html = crate::report::html::to_html(&p.title, &md, &tmp)?;
+                let html = crate::report::html::to_html(&doc, &tmp)?;
                 std::fs::write(tmp.join("briefing.html"), html).map_err(|e| Error::io(tmp.join("briefing.html"), e))?;
                 written.push("briefing.html".to_string());
             }
@@ -235,7 +237,7 @@ pub fn run(
             written.push("metrics.xlsx".into());
         }
         if let Some(h) = cl {
-            h.join().map_err(|_| Error::Usage("writing clusters.xlsx panicked".into()))??;
+            h.join().map_err(|_| Error::Internal("writing clusters.xlsx panicked".into()))??;
             written.push("clusters.xlsx".into());
         }
         Ok(())

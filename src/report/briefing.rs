@@ -1,66 +1,41 @@
 //! The briefing (社情民意 简报) as analysts write it: 总体情况, 热点问题, 新动向, 风险研判, 类案,
 //! 工作质效, 工作建议. Every number is read from a warehouse table of the same run
 //! (`metrics`, `risk`, `risk_groups`, `clusters`) — never recomputed here — so the text
-//! and `minqing sql` agree. `Briefing` holds the figures; `to_markdown` writes them out.
+//! and `minqing sql` agree. `Briefing` holds the figures; `document` lays them out as
+//! blocks that `report::document`, `html` and `docx` render.
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 
 use crate::Result;
-use crate::metrics::frame::week_of;
-use crate::metrics::percent;
-use crate::pipeline::config::Period;
-use crate::pipeline::facts::micros_to_time;
+use crate::facts::columns::{Columns, text, texts, time};
+use crate::facts::tables::{ClusterRow, read_clusters, read_groups, read_metrics, read_risk};
+use crate::model::{
+    ClusterKind, Dimension, Grain, Level, MANY_ONE, Measure, Metric, ONE_MANY, Period, Rate, Source, UNKNOWN,
+    entity_name, month_key, months_back, percent, ratio,
+};
+use crate::report::document::{Block, Document};
 use crate::schema::table;
 use crate::warehouse::{Warehouse, read_table};
 
-/// One `metrics` row.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub grain: String,
-    pub period: String,
-    pub source: String,
-    pub dimension: String,
-    pub key: String,
-    pub measure: String,
-    pub numerator: Option<f64>,
-    pub denominator: Option<f64>,
-    pub value: Option<f64>,
-    pub note: Option<String>,
-}
-
-fn s(b: &RecordBatch, name: &str, i: usize) -> Option<String> {
-    let c = b.column_by_name(name)?.as_string::<i32>();
-    (!c.is_null(i)).then(|| c.value(i).to_string())
-}
-
-fn f(b: &RecordBatch, name: &str, i: usize) -> Option<f64> {
-    let c = b.column_by_name(name)?.as_primitive::<Float64Type>();
-    (!c.is_null(i)).then(|| c.value(i))
-}
-
-fn int(b: &RecordBatch, name: &str, i: usize) -> Option<i64> {
-    let c = b.column_by_name(name)?;
-    if let Some(a) = c.as_primitive_opt::<Int64Type>() {
-        return (!a.is_null(i)).then(|| a.value(i));
-    }
-    let a = c.as_primitive_opt::<Int32Type>()?;
-    (!a.is_null(i)).then(|| i64::from(a.value(i)))
-}
-
-fn day(b: &RecordBatch, name: &str, i: usize) -> Option<NaiveDate> {
-    let c = b.column_by_name(name)?.as_primitive::<TimestampMicrosecondType>();
-    (!c.is_null(i)).then(|| micros_to_time(c.value(i)).date())
-}
-
-fn list(b: &RecordBatch, name: &str, i: usize) -> Vec<String> {
-    let Some(c) = b.column_by_name(name) else { return vec![] };
-    let l = c.as_list::<i32>().value(i);
-    let l = l.as_string::<i32>();
-    (0..l.len()).map(|j| l.value(j).to_string()).collect()
+/// The sections of a briefing, in order: where a chart goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// 一、总体情况
+    Overview,
+    /// 二、热点问题
+    Hot,
+    /// 三、新动向
+    Trends,
+    /// 四、风险研判
+    Risk,
+    /// 五、类案
+    Clusters,
+    /// 六、工作质效
+    Quality,
+    /// 七、工作建议
+    Advice,
 }
 
 /// A risk case for the list.
@@ -70,7 +45,7 @@ pub struct RiskCase {
     pub topic: String,
     pub town: String,
     pub score: i64,
-    pub level: String,
+    pub level: Level,
     pub reasons: Vec<String>,
 }
 
@@ -82,17 +57,6 @@ pub struct RiskGroup {
     pub path: String,
 }
 
-#[derive(Debug, Clone)]
-pub struct ClusterLine {
-    pub title: String,
-    pub cases: i64,
-    pub people: i64,
-    pub by_source: [i64; 4],
-    pub heat: f64,
-    pub lead: String,
-    pub regions: String,
-}
-
 /// Everything the briefing says, read from the tables.
 #[derive(Debug, Clone)]
 pub struct Briefing {
@@ -102,12 +66,12 @@ pub struct Briefing {
     pub start: NaiveDate,
     pub end: NaiveDate,
     pub as_of: NaiveDate,
-    pub metrics: Vec<Row>,
+    pub metrics: Vec<Metric>,
     pub risks: Vec<RiskCase>,
     pub red: usize,
     pub orange: usize,
     pub red_groups: Vec<RiskGroup>,
-    pub clusters: Vec<ClusterLine>,
+    pub clusters: Vec<ClusterRow>,
     /// Cases per month and level (红, 橙, 黄, 蓝) from `risk`, the 12 months ending with the as-of month.
     pub risk_months: BTreeMap<String, [f64; 4]>,
     /// Cases of the period per (town, topic), from `risk`.
@@ -154,21 +118,22 @@ impl ReplyQuality {
         let (mut total, mut flags, mut depts) =
             (0.0, BTreeMap::<String, usize>::new(), BTreeMap::<String, (usize, usize)>::new());
         for b in read_table(wh, table::REPLY_REVIEW)? {
-            for i in 0..b.num_rows() {
-                if !day(&b, rr::REPLIED_AT, i).is_some_and(|d| d >= start && d <= end) {
+            let c = Columns::new(&b, table::REPLY_REVIEW);
+            let (replied, flag_lists, score, dept) =
+                (c.time(rr::REPLIED_AT)?, c.list(rr::FLAGS)?, c.int(rr::SCORE)?, c.str(rr::DEPT)?);
+            for i in 0..c.rows() {
+                if !time(replied, i).is_some_and(|t| t.date() >= start && t.date() <= end) {
                     continue;
                 }
-                let f: Vec<String> = list(&b, rr::FLAGS, i);
+                let f: Vec<String> = texts(flag_lists, i);
                 let flagged = f.iter().any(|x| x != "不完整");
                 q.replies += 1;
                 q.flagged += usize::from(flagged);
-                total += int(&b, rr::SCORE, i)
-                    .ok_or_else(|| crate::Error::Schema("reply_review has no `score`".into()))?
-                    as f64;
+                total += score.get(i).unwrap_or(0) as f64;
                 for x in f {
                     *flags.entry(x).or_default() += 1;
                 }
-                let d = depts.entry(s(&b, rr::DEPT, i).unwrap_or_else(|| "未注明".into())).or_default();
+                let d = depts.entry(text(dept, i).unwrap_or("未注明").to_string()).or_default();
                 d.0 += usize::from(flagged);
                 d.1 += 1;
             }
@@ -181,9 +146,9 @@ impl ReplyQuality {
     }
 
     /// The paragraph under 工作质效, or nothing when no reply was reviewed in the period.
-    fn paragraph(&self) -> String {
+    fn paragraph(&self) -> Option<String> {
         if self.replies == 0 {
-            return String::new();
+            return None;
         }
         let mut md = format!(
             "答复质量：本期答复{}件，平均评分{:.1}分；被标记{}件（占{:.1}%）",
@@ -201,142 +166,68 @@ impl ReplyQuality {
             let d: Vec<String> = self.worst_depts.iter().map(|(d, f, n)| format!("{d}（{f}/{n}）")).collect();
             md += &format!("被标记比例最高的单位：{}。详见答复质量清单。", d.join("、"));
         }
-        md + "\n\n"
-    }
-}
-
-/// The period's key in `metrics` and its first and last days.
-pub fn period_range(period: Period, as_of: NaiveDate) -> (String, NaiveDate, NaiveDate) {
-    match period {
-        Period::Day => (as_of.to_string(), as_of, as_of),
-        Period::Week => {
-            let monday = as_of - Duration::days(i64::from(as_of.weekday().num_days_from_monday()));
-            (week_of(as_of), monday, monday + Duration::days(6))
-        }
-        Period::Month => {
-            let first = as_of.with_day(1).expect("day 1");
-            let next = if first.month() == 12 {
-                NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
-            } else {
-                NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
-            }
-            .expect("valid");
-            (as_of.format("%Y-%m").to_string(), first, next - Duration::days(1))
-        }
+        Some(md)
     }
 }
 
 impl Briefing {
     pub fn gather(wh: &Warehouse, title: &str, period: Period, as_of: NaiveDate) -> Result<Briefing> {
-        let (key, start, end) = period_range(period, as_of);
-        let mut metrics = vec![];
-        for b in read_table(wh, table::METRICS)? {
-            for i in 0..b.num_rows() {
-                metrics.push(Row {
-                    grain: s(&b, "grain", i).unwrap_or_default(),
-                    period: s(&b, "period", i).unwrap_or_default(),
-                    source: s(&b, "source", i).unwrap_or_default(),
-                    dimension: s(&b, "dimension", i).unwrap_or_default(),
-                    key: s(&b, "key", i).unwrap_or_default(),
-                    measure: s(&b, "measure", i).unwrap_or_default(),
-                    numerator: f(&b, "numerator", i),
-                    denominator: f(&b, "denominator", i),
-                    value: f(&b, "value", i),
-                    note: s(&b, "note", i),
-                });
-            }
-        }
+        let (key, start, end) = period.range(as_of);
+        let metrics = read_metrics(wh)?;
         let (mut risks, mut red, mut orange) = (vec![], 0, 0);
         let mut risk_months: BTreeMap<String, [f64; 4]> = BTreeMap::new();
         let mut town_topic: BTreeMap<(String, String), f64> = BTreeMap::new();
-        let first_month = {
-            let m = as_of.year() * 12 + as_of.month0() as i32 - 11;
-            format!("{}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)
-        };
-        let last_month = as_of.format("%Y-%m").to_string();
-        for b in read_table(wh, table::RISK)? {
-            for i in 0..b.num_rows() {
-                let d = day(&b, "received_at", i).unwrap_or(start);
-                let level = s(&b, "level", i).unwrap_or_default();
-                let month = d.format("%Y-%m").to_string();
-                if month >= first_month && month <= last_month {
-                    let k = ["红", "橙", "黄", "蓝"].iter().position(|l| *l == level).unwrap_or(3);
-                    risk_months.entry(month).or_insert([0.0; 4])[k] += 1.0;
-                }
-                if d >= start && d <= end {
-                    let town = s(&b, "region_town", i).unwrap_or_else(|| "未知".into());
-                    *town_topic.entry((town, s(&b, "focus_topic", i).unwrap_or_default())).or_default() += 1.0;
-                }
-                if d < start || d > end || !(level == "红" || level == "橙") {
-                    continue;
-                }
-                if level == "红" {
-                    red += 1
-                } else {
-                    orange += 1
-                }
-                risks.push(RiskCase {
-                    case_id: s(&b, "case_id", i).unwrap_or_default(),
-                    topic: s(&b, "focus_topic", i).unwrap_or_default(),
-                    town: s(&b, "region_town", i).unwrap_or_else(|| "未知".into()),
-                    score: int(&b, "score", i).unwrap_or(0),
-                    level,
-                    reasons: list(&b, "reasons", i),
-                });
+        let months = months_back(as_of, 12);
+        for r in read_risk(wh)? {
+            let d = r.received.date();
+            let month = month_key(d);
+            if months.contains(&month) {
+                risk_months.entry(month).or_insert([0.0; 4])[r.level.index()] += 1.0;
             }
+            let town = r.town.unwrap_or_else(|| UNKNOWN.into());
+            if d >= start && d <= end {
+                *town_topic.entry((town.clone(), r.topic.clone())).or_default() += 1.0;
+            }
+            if d < start || d > end || !r.level.is_high() {
+                continue;
+            }
+            if r.level == Level::Red {
+                red += 1
+            } else {
+                orange += 1
+            }
+            risks.push(RiskCase {
+                case_id: r.case_id,
+                topic: r.topic,
+                town,
+                score: r.score,
+                level: r.level,
+                reasons: r.reasons,
+            });
         }
         risks.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.case_id.cmp(&b.case_id)));
-        let mut red_groups = vec![];
-        for b in read_table(wh, table::RISK_GROUPS)? {
-            for i in 0..b.num_rows() {
-                if s(&b, "kind", i).as_deref() == Some("entity") && s(&b, "level", i).as_deref() == Some("红") {
-                    red_groups.push(RiskGroup {
-                        key: s(&b, "key", i).unwrap_or_default(),
-                        cases: int(&b, "recent_cases", i).unwrap_or(0),
-                        score: int(&b, "score", i).unwrap_or(0),
-                        path: s(&b, "escalation_path", i).unwrap_or_default(),
-                    });
-                }
-            }
-        }
+        let groups = read_groups(wh)?;
+        let mut red_groups: Vec<RiskGroup> = groups
+            .iter()
+            .filter(|g| g.kind == "entity" && g.level == Level::Red)
+            .map(|g| RiskGroup {
+                key: g.key.clone(),
+                cases: g.recent_cases,
+                score: g.score,
+                path: g.escalation_path.clone(),
+            })
+            .collect();
         red_groups.sort_by(|a, b| b.score.cmp(&a.score).then(b.cases.cmp(&a.cases)).then_with(|| a.key.cmp(&b.key)));
-        let (mut one_many, mut many_one) = (0, vec![]);
-        for b in read_table(wh, table::RISK_GROUPS)? {
-            for i in 0..b.num_rows() {
-                match s(&b, crate::schema::risk_groups::PATTERN, i).as_deref() {
-                    Some("一人多诉") => one_many += 1,
-                    Some("多人同诉") => many_one.push((
-                        s(&b, "key", i).unwrap_or_default(),
-                        int(&b, "petitioners", i).unwrap_or(0),
-                        int(&b, "cases", i).unwrap_or(0),
-                    )),
-                    _ => {}
-                }
-            }
-        }
+        let one_many = groups.iter().filter(|g| g.pattern.as_deref() == Some(ONE_MANY)).count();
+        let mut many_one: Vec<(String, i64, i64)> = groups
+            .iter()
+            .filter(|g| g.pattern.as_deref() == Some(MANY_ONE))
+            .map(|g| (g.key.clone(), g.petitioners, g.cases))
+            .collect();
         many_one.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then_with(|| a.0.cmp(&b.0)));
-        let mut clusters = vec![];
-        for b in read_table(wh, table::CLUSTERS)? {
-            for i in 0..b.num_rows() {
-                if s(&b, "kind", i).as_deref() != Some("issue") {
-                    continue;
-                }
-                let n = |c: &str| int(&b, c, i).unwrap_or(0);
-                clusters.push((
-                    n("heat_rank"),
-                    ClusterLine {
-                        title: s(&b, "title", i).unwrap_or_default(),
-                        cases: n("cases"),
-                        people: n("people"),
-                        by_source: [n("petition"), n("hotline"), n("message"), n("opinion")],
-                        heat: f(&b, "heat", i).unwrap_or(0.0),
-                        lead: s(&b, "lead_dept", i).unwrap_or_default(),
-                        regions: s(&b, "regions", i).unwrap_or_default(),
-                    },
-                ));
-            }
-        }
-        clusters.sort_by_key(|(r, _)| *r);
+        let mut clusters: Vec<ClusterRow> =
+            read_clusters(wh)?.into_iter().filter(|c| c.kind == ClusterKind::Issue).collect();
+        clusters.sort_by_key(|c| c.heat_rank);
         Ok(Briefing {
             title: title.to_string(),
             period,
@@ -349,7 +240,7 @@ impl Briefing {
             red,
             orange,
             red_groups,
-            clusters: clusters.into_iter().map(|(_, c)| c).collect(),
+            clusters,
             risk_months,
             town_topic,
             targets: vec![],
@@ -359,7 +250,15 @@ impl Briefing {
         })
     }
 
-    fn metric(&self, grain: &str, period: &str, source: &str, dim: &str, key: &str, measure: &str) -> Option<&Row> {
+    fn metric(
+        &self,
+        grain: Grain,
+        period: &str,
+        source: &str,
+        dim: Dimension,
+        key: &str,
+        measure: Measure,
+    ) -> Option<&Metric> {
         self.metrics.iter().find(|r| {
             r.grain == grain
                 && r.period == period
@@ -371,12 +270,12 @@ impl Briefing {
     }
 
     /// The period's count of a measure for a dimension key (0 when the table has no row).
-    fn count(&self, dim: &str, key: &str, measure: &str) -> f64 {
+    fn count(&self, dim: Dimension, key: &str, measure: Measure) -> f64 {
         self.metric(self.period.grain(), &self.key, "all", dim, key, measure).and_then(|r| r.value).unwrap_or(0.0)
     }
 
     /// `环比上升12.3%（上期105件）`, or nothing when there is no earlier period.
-    fn change(&self, dim: &str, key: &str, measure: &str, label: &str, unit: &str) -> Option<String> {
+    fn change(&self, dim: Dimension, key: &str, measure: Measure, label: &str, unit: &str) -> Option<String> {
         let r = self.metric(self.period.grain(), &self.key, "all", dim, key, measure)?;
         let base = r.denominator?;
         Some(match r.value {
@@ -387,53 +286,61 @@ impl Briefing {
         })
     }
 
-    pub fn to_markdown(&self) -> String {
-        let mut md = String::new();
+    /// The briefing as a document; each chart of `figures` closes the section it illustrates.
+    pub fn document(&self, figures: &[(&str, Section)]) -> Document {
+        let mut d = Document::default();
+        let section = |d: &mut Document, open: Option<(Section, &str)>, close: Option<Section>| {
+            for (name, _) in figures.iter().filter(|(_, s)| Some(*s) == close) {
+                d.push(Block::Figure { name: name.to_string(), path: format!("charts/{name}.png").into() });
+            }
+            if let Some((_, heading)) = open {
+                d.heading(heading);
+            }
+        };
         let p = self.period.name();
         let span = if self.start == self.end {
             format!("{}", self.start.format("%Y年%-m月%-d日"))
         } else {
             format!("{}至{}", self.start.format("%Y年%-m月%-d日"), self.end.format("%-m月%-d日"))
         };
-        md += &format!("# {}\n\n", self.title);
-        md += &format!(
-            "统计区间：{span}（{}）；数据截至{}。本报告由 minqing 依据信访、12345、网络留言和舆情数据生成，数字均可在同批数据表中核对。\n\n",
+        d.title(&self.title);
+        d.paragraph(format!(
+            "统计区间：{span}（{}）；数据截至{}。本报告由 minqing 依据信访、12345、网络留言和舆情数据生成，数字均可在同批数据表中核对。",
             self.key, self.as_of
-        );
+        ));
 
-        // 一、总体情况
-        md += "## 一、总体情况\n\n";
-        let n = self.count("total", "全部", "批次");
-        let people = self.count("total", "全部", "人次");
+        section(&mut d, Some((Section::Overview, "一、总体情况")), None);
+        let n = self.count(Dimension::Total, "全部", Measure::Cases);
+        let people = self.count(Dimension::Total, "全部", Measure::People);
         if n == 0.0 {
-            md += &format!("{p}未登记诉求。\n\n");
+            d.paragraph(format!("{p}未登记诉求。"));
         } else {
             let mut line = format!("{p}共登记各类诉求{n}件（批次），涉及群众{people}人次");
-            let changes: Vec<String> = [("批次环比", "环比"), ("批次同比", "同比")]
+            let changes: Vec<String> = [(Measure::CasesVsPrevious, "环比"), (Measure::CasesVsYearAgo, "同比")]
                 .iter()
-                .filter_map(|(m, l)| self.change("total", "全部", m, l, "件"))
+                .filter_map(|(m, l)| self.change(Dimension::Total, "全部", *m, l, "件"))
                 .collect();
             if !changes.is_empty() {
                 line += &format!("，件数{}", changes.join("、"));
             }
             line += "。";
-            let parts: Vec<String> =
-                [("petition", "信访"), ("hotline", "12345工单"), ("message", "网络留言"), ("opinion", "网络舆情")]
-                    .iter()
-                    .map(|(k, name)| format!("{name}{}件", self.count("source", k, "批次")))
-                    .collect();
+            let parts: Vec<String> = Source::ALL
+                .iter()
+                .map(|k| format!("{}{}件", k.name(), self.count(Dimension::Source, k.as_str(), Measure::Cases)))
+                .collect();
             line += &format!("其中{}。", parts.join("、"));
-            md += &line;
-            md += "\n\n";
+            d.paragraph(line);
         }
 
-        // 二、热点问题
-        md += "## 二、热点问题\n\n";
+        section(&mut d, Some((Section::Hot, "二、热点问题")), Some(Section::Overview));
         let mut topics: Vec<(&str, f64)> = self
             .metrics
             .iter()
             .filter(|r| {
-                r.grain == self.period.grain() && r.period == self.key && r.dimension == "topic" && r.measure == "批次"
+                r.grain == self.period.grain()
+                    && r.period == self.key
+                    && r.dimension == Dimension::Topic
+                    && r.measure == Measure::Cases
             })
             .filter(|r| r.key != "其他")
             .map(|r| (r.key.as_str(), r.value.unwrap_or(0.0)))
@@ -441,77 +348,88 @@ impl Briefing {
         topics.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         topics.truncate(5);
         if topics.is_empty() {
-            md += "暂无突出领域。\n\n";
+            d.paragraph("暂无突出领域。");
         } else {
-            let lead: Vec<String> = topics
+            let lead: Vec<String> =
+                topics.iter().map(|(k, v)| format!("{k}{v}件（占{}）", percent(ratio(*v, n)))).collect();
+            d.paragraph(format!("按领域，{p}诉求量居前的是{}。", lead.join("、")));
+            let rows = topics
                 .iter()
-                .map(|(k, v)| format!("{k}{v}件（占{}）", percent(crate::metrics::ratio(*v, n))))
+                .map(|(k, v)| {
+                    let ch = self
+                        .change(Dimension::Topic, k, Measure::CasesVsPrevious, "", "件")
+                        .unwrap_or_else(|| "—".into());
+                    vec![k.to_string(), v.to_string(), self.count(Dimension::Topic, k, Measure::People).to_string(), ch]
+                })
                 .collect();
-            md += &format!("按领域，{p}诉求量居前的是{}。\n\n", lead.join("、"));
-            md += "| 领域 | 件数 | 人次 | 环比 |\n|---|---|---|---|\n";
-            for (k, v) in &topics {
-                let ch = self.change("topic", k, "批次环比", "", "件").unwrap_or_else(|| "—".into());
-                md += &format!("| {k} | {v} | {} | {ch} |\n", self.count("topic", k, "人次"));
-            }
-            md += "\n";
+            d.table(&["领域", "件数", "人次", "环比"], rows);
         }
 
-        // 三、新动向
-        md += "## 三、新动向\n\n";
-        let surges: Vec<&Row> = self
+        section(&mut d, Some((Section::Trends, "三、新动向")), Some(Section::Hot));
+        let surges: Vec<&Metric> = self
             .metrics
             .iter()
-            .filter(|r| r.grain == "asof" && r.period == self.as_of.to_string() && r.measure == "异动")
+            .filter(|r| r.grain == Grain::AsOf && r.period == self.as_of.to_string() && r.measure == Measure::Surge)
             .collect();
         if surges.is_empty() {
-            md += "近7天未发现明显异动（件数达到前8周周均2倍以上且超出3倍标准差的领域、属地、对象）。\n\n";
+            d.paragraph("近7天未发现明显异动（件数达到前8周周均2倍以上且超出3倍标准差的领域、属地、对象）。");
         } else {
-            for r in surges.iter().take(8) {
-                let what = match r.dimension.as_str() {
-                    "topic" => "领域",
-                    "town" => "属地",
-                    _ => "对象",
-                };
-                md += &format!("- {what}「{}」：{}。\n", r.key, r.note.as_deref().unwrap_or(""));
-            }
-            md += "\n";
+            let items = surges
+                .iter()
+                .take(8)
+                .map(|r| {
+                    let what = match r.dimension {
+                        Dimension::Topic => "领域",
+                        Dimension::Town => "属地",
+                        _ => "对象",
+                    };
+                    format!("{what}「{}」：{}。", r.key, r.note.as_deref().unwrap_or(""))
+                })
+                .collect();
+            d.push(Block::Bullets(items));
         }
 
-        // 四、风险研判
-        md += "## 四、风险研判\n\n";
-        md += &format!("{p}新登记红色风险{}件、橙色风险{}件。", self.red, self.orange);
+        section(&mut d, Some((Section::Risk, "四、风险研判")), Some(Section::Trends));
+        let mut line = format!("{p}新登记红色风险{}件、橙色风险{}件。", self.red, self.orange);
         if self.risks.is_empty() {
-            md += "\n\n";
+            d.paragraph(line);
         } else {
-            md += "风险分最高的如下：\n\n| 案件编号 | 等级 | 风险分 | 领域 | 属地 | 主要理由 |\n|---|---|---|---|---|---|\n";
-            for r in self.risks.iter().take(8) {
-                let why: Vec<&str> = r.reasons.iter().take(3).map(String::as_str).collect();
-                md += &format!(
-                    "| {} | {} | {} | {} | {} | {} |\n",
-                    r.case_id,
-                    r.level,
-                    r.score,
-                    r.topic,
-                    r.town,
-                    why.join("；")
-                );
-            }
-            md += "\n";
+            line += "风险分最高的如下：";
+            d.paragraph(line);
+            let rows = self
+                .risks
+                .iter()
+                .take(8)
+                .map(|r| {
+                    let why: Vec<&str> = r.reasons.iter().take(3).map(String::as_str).collect();
+                    vec![
+                        r.case_id.clone(),
+                        r.level.to_string(),
+                        r.score.to_string(),
+                        r.topic.clone(),
+                        r.town.clone(),
+                        why.join("；"),
+                    ]
+                })
+                .collect();
+            d.table(&["案件编号", "等级", "风险分", "领域", "属地", "主要理由"], rows);
         }
         if !self.red_groups.is_empty() {
-            md += &format!("截至{}，红色风险对象{}个，前三位：", self.as_of, self.red_groups.len());
             let g: Vec<String> = self
                 .red_groups
                 .iter()
                 .take(3)
                 .map(|g| format!("{}（近90天{}件，{}）", g.key, g.cases, g.path))
                 .collect();
-            md += &g.join("；");
-            md += "。\n\n";
+            d.paragraph(format!(
+                "截至{}，红色风险对象{}个，前三位：{}。",
+                self.as_of,
+                self.red_groups.len(),
+                g.join("；")
+            ));
         }
-
         if self.one_many > 0 || !self.many_one.is_empty() {
-            md += &format!(
+            let mut line = format!(
                 "一人多诉（同一信访人反映两个以上事项）{}人；多人同诉（三名以上信访人反映同一对象）{}起",
                 self.one_many,
                 self.many_one.len()
@@ -521,125 +439,139 @@ impl Briefing {
                     .many_one
                     .iter()
                     .take(3)
-                    .map(|(k, p, c)| format!("{}（{p}人、{c}件）", crate::risk::rules::entity_name(k)))
+                    .map(|(k, p, c)| format!("{}（{p}人、{c}件）", entity_name(k)))
                     .collect();
-                md += &format!("，涉及信访人最多的：{}", top.join("、"));
+                line += &format!("，涉及信访人最多的：{}", top.join("、"));
             }
-            md += "。\n\n";
+            d.paragraph(line + "。");
         }
 
-        // 五、类案
-        md += "## 五、类案\n\n";
+        section(&mut d, Some((Section::Clusters, "五、类案")), Some(Section::Risk));
         if self.clusters.is_empty() {
-            md += "未发现群体性类案。\n\n";
+            d.paragraph("未发现群体性类案。");
         } else {
-            md += &format!("按热度，当前群体性类案{}起，前五位及建议交办如下：\n\n", self.clusters.len());
-            md += "| 热度 | 类案 | 件数 | 人次 | 信访/12345/留言/舆情 | 建议牵头部门 | 属地 |\n|---|---|---|---|---|---|---|\n";
-            for c in self.clusters.iter().take(5) {
-                let [a, b, cc, d] = c.by_source;
-                md += &format!(
-                    "| {:.1} | {} | {} | {} | {a}/{b}/{cc}/{d} | {} | {} |\n",
-                    c.heat, c.title, c.cases, c.people, c.lead, c.regions
-                );
-            }
-            md += "\n";
+            d.paragraph(format!("按热度，当前群体性类案{}起，前五位及建议交办如下：", self.clusters.len()));
+            let rows = self
+                .clusters
+                .iter()
+                .take(5)
+                .map(|c| {
+                    let [a, b, cc, dd] = c.by_source;
+                    vec![
+                        format!("{:.1}", c.heat),
+                        c.title.clone(),
+                        c.cases.to_string(),
+                        c.people.to_string(),
+                        format!("{a}/{b}/{cc}/{dd}"),
+                        c.lead_dept.clone(),
+                        c.regions.clone(),
+                    ]
+                })
+                .collect();
+            d.table(&["热度", "类案", "件数", "人次", "信访/12345/留言/舆情", "建议牵头部门", "属地"], rows);
         }
 
-        // 六、工作质效
-        md += "## 六、工作质效\n\n";
-        let month = self.as_of.format("%Y-%m").to_string();
-        let rates: Vec<String> = crate::metrics::rates::PETITION_RATES
+        section(&mut d, Some((Section::Quality, "六、工作质效")), Some(Section::Clusters));
+        let month = month_key(self.as_of);
+        let petition = Source::Petition.as_str();
+        let rates: Vec<String> = Measure::PETITION_RATES
             .iter()
             .filter_map(|m| {
-                let r = self.metric("month", &month, "petition", "total", "全部", m)?;
-                Some(format!(
-                    "{m}{}（{}/{}）",
-                    percent(r.value),
-                    r.numerator.unwrap_or(0.0),
-                    r.denominator.unwrap_or(0.0)
-                ))
+                let r = self.metric(Grain::Month, &month, petition, Dimension::Total, "全部", *m)?;
+                Some(format!("{m}{}", Rate::new(r.numerator.unwrap_or(0.0), r.denominator.unwrap_or(0.0))))
             })
             .collect();
+        let mut line = String::new();
         if !rates.is_empty() {
-            md += &format!("{}月信访事项：{}。", self.as_of.month(), rates.join("，"));
+            line += &format!("{}月信访事项：{}。", self.as_of.month(), rates.join("，"));
             let below: Vec<String> = self
                 .targets
                 .iter()
                 .filter_map(|(m, t)| {
-                    let v = self.metric("month", &month, "petition", "total", "全部", m)?.value?;
+                    let v = self
+                        .metric(Grain::Month, &month, petition, Dimension::Total, "全部", Measure::parse(m)?)?
+                        .value?;
                     (v * 100.0 < *t).then(|| format!("{m}{}（目标{t}%）", percent(Some(v))))
                 })
                 .collect();
             if !below.is_empty() {
-                md += &format!("未达考核目标的有：{}。", below.join("、"));
+                line += &format!("未达考核目标的有：{}。", below.join("、"));
             } else if !self.targets.is_empty() {
-                md += "各项指标均达到考核目标。";
+                line += "各项指标均达到考核目标。";
             }
         }
         let asof = self.as_of.to_string();
-        let state =
-            |m: &str| self.metric("asof", &asof, "all", "total", "全部", m).and_then(|r| r.value).unwrap_or(0.0);
-        md += &format!(
-            "截至{}，在办件中逾期{}件、到期{}件、临期{}件。\n\n",
+        let state = |m: Measure| {
+            self.metric(Grain::AsOf, &asof, "all", Dimension::Total, "全部", m).and_then(|r| r.value).unwrap_or(0.0)
+        };
+        line += &format!(
+            "截至{}，在办件中逾期{}件、到期{}件、临期{}件。",
             self.as_of,
-            state("逾期件数"),
-            state("到期件数"),
-            state("临期件数")
+            state(Measure::Overdue),
+            state(Measure::DueToday),
+            state(Measure::DueSoon)
         );
+        d.paragraph(line);
         let mut overdue_depts: Vec<(&str, f64)> = self
             .metrics
             .iter()
             .filter(|r| {
-                r.grain == "asof"
+                r.grain == Grain::AsOf
                     && r.period == asof
                     && r.source == "all"
-                    && r.dimension == "dept"
-                    && r.measure == "逾期件数"
+                    && r.dimension == Dimension::Dept
+                    && r.measure == Measure::Overdue
             })
             .map(|r| (r.key.as_str(), r.value.unwrap_or(0.0)))
             .collect();
         overdue_depts.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         if self.period == Period::Month {
             let mut rank: BTreeMap<i64, (&str, f64, bool)> = BTreeMap::new();
-            for r in
-                self.metrics.iter().filter(|r| r.grain == "month" && r.period == month && r.dimension == "town_rank")
+            for r in self
+                .metrics
+                .iter()
+                .filter(|r| r.grain == Grain::Month && r.period == month && r.dimension == Dimension::TownRank)
             {
-                let e = |m: &str| self.metric("month", &month, "all", "town_rank", &r.key, m).and_then(|x| x.value);
-                if r.measure == "名次" {
+                let e = |m: Measure| {
+                    self.metric(Grain::Month, &month, "all", Dimension::TownRank, &r.key, m).and_then(|x| x.value)
+                };
+                if r.measure == Measure::Rank {
                     rank.insert(
                         r.value.unwrap_or(0.0) as i64,
-                        (&r.key, e("站队得分").unwrap_or(0.0), e("末位") == Some(1.0)),
+                        (&r.key, e(Measure::RankScore).unwrap_or(0.0), e(Measure::RankLast) == Some(1.0)),
                     );
                 }
             }
             if !rank.is_empty() {
-                md += "乡镇月站队：\n\n| 名次 | 乡镇 | 得分 | |\n|---|---|---|---|\n";
-                for (k, (t, score, bottom)) in &rank {
-                    md += &format!("| {k} | {t} | {score:.1} | {} |\n", if *bottom { "末位" } else { "" });
-                }
-                md += "\n";
+                d.paragraph("乡镇月站队：");
+                let rows = rank
+                    .iter()
+                    .map(|(k, (t, score, bottom))| {
+                        vec![
+                            k.to_string(),
+                            t.to_string(),
+                            format!("{score:.1}"),
+                            if *bottom { "末位" } else { "" }.into(),
+                        ]
+                    })
+                    .collect();
+                d.table(&["名次", "乡镇", "得分", ""], rows);
             }
         }
+        if let Some(p) = self.replies.paragraph() {
+            d.paragraph(p);
+        }
 
-        md += &self.replies.paragraph();
-
-        // 七、工作建议
-        md += "## 七、工作建议\n\n";
+        section(&mut d, Some((Section::Advice, "七、工作建议")), Some(Section::Quality));
         let mut tips = vec![];
         if let Some(c) = self.clusters.first() {
-            let places: Vec<&str> = c
-                .regions
-                .split('、')
-                .map(|r| r.split(' ').next().unwrap_or(r))
-                .filter(|r| *r != "未知")
-                .take(2)
-                .collect();
+            let places: Vec<&str> = c.towns().into_iter().take(2).collect();
             tips.push(format!(
                 "针对{}（{}件、{}人次），建议由{}牵头，会同{}等属地开展类案批量化解，实行双向交办。",
                 c.title,
                 c.cases,
                 c.people,
-                c.lead,
+                c.lead_dept,
                 places.join("、")
             ));
         }
@@ -651,8 +583,8 @@ impl Briefing {
                 g.path
             ));
         }
-        if let Some((d, n)) = overdue_depts.first().filter(|(_, n)| *n > 0.0) {
-            tips.push(format!("督促{d}等单位加快办理，该单位现有逾期件{n}件。"));
+        if let Some((dept, n)) = overdue_depts.first().filter(|(_, n)| *n > 0.0) {
+            tips.push(format!("督促{dept}等单位加快办理，该单位现有逾期件{n}件。"));
         }
         if let Some(r) = surges.first() {
             tips.push(format!("密切关注「{}」异动，及时研判，防止问题扩大。", r.key));
@@ -660,10 +592,9 @@ impl Briefing {
         if tips.is_empty() {
             tips.push("保持常态化研判，按期办结在办事项。".into());
         }
-        for (i, t) in tips.iter().enumerate() {
-            md += &format!("{}. {t}\n", i + 1);
-        }
-        md
+        d.push(Block::Numbered(tips));
+        section(&mut d, None, Some(Section::Advice));
+        d
     }
 }
 
@@ -695,10 +626,10 @@ mod reply_quality_tests {
             worst_depts: w,
         };
         assert_eq!(
-            q.paragraph(),
+            q.paragraph().unwrap(),
             "答复质量：本期答复32件，平均评分61.2分；被标记12件（占37.5%），其中敷衍7件、超期答复5件。\
-             被标记比例最高的单位：县教育局（5/10）、县人社局（2/4）、县住建局（3/10）。详见答复质量清单。\n\n"
+             被标记比例最高的单位：县教育局（5/10）、县人社局（2/4）、县住建局（3/10）。详见答复质量清单。"
         );
-        assert_eq!(ReplyQuality::default().paragraph(), "");
+        assert_eq!(ReplyQuality::default().paragraph(), None);
     }
 }

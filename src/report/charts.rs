@@ -300,7 +300,7 @@ fn texts(chart: &Chart) -> Vec<&str> {
 pub fn missing_glyphs(chart: &Chart, font: &[u8]) -> Result<Vec<char>> {
     use ab_glyph::Font;
     let f = ab_glyph::FontRef::try_from_slice_and_index(font, 0)
-        .map_err(|_| Error::Usage("the CJK font file cannot be read".into()))?;
+        .map_err(|_| Error::Output("the CJK font file cannot be read".into()))?;
     let mut missing: Vec<char> =
         texts(chart).iter().flat_map(|t| t.chars()).filter(|c| !c.is_whitespace() && f.glyph_id(*c).0 == 0).collect();
     missing.sort_unstable();
@@ -314,7 +314,7 @@ pub fn render(chart: &Chart, dir: &Path, name: &str) -> Result<PathBuf> {
     let (font_path, bytes) = ensure_font()?;
     let missing = missing_glyphs(chart, bytes)?;
     if !missing.is_empty() {
-        return Err(Error::Usage(format!(
+        return Err(Error::Output(format!(
             "chart {name}: the font {} has no glyph for {}; set MINQING_CJK_FONT to a font that has",
             font_path.display(),
             missing.iter().map(|c| format!("「{c}」U+{:04X}", *c as u32)).collect::<Vec<_>>().join(" ")
@@ -323,10 +323,10 @@ pub fn render(chart: &Chart, dir: &Path, name: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let png = dir.join(format!("{name}.png"));
     draw(BitMapBackend::new(&png, SIZE).into_drawing_area(), chart)
-        .map_err(|e| Error::Usage(format!("chart {name}: {e}")))?;
+        .map_err(|e| Error::Output(format!("chart {name}: {e}")))?;
     let mut svg = String::new();
     draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(), chart)
-        .map_err(|e| Error::Usage(format!("chart {name}: {e}")))?;
+        .map_err(|e| Error::Output(format!("chart {name}: {e}")))?;
     let svg = svg.replace(&format!("font-family=\"{FAMILY}\""), &format!("font-family=\"{SVG_FAMILIES}\""));
     let path = dir.join(format!("{name}.svg"));
     std::fs::write(&path, svg).map_err(|e| Error::io(&path, e))?;

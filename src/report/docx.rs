@@ -10,6 +10,7 @@ use docx_rs::{
     AlignmentType, Docx, PageMargin, Paragraph, Pic, Run, RunFonts, SpecialIndentType, Table, TableCell, TableRow,
 };
 
+use super::document::{Block, Document};
 use crate::warehouse::atomic_write;
 use crate::{Error, Result};
 
@@ -72,50 +73,35 @@ fn a4() -> Docx {
 
 fn save(doc: Docx, path: &Path) -> Result<()> {
     let mut buf = std::io::Cursor::new(Vec::new());
-    doc.pack(&mut buf).map_err(|e| Error::Usage(format!("writing {}: {e}", path.display())))?;
+    doc.pack(&mut buf).map_err(|e| Error::Output(format!("writing {}: {e}", path.display())))?;
     atomic_write(path, &buf.into_inner())
 }
 
-/// The briefing's markdown (with `charts/<name>.png` images read from `dir`) as a DOCX.
-pub fn briefing(md: &str, dir: &Path, path: &Path) -> Result<()> {
+/// The briefing document as a DOCX; figures are read from `dir`.
+pub fn briefing(d: &Document, dir: &Path, path: &Path) -> Result<()> {
     let mut doc = a4();
-    let mut rows: Vec<Vec<String>> = vec![];
-    let flush = |doc: Docx, rows: &mut Vec<Vec<String>>| {
-        if rows.is_empty() {
-            return doc;
-        }
-        let d = doc.add_table(table(rows));
-        rows.clear();
-        d
-    };
-    for line in md.lines() {
-        let t = line.trim();
-        if t.starts_with('|') {
-            let cells: Vec<String> = t.trim_matches('|').split('|').map(|c| c.trim().to_string()).collect();
-            if !cells.iter().all(|c| !c.is_empty() && c.chars().all(|ch| ch == '-' || ch == ':')) {
-                rows.push(cells);
+    for b in &d.blocks {
+        doc = match b {
+            Block::Title(t) => doc.add_paragraph(title(t)),
+            Block::Heading(h) => doc.add_paragraph(heading(h)),
+            Block::Paragraph(t) => doc.add_paragraph(body(t)),
+            Block::Table { header, rows } => {
+                let all: Vec<Vec<String>> = std::iter::once(header.clone()).chain(rows.iter().cloned()).collect();
+                doc.add_table(table(&all))
             }
-            continue;
-        }
-        doc = flush(doc, &mut rows);
-        if let Some(h) = t.strip_prefix("## ") {
-            doc = doc.add_paragraph(heading(h));
-        } else if let Some(h) = t.strip_prefix("# ") {
-            doc = doc.add_paragraph(title(h));
-        } else if let Some(rest) = t.strip_prefix("![") {
-            let src = rest.split_once("](").map_or("", |(_, s)| s.trim_end_matches(')'));
-            let p = dir.join(src);
-            let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
-            let (w, h) = super::charts::SIZE;
-            let pic = Pic::new_with_dimensions(bytes, w, h).size(PIC_WIDTH_EMU, PIC_WIDTH_EMU / w * h);
-            doc = doc.add_paragraph(Paragraph::new().add_run(Run::new().add_image(pic)).align(AlignmentType::Center));
-        } else if let Some(item) = t.strip_prefix("- ") {
-            doc = doc.add_paragraph(body(&format!("· {item}")));
-        } else if !t.is_empty() {
-            doc = doc.add_paragraph(body(t));
-        }
+            Block::Bullets(items) => items.iter().fold(doc, |doc, i| doc.add_paragraph(body(&format!("· {i}")))),
+            Block::Numbered(items) => {
+                items.iter().enumerate().fold(doc, |doc, (k, i)| doc.add_paragraph(body(&format!("{}. {i}", k + 1))))
+            }
+            Block::Figure { path, .. } => {
+                let p = dir.join(path);
+                let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+                let (w, h) = super::charts::SIZE;
+                let pic = Pic::new_with_dimensions(bytes, w, h).size(PIC_WIDTH_EMU, PIC_WIDTH_EMU / w * h);
+                doc.add_paragraph(Paragraph::new().add_run(Run::new().add_image(pic)).align(AlignmentType::Center))
+            }
+        };
     }
-    doc = flush(doc, &mut rows);
     save(doc, path)
 }
 

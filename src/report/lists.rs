@@ -10,8 +10,10 @@ use arrow::datatypes::{Date32Type, Float64Type, Int32Type, Int64Type, TimestampM
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 
-use crate::pipeline::facts::micros_to_time;
-use crate::schema::table;
+use crate::facts::columns::{Columns, text, texts, time};
+use crate::facts::micros_to_time;
+use crate::model::{Grain, Level, label_of, month_key};
+use crate::schema::{deadlines, metrics, risk, table};
 use crate::warehouse::{Warehouse, atomic_write, read_table};
 use crate::{Error, Result};
 
@@ -125,9 +127,7 @@ fn write(path: &Path, sheet: &str, cols: &[Col], rows: &[(&RecordBatch, usize)])
         for (c, (name, _, _)) in cols.iter().enumerate() {
             let (r, c) = (r as u32 + 1, c as u16);
             match cell(b, name, *i) {
-                Cell::Text(t) if *name == "source" => {
-                    ws.write_string(r, c, crate::schema::source_label(&t)).map_err(x)?
-                }
+                Cell::Text(t) if *name == "source" => ws.write_string(r, c, label_of(&t)).map_err(x)?,
                 Cell::Text(t) => ws.write_string(r, c, t).map_err(x)?,
                 Cell::Num(v) => ws.write_number(r, c, v).map_err(x)?,
                 Cell::Empty => ws,
@@ -139,67 +139,73 @@ fn write(path: &Path, sheet: &str, cols: &[Col], rows: &[(&RecordBatch, usize)])
     Ok(limit)
 }
 
+/// Every column a list shows must be in the table: a missing one is an error, never an
+/// empty column that would pass for "no data".
+fn check(batches: &[RecordBatch], table: &'static str, cols: &[Col]) -> Result<()> {
+    for b in batches {
+        let c = Columns::new(b, table);
+        for (name, ..) in cols {
+            c.require(name)?;
+        }
+    }
+    Ok(())
+}
+
 /// 风险清单: red and orange cases received in [start, end], highest score first.
 pub fn risk_xlsx(wh: &Warehouse, path: &Path, start: NaiveDate, end: NaiveDate) -> Result<usize> {
     let batches = read_table(wh, table::RISK)?;
-    let mut rows: Vec<(&RecordBatch, usize)> = vec![];
+    check(&batches, table::RISK, RISK)?;
+    let mut rows: Vec<(&RecordBatch, usize, i64)> = vec![];
     for b in &batches {
+        let c = Columns::new(b, table::RISK);
+        let (level, received, score) = (c.str(risk::LEVEL)?, c.time(risk::RECEIVED_AT)?, c.int(risk::SCORE)?);
         for i in 0..b.num_rows() {
-            let level = b.column_by_name("level").map(|c| c.as_string::<i32>().value(i).to_string());
-            let day = b
-                .column_by_name("received_at")
-                .map(|c| micros_to_time(c.as_primitive::<TimestampMicrosecondType>().value(i)).date());
-            if matches!(level.as_deref(), Some("红" | "橙")) && day.is_some_and(|d| d >= start && d <= end) {
-                rows.push((b, i));
+            let high = Level::parse(level.value(i)).is_some_and(Level::is_high);
+            if high && time(received, i).is_some_and(|t| t.date() >= start && t.date() <= end) {
+                rows.push((b, i, score.get(i).unwrap_or(0)));
             }
         }
     }
-    let score = |(b, i): &(&RecordBatch, usize)| {
-        b.column_by_name("score").map_or(0, |c| c.as_primitive::<Int32Type>().value(*i))
-    };
-    rows.sort_by_key(|r| std::cmp::Reverse(score(r)));
-    write(path, "风险清单", RISK, &rows)
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2));
+    let cells: Vec<(&RecordBatch, usize)> = rows.iter().map(|(b, i, _)| (*b, *i)).collect();
+    write(path, "风险清单", RISK, &cells)
 }
 
 /// 超期清单: open cases 逾期, 到期 or 临期 on the as-of day, most overdue first.
 pub fn overdue_xlsx(wh: &Warehouse, path: &Path) -> Result<usize> {
     let batches = read_table(wh, table::DEADLINES)?;
-    let mut rows: Vec<(&RecordBatch, usize)> = vec![];
+    check(&batches, table::DEADLINES, OVERDUE)?;
+    let mut rows: Vec<(&RecordBatch, usize, i64)> = vec![];
     for b in &batches {
+        let c = Columns::new(b, table::DEADLINES);
+        let (state, left) = (c.str(deadlines::STATE)?, c.int(deadlines::DAYS_LEFT)?);
         for i in 0..b.num_rows() {
-            if b.column_by_name("state").is_some_and(|c| c.as_string::<i32>().value(i) != "正常") {
-                rows.push((b, i));
+            if text(state, i) != Some("正常") {
+                rows.push((b, i, left.get(i).unwrap_or(0)));
             }
         }
     }
-    let left = |(b, i): &(&RecordBatch, usize)| {
-        b.column_by_name("days_left").map_or(0, |c| c.as_primitive::<Int32Type>().value(*i))
-    };
-    rows.sort_by_key(left);
-    write(path, "超期清单", OVERDUE, &rows)
+    rows.sort_by_key(|r| r.2);
+    let cells: Vec<(&RecordBatch, usize)> = rows.iter().map(|(b, i, _)| (*b, *i)).collect();
+    write(path, "超期清单", OVERDUE, &cells)
 }
 
 /// 答复质量清单: flagged replies given in [start, end], by department, lowest score first.
 pub fn replies_xlsx(wh: &Warehouse, path: &Path, start: NaiveDate, end: NaiveDate) -> Result<usize> {
     use crate::schema::reply_review as rr;
     let batches = read_table(wh, table::REPLY_REVIEW)?;
-    let mut rows: Vec<(&RecordBatch, usize, String, i32)> = vec![];
+    check(&batches, table::REPLY_REVIEW, REPLIES)?;
+    let mut rows: Vec<(&RecordBatch, usize, String, i64)> = vec![];
     for b in &batches {
-        let col =
-            |n: &str| b.column_by_name(n).ok_or_else(|| Error::Schema(format!("reply_review has no column `{n}`")));
-        let (flags, replied, dept, score) = (
-            col(rr::FLAGS)?.as_list::<i32>(),
-            col(rr::REPLIED_AT)?.as_primitive::<TimestampMicrosecondType>(),
-            col(rr::DEPT)?.as_string::<i32>(),
-            col(rr::SCORE)?.as_primitive::<Int32Type>(),
-        );
+        let c = Columns::new(b, table::REPLY_REVIEW);
+        let (flags, replied, dept, score) =
+            (c.list(rr::FLAGS)?, c.time(rr::REPLIED_AT)?, c.str(rr::DEPT)?, c.int(rr::SCORE)?);
         for i in 0..b.num_rows() {
-            let day = replied.is_valid(i).then(|| micros_to_time(replied.value(i)).date());
-            if flags.value(i).is_empty() || !day.is_some_and(|d| d >= start && d <= end) {
+            let day = time(replied, i).map(|t| t.date());
+            if texts(flags, i).is_empty() || !day.is_some_and(|d| d >= start && d <= end) {
                 continue;
             }
-            let d = if dept.is_valid(i) { dept.value(i).to_string() } else { "未注明".to_string() };
-            rows.push((b, i, d, score.value(i)));
+            rows.push((b, i, text(dept, i).unwrap_or("未注明").to_string(), score.get(i).unwrap_or(0)));
         }
     }
     rows.sort_by(|a, b| a.2.cmp(&b.2).then(a.3.cmp(&b.3)));
@@ -208,21 +214,19 @@ pub fn replies_xlsx(wh: &Warehouse, path: &Path, start: NaiveDate, end: NaiveDat
 }
 
 /// metrics.xlsx: every figure of the period (and the as-of snapshot).
-pub fn metrics_xlsx(wh: &Warehouse, path: &Path, grain: &str, period: &str, as_of: NaiveDate) -> Result<usize> {
+pub fn metrics_xlsx(wh: &Warehouse, path: &Path, grain: Grain, period: &str, as_of: NaiveDate) -> Result<usize> {
     let batches = read_table(wh, table::METRICS)?;
-    let asof = as_of.to_string();
-    let month = as_of.format("%Y-%m").to_string();
+    check(&batches, table::METRICS, METRICS)?;
+    let (asof, month) = (as_of.to_string(), month_key(as_of));
     let mut rows: Vec<(&RecordBatch, usize)> = vec![];
     for b in &batches {
-        let (g, p) = (
-            b.column_by_name("grain").map(|c| c.as_string::<i32>().clone()),
-            b.column_by_name("period").map(|c| c.as_string::<i32>().clone()),
-        );
-        let (Some(g), Some(p)) = (g, p) else { continue };
+        let c = Columns::new(b, table::METRICS);
+        let (g, p) = (c.str(metrics::GRAIN)?, c.str(metrics::PERIOD)?);
         for i in 0..b.num_rows() {
-            if (g.value(i) == grain && p.value(i) == period)
-                || (g.value(i) == "asof" && p.value(i) == asof)
-                || (g.value(i) == "month" && p.value(i) == month)
+            let (g, p) = (g.value(i), p.value(i));
+            if (g == grain.as_str() && p == period)
+                || (g == Grain::AsOf.as_str() && p == asof)
+                || (g == Grain::Month.as_str() && p == month)
             {
                 rows.push((b, i));
             }

@@ -2,10 +2,12 @@
 
 pub mod briefing;
 pub mod charts;
+pub mod document;
 pub mod docx;
+pub mod figures;
 pub mod html;
 pub mod letters;
 pub mod lists;
 pub mod summary;
 
-pub use summary::{Summary, summarize};
+pub use summary::summarize;

@@ -1,12 +1,13 @@
-//! The warehouse at a glance: rows per source, date range, rejects by reason (polars lazy).
+//! The warehouse at a glance: rows per source, date range, rejects by reason.
 
 use std::fmt;
 
-use polars::prelude::*;
+use std::collections::BTreeMap;
 
 use crate::Result;
+use crate::facts::columns::{Columns, text, time};
 use crate::schema::{cases, rejects, table};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Warehouse, read_table_columns};
 
 /// One source's line of the summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,59 +26,47 @@ pub struct Summary {
     pub persons_table: bool,
 }
 
-fn scan(wh: &Warehouse, t: &str) -> Result<Option<LazyFrame>> {
-    let parts = wh.parts(t)?;
-    if parts.is_empty() {
-        return Ok(None);
-    }
-    let paths = parts.iter().map(|p| PlRefPath::new(p.to_string_lossy().as_ref())).collect();
-    Ok(Some(LazyFrame::scan_parquet_files(paths, ScanArgsParquet::default())?))
-}
-
-fn strs(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    let s = df.column(name)?.cast(&DataType::String)?;
-    Ok(s.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
-}
-
-fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
-    let s = df.column(name)?.cast(&DataType::Int64)?;
-    Ok(s.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
-}
-
 pub fn summarize(wh: &Warehouse) -> Result<Summary> {
     let mut out = Summary { persons_table: !wh.parts(table::PERSONS)?.is_empty(), ..Default::default() };
-    if let Some(lf) = scan(wh, table::CASES)? {
-        let df = lf
-            .group_by([col(cases::SOURCE)])
-            .agg([
-                len().alias("n"),
-                col(cases::HEADCOUNT).fill_null(lit(1)).sum().alias("people"),
-                col(cases::RECEIVED_AT).min().dt().strftime("%Y-%m-%d").alias("first"),
-                col(cases::RECEIVED_AT).max().dt().strftime("%Y-%m-%d").alias("last"),
-            ])
-            .sort([cases::SOURCE], SortMultipleOptions::default())
-            .collect()?;
-        let (s, n, p, f, l) =
-            (strs(&df, cases::SOURCE)?, ints(&df, "n")?, ints(&df, "people")?, strs(&df, "first")?, strs(&df, "last")?);
-        for i in 0..df.height() {
-            out.sources.push(SourceLine {
-                source: s[i].clone(),
-                cases: n[i] as u64,
-                people: p[i],
-                first: f[i].clone(),
-                last: l[i].clone(),
-            });
+    // per source: cases, people (信访人数, 1 when not given), first and last day received
+    let mut by_source: BTreeMap<String, (u64, i64, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> =
+        BTreeMap::new();
+    let wanted = [cases::SOURCE, cases::HEADCOUNT, cases::RECEIVED_AT];
+    for b in read_table_columns(wh, table::CASES, Some(&wanted))? {
+        let c = Columns::new(&b, table::CASES);
+        let (source, headcount, received) =
+            (c.str(cases::SOURCE)?, c.int(cases::HEADCOUNT)?, c.time(cases::RECEIVED_AT)?);
+        for i in 0..c.rows() {
+            let e = by_source.entry(text(source, i).unwrap_or_default().to_string()).or_default();
+            e.0 += 1;
+            e.1 += headcount.get(i).unwrap_or(1);
+            if let Some(t) = time(received, i) {
+                e.2 = Some(e.2.map_or(t, |x| x.min(t)));
+                e.3 = Some(e.3.map_or(t, |x| x.max(t)));
+            }
         }
     }
-    if let Some(lf) = scan(wh, table::REJECTS)? {
-        let df = lf
-            .group_by([col(rejects::REASON)])
-            .agg([len().alias("n")])
-            .sort(["n", rejects::REASON], SortMultipleOptions::default().with_order_descending_multi([true, false]))
-            .collect()?;
-        let (r, n) = (strs(&df, rejects::REASON)?, ints(&df, "n")?);
-        out.rejects = r.into_iter().zip(n.into_iter().map(|x| x as u64)).collect();
+    let day = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default();
+    out.sources = by_source
+        .into_iter()
+        .map(|(source, (cases, people, first, last))| SourceLine {
+            source,
+            cases,
+            people,
+            first: day(first),
+            last: day(last),
+        })
+        .collect();
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    for b in read_table_columns(wh, table::REJECTS, Some(&[rejects::REASON]))? {
+        let c = Columns::new(&b, table::REJECTS);
+        let reason = c.str(rejects::REASON)?;
+        for i in 0..c.rows() {
+            *reasons.entry(text(reason, i).unwrap_or_default().to_string()).or_default() += 1;
+        }
     }
+    out.rejects = reasons.into_iter().collect();
+    out.rejects.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(out)
 }
 

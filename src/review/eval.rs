@@ -12,7 +12,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::score::{self, Rarity};
-use crate::risk::model::auc;
+use crate::model::auc;
 use crate::{Error, Result};
 
 /// Which columns of the file hold what.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::model::Level;
 use crate::{Error, Result};
 
 /// `[[people or cases, points]]`, ascending: the highest tier reached applies.
@@ -26,25 +27,25 @@ pub struct Levels {
 }
 
 impl Levels {
-    /// The least score of a level (红 → red, …; 蓝 → 0).
+    /// The least score of a level named in a settings file (红 → red, …; 蓝 or another name → 0).
     pub fn threshold(&self, level: &str) -> u32 {
-        match level {
-            "红" => self.red,
-            "橙" => self.orange,
-            "黄" => self.yellow,
-            _ => 0,
+        match Level::parse(level) {
+            Some(Level::Red) => self.red,
+            Some(Level::Orange) => self.orange,
+            Some(Level::Yellow) => self.yellow,
+            Some(Level::Blue) | None => 0,
         }
     }
 
-    pub fn of(&self, score: u32) -> &'static str {
+    pub fn of(&self, score: u32) -> Level {
         if score >= self.red {
-            "红"
+            Level::Red
         } else if score >= self.orange {
-            "橙"
+            Level::Orange
         } else if score >= self.yellow {
-            "黄"
+            Level::Yellow
         } else {
-            "蓝"
+            Level::Blue
         }
     }
 }
@@ -141,7 +142,7 @@ pub struct RiskWeights {
 
 impl RiskWeights {
     pub fn load(path: &Path) -> Result<RiskWeights> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
         let w: RiskWeights = toml::from_str(&text).map_err(|e| config_error(path, vec![e.to_string()]))?;
         let mut problems = vec![];
         for (name, t) in
@@ -239,7 +240,7 @@ pub struct Calendar {
 /// The reason a day carries in a sensitive period: (text, points).
 impl Calendar {
     pub fn load(path: &Path) -> Result<Calendar> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(path, e.to_string()))?;
         Calendar::parse(&text).map_err(|p| config_error(path, p))
     }
 
@@ -311,9 +312,9 @@ mod tests {
     #[test]
     fn builtin_files_parse() {
         let w = RiskWeights::builtin();
-        assert_eq!(w.levels.of(80), "红");
-        assert_eq!(w.levels.of(79), "橙");
-        assert_eq!(w.levels.of(39), "蓝");
+        assert_eq!(w.levels.of(80), Level::Red);
+        assert_eq!(w.levels.of(79), Level::Orange);
+        assert_eq!(w.levels.of(39), Level::Blue);
         assert!(!Calendar::builtin().events.is_empty());
     }
 

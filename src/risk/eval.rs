@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use super::model::{self, EscalationModel, HORIZON_DAYS, auc, precision_at};
 use super::{history, load_config, rules};
-use crate::pipeline::facts::load_facts;
+use crate::facts::load_facts;
 use crate::warehouse::Warehouse;
 use crate::{Error, Result};
 

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::config::RiskWeights;
 use super::rules::Scored;
-use crate::pipeline::facts::{CaseFacts, LEVEL_NAMES};
+use crate::facts::{CaseFacts, LEVEL_NAMES};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupRisk {
@@ -25,7 +25,7 @@ pub struct GroupRisk {
     pub first_seen: NaiveDateTime,
     pub last_seen: NaiveDateTime,
     pub score: u32,
-    pub level: &'static str,
+    pub level: crate::model::Level,
     pub reasons: Vec<String>,
     pub escalation_path: String,
     pub escalation_prob: Option<f64>,
@@ -123,8 +123,8 @@ fn group(
     let matters = idx.iter().map(|&i| &facts[i].focus_topic).filter(|t| &***t != "其他").collect::<HashSet<_>>().len();
     let petitioners = idx.iter().filter_map(|&i| facts[i].person.as_ref()).collect::<HashSet<_>>().len();
     let pattern = match kind {
-        "petitioner" if matters >= 2 => Some("一人多诉"),
-        "entity" if petitioners >= SAME_MATTER_PETITIONERS => Some("多人同诉"),
+        "petitioner" if matters >= 2 => Some(crate::model::ONE_MANY),
+        "entity" if petitioners >= SAME_MATTER_PETITIONERS => Some(crate::model::MANY_ONE),
         _ => None,
     };
     GroupRisk {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::config::RiskWeights;
-use crate::pipeline::facts::CaseFacts;
+use crate::facts::CaseFacts;
 
 /// Window for the "recent escalation around this entity/person" features.
 const EVENT_WINDOW_DAYS: i64 = 90;

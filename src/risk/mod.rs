@@ -24,10 +24,10 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 pub use config::{Calendar, RiskWeights};
-pub use eval::{RiskEval, evaluate};
+pub use eval::evaluate;
 
 use crate::Result;
-use crate::pipeline::facts::{CaseFacts, date32, known_by, latest_day, load_facts, time_to_micros};
+use crate::facts::{CaseFacts, date32, known_by, latest_day, load_facts, time_to_micros};
 use crate::schema::{risk_groups_schema, risk_schema, table};
 use crate::warehouse::Warehouse;
 use groups::GroupRisk;
@@ -79,44 +79,6 @@ impl std::fmt::Display for RiskReport {
     }
 }
 
-/// Each scored case's (score, level) by (source, case_id); empty before `minqing risk` has run.
-pub fn read_scores(wh: &Warehouse) -> Result<std::collections::HashMap<(String, String), (i32, String)>> {
-    use crate::schema::risk as col;
-    use arrow::array::AsArray;
-    use arrow::datatypes::Int32Type;
-    let mut out = std::collections::HashMap::new();
-    if wh.parts(table::RISK)?.is_empty() {
-        return Ok(out);
-    }
-    for b in crate::warehouse::read_table_columns(
-        wh,
-        table::RISK,
-        Some(&[col::SOURCE, col::CASE_ID, col::SCORE, col::LEVEL]),
-    )? {
-        let (Some(s), Some(c), Some(v), Some(l)) = (
-            b.column_by_name(col::SOURCE),
-            b.column_by_name(col::CASE_ID),
-            b.column_by_name(col::SCORE),
-            b.column_by_name(col::LEVEL),
-        ) else {
-            return Err(crate::Error::Schema(
-                "the `risk` table lacks source, case_id, score or level: re-run `minqing risk`".into(),
-            ));
-        };
-        let (s, c, v, l) =
-            (s.as_string::<i32>(), c.as_string::<i32>(), v.as_primitive::<Int32Type>(), l.as_string::<i32>());
-        for i in 0..b.num_rows() {
-            out.insert((s.value(i).to_string(), c.value(i).to_string()), (v.value(i), l.value(i).to_string()));
-        }
-    }
-    Ok(out)
-}
-
-/// Level index for counting: 红 0, 橙 1, 黄 2, 蓝 3.
-fn level_index(l: &str) -> usize {
-    ["红", "橙", "黄", "蓝"].iter().position(|x| *x == l).unwrap_or(3)
-}
-
 /// Score every case received up to `as_of` (default: the latest day in the warehouse).
 pub fn run(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>) -> Result<RiskReport> {
     run_on(wh, models, as_of, &load_facts(wh)?)
@@ -132,7 +94,15 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
     let facts = known_by(facts, as_of);
     tracing::info!("risk: {} cases loaded in {:.2}s", facts.len(), t0.elapsed().as_secs_f64());
     let hist = history::histories(&facts, &w);
-    let scored: Vec<Scored> = facts.par_iter().zip(&hist).map(|(f, h)| rules::score(f, h, &w, &cal, as_of)).collect();
+    let progress = crate::progress::Progress::bar("risk", facts.len() as u64, "cases");
+    let scored: Vec<Scored> = facts
+        .par_iter()
+        .zip(&hist)
+        .map(|(f, h)| {
+            progress.inc(1);
+            rules::score(f, h, &w, &cal, as_of)
+        })
+        .collect();
     // the model learns from cases whose 30 days have passed, with their rule score on arrival;
     // only the rows it trains on keep a feature row, the rest are scored as they are made
     let arrival = |i: usize| rules::score(&facts[i], &hist[i], &w, &cal, facts[i].received.date());
@@ -157,9 +127,9 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
 
     let mut report = RiskReport { as_of: Some(as_of), cases: facts.len(), groups: groups.len(), ..Default::default() };
     for s in &scored {
-        report.levels[level_index(w.levels.of(s.score))] += 1;
+        report.levels[w.levels.of(s.score).index()] += 1;
     }
-    report.red_groups = groups.iter().filter(|g| g.level == "红").count();
+    report.red_groups = groups.iter().filter(|g| g.level == crate::model::Level::Red).count();
     if let Some(m) = &fitted {
         (report.model_rows, report.model_positives) = (m.trained_on, m.positives);
     }
@@ -215,7 +185,7 @@ fn risk_batch(
         opt_strs(facts.iter().map(|f| f.dept.as_deref())),
         Arc::new(Int32Array::from_iter_values(facts.iter().map(|f| f.people() as i32))),
         Arc::new(Int32Array::from_iter_values(scored.iter().map(|s| s.score as i32))),
-        Arc::new(scored.iter().map(|s| Some(w.levels.of(s.score))).collect::<StringArray>()),
+        Arc::new(scored.iter().map(|s| Some(w.levels.of(s.score).as_str())).collect::<StringArray>()),
         reasons_array(scored.iter().map(|s| s.reasons.iter().map(|r| r.text.as_str()))),
         Arc::new(probs.iter().copied().collect::<Float64Array>()),
         Arc::new(Date32Array::from(vec![date32(as_of); n])),
@@ -234,7 +204,7 @@ fn groups_batch(groups: &[GroupRisk], as_of: NaiveDate) -> Result<RecordBatch> {
         Arc::new(TimestampMicrosecondArray::from_iter_values(groups.iter().map(|g| time_to_micros(g.first_seen)))),
         Arc::new(TimestampMicrosecondArray::from_iter_values(groups.iter().map(|g| time_to_micros(g.last_seen)))),
         Arc::new(Int32Array::from_iter_values(groups.iter().map(|g| g.score as i32))),
-        Arc::new(groups.iter().map(|g| Some(g.level)).collect::<StringArray>()),
+        Arc::new(groups.iter().map(|g| Some(g.level.as_str())).collect::<StringArray>()),
         reasons_array(groups.iter().map(|g| g.reasons.iter().map(String::as_str))),
         Arc::new(groups.iter().map(|g| Some(g.escalation_path.as_str())).collect::<StringArray>()),
         Arc::new(groups.iter().map(|g| g.escalation_prob).collect::<Float64Array>()),

@@ -13,7 +13,9 @@ use ndarray::{Array1, Array2};
 
 use super::history::History;
 use super::rules::Scored;
-use crate::pipeline::facts::CaseFacts;
+use crate::facts::CaseFacts;
+use crate::model::Source;
+pub use crate::model::auc;
 use crate::{Error, Result};
 
 /// Days after a case in which an escalation counts.
@@ -23,7 +25,6 @@ const MAX_TRAIN: usize = 30_000;
 
 const TOPICS: &[&str] =
     &["房地产", "欠薪", "非法集资", "征地拆迁", "涉法涉诉", "退役军人", "生态环境", "村务", "社会保障"];
-const SOURCES: &[&str] = &["petition", "hotline", "message", "opinion"];
 
 /// Rule factors whose points are features of their own, so the model can re-weigh them.
 const FACTORS: &[&str] = &[
@@ -71,9 +72,9 @@ pub fn features(f: &CaseFacts, h: &History, rule: &Scored) -> Vec<f64> {
             .iter()
             .map(|k| f64::from(rule.reasons.iter().filter(|r| r.factor == *k).map(|r| r.points).sum::<u32>())),
     );
-    v.reserve(TOPICS.len() + SOURCES.len());
+    v.reserve(TOPICS.len() + Source::ALL.len());
     v.extend(TOPICS.iter().map(|t| f64::from(u8::from(&*f.focus_topic == *t))));
-    v.extend(SOURCES.iter().map(|s| f64::from(u8::from(&*f.source == *s))));
+    v.extend(Source::ALL.iter().map(|s| f64::from(u8::from(&*f.source == s.as_str()))));
     v
 }
 
@@ -205,29 +206,6 @@ impl EscalationModel {
                 .sum::<f64>();
         1.0 / (1.0 + (-z).exp())
     }
-}
-
-/// Area under the ROC curve (ties count half); `None` without both classes.
-pub fn auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let (pos, neg) = (labels.iter().filter(|&&b| b).count() as f64, labels.iter().filter(|&&b| !b).count() as f64);
-    if pos == 0.0 || neg == 0.0 {
-        return None;
-    }
-    // rank sum of positives with average ranks for ties
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += idx[i..=j].iter().filter(|&&k| labels[k]).count() as f64 * avg;
-        i = j + 1;
-    }
-    Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
 }
 
 /// Precision among the `k` highest scores, in expectation over the order of ties at the cut.

@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 
 use super::config::{Calendar, RiskWeights, tier_points};
 use super::history::History;
-use crate::pipeline::facts::{CaseFacts, LEVEL_NAMES};
+use crate::facts::{CaseFacts, LEVEL_NAMES};
+use crate::model::entity_name;
 
 /// One reason and its points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,11 +182,6 @@ pub fn score(f: &CaseFacts, h: &History, w: &RiskWeights, cal: &Calendar, known_
     Scored { score, reasons: r }
 }
 
-/// `estate:翠湖花园` → `翠湖花园`.
-pub fn entity_name(key: &str) -> &str {
-    key.split_once(':').map_or(key, |(_, n)| n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +218,7 @@ mod tests {
         f.headcount = Some(5);
         let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
         assert!(s.reasons.iter().any(|r| r.text == "集体访 5人 +10"), "{s:?}");
-        assert_eq!(RiskWeights::builtin().levels.of(s.score), "黄", "a 集体访 is at least 黄");
+        assert_eq!(RiskWeights::builtin().levels.of(s.score), crate::model::Level::Yellow, "a 集体访 is at least 黄");
         f.headcount = Some(4);
         let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
         assert!(s.reasons.is_empty());
@@ -262,12 +258,12 @@ mod tests {
         f.threats = vec![("自伤".into(), "买好了一桶汽油".into())];
         let s = score(&f, &History::default(), &RiskWeights::builtin(), &Calendar::default(), day("2026-05-12"));
         let w = RiskWeights::builtin();
-        assert_eq!(w.levels.of(s.score), "红", "{s:?}");
+        assert_eq!(w.levels.of(s.score), crate::model::Level::Red, "{s:?}");
         assert!(s.reasons.iter().any(|r| r.factor == "底线" && r.text.contains("自伤")), "{s:?}");
         assert_eq!(s.reasons.iter().map(|r| r.points).sum::<u32>(), s.score, "the reasons add up to the score");
         f.threats = vec![("横幅".into(), "拉横幅".into())];
         let s = score(&f, &History::default(), &w, &Calendar::default(), day("2026-05-12"));
-        assert_eq!(w.levels.of(s.score), "橙");
+        assert_eq!(w.levels.of(s.score), crate::model::Level::Orange);
         // history told in the text counts, unless the record already shows it
         f.threats = vec![("重复".into(), "第四次反映".into())];
         let s = score(&f, &History::default(), &w, &Calendar::default(), day("2026-05-12"));

@@ -17,4 +17,4 @@ pub fn is_locality(term: &str) -> bool {
     ascii_code
         || (term.chars().count() <= 4 && term != t && !function_first && term.ends_with(['市', '县', '省', '镇', '乡']))
 }
-pub use threat::{Status as ThreatStatus, ThreatHit, find_threats};
+pub use threat::{Status as ThreatStatus, find_threats};

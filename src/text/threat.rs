@@ -276,7 +276,7 @@ pub struct ThreatHit {
 impl ThreatHit {
     /// `进京:去北京@12-15`, the form kept in `enriched.threats`.
     pub fn label(&self) -> String {
-        format!("{}:{}@{}-{}", self.kind, self.term, self.start, self.end)
+        crate::model::ThreatLabel::encode(self.kind, &self.term, self.start, self.end)
     }
 }
 

@@ -1,5 +1,5 @@
 //! minqing's own Ballista scheduler and executor (`--features ballista`). They are stock
-//! Ballista with minqing's functions (`minqing_enrich`) in every session, so the plans of
+//! Ballista with the caller's functions (minqing's `minqing_enrich`) in every session, so the plans of
 //! `minqing enrich --scheduler` decode on the scheduler and run on the executors; a stock
 //! `ballista-executor` would not know the text stages.
 
@@ -12,25 +12,35 @@ use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::prelude::SessionConfig;
 
+use super::sql::Functions;
 use crate::{Error, Result};
 
-/// A Ballista session with minqing's functions, on the given configuration.
-pub fn session_state(config: SessionConfig) -> datafusion::common::Result<SessionState> {
+/// A Ballista session with the caller's functions, on the given configuration.
+pub fn session_state(config: SessionConfig, functions: &Functions) -> datafusion::common::Result<SessionState> {
     let mut state = ballista_core::utils::default_session_builder(config.upgrade_for_ballista())?;
-    state.register_udf(Arc::new(crate::pipeline::enrich_sql::udf()))?;
+    for f in functions.iter() {
+        state.register_udf(f.clone())?;
+    }
     Ok(state)
 }
 
+/// [`session_state`] as the session builder Ballista's scheduler calls.
+fn builder(
+    functions: Functions,
+) -> Arc<dyn Fn(SessionConfig) -> datafusion::common::Result<SessionState> + Send + Sync> {
+    Arc::new(move |config| session_state(config, &functions))
+}
+
 fn cluster_error(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Usage(format!("{what}: {e}"))
+    Error::Service(format!("{what}: {e}"))
 }
 
 /// Start a scheduler on `localhost` and one executor with `slots` task slots, both in this
 /// process; returns the scheduler's address. They live as long as the current tokio runtime.
-pub async fn start_local_cluster(slots: usize) -> Result<SocketAddr> {
+pub async fn start_local_cluster(slots: usize, functions: Functions) -> Result<SocketAddr> {
     let err = |e: String| cluster_error("starting a local Ballista cluster", e);
     let addr = ballista_scheduler::standalone::new_standalone_scheduler_with_builder(
-        Arc::new(session_state),
+        builder(functions.clone()),
         Arc::new(ballista_core::utils::default_config_producer),
         BallistaCodec::default(),
     )
@@ -48,7 +58,7 @@ pub async fn start_local_cluster(slots: usize) -> Result<SocketAddr> {
             }
         }
     };
-    let state = session_state(SessionConfig::new_with_ballista()).map_err(|e| err(e.to_string()))?;
+    let state = session_state(SessionConfig::new_with_ballista(), &functions).map_err(|e| err(e.to_string()))?;
     ballista_executor::new_standalone_executor_from_state(client, slots.max(1), &state)
         .await
         .map_err(|e| err(e.to_string()))?;
@@ -57,7 +67,7 @@ pub async fn start_local_cluster(slots: usize) -> Result<SocketAddr> {
 
 /// Serve a scheduler on `bind` (`0.0.0.0:50050`) until the process is stopped; `external_host`
 /// is the name executors and clients reach it by.
-pub async fn serve_scheduler(bind: SocketAddr, external_host: String) -> Result<()> {
+pub async fn serve_scheduler(bind: SocketAddr, external_host: String, functions: Functions) -> Result<()> {
     use ballista_scheduler::cluster::BallistaCluster;
     use ballista_scheduler::config::SchedulerConfig;
     let config = SchedulerConfig {
@@ -65,7 +75,7 @@ pub async fn serve_scheduler(bind: SocketAddr, external_host: String) -> Result<
         bind_port: bind.port(),
         external_host,
         scheduling_policy: ballista_core::config::TaskSchedulingPolicy::PullStaged,
-        override_session_builder: Some(Arc::new(session_state)),
+        override_session_builder: Some(builder(functions)),
         ..Default::default()
     };
     let err = |e: String| cluster_error(&format!("serving a Ballista scheduler on {bind}"), e);
@@ -92,9 +102,9 @@ pub struct ExecutorOptions {
 }
 
 /// Serve an executor until the process is stopped (or the scheduler tells it to stop).
-pub async fn serve_executor(o: ExecutorOptions) -> Result<()> {
+pub async fn serve_executor(o: ExecutorOptions, functions: Functions) -> Result<()> {
     use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
-    let state = session_state(SessionConfig::new_with_ballista())
+    let state = session_state(SessionConfig::new_with_ballista(), &functions)
         .map_err(|e| cluster_error("building the executor's session", e))?;
     let what = format!("serving a Ballista executor for the scheduler at {}:{}", o.scheduler_host, o.scheduler_port);
     let config = ExecutorProcessConfig {

@@ -24,9 +24,9 @@ mod delta;
 mod parquet_io;
 mod sql;
 
-pub use commit::{Commit, TableChange, Transaction, history};
+pub use commit::{Transaction, history};
 pub use parquet_io::{BackgroundPart, ParquetPart, read_parts, read_table, read_table_columns, write_parquet};
-pub use sql::{Engine, OutputFormat, query, query_on, register_all, render};
+pub use sql::{Engine, Functions, OutputFormat, query_on, register_all, render};
 
 use std::fs;
 use std::io::Write;
@@ -58,8 +58,9 @@ impl Warehouse {
         if !root.is_dir() {
             return Err(Error::Warehouse {
                 path: root.to_path_buf(),
-                reason: "no warehouse here; run `minqing ingest` or `minqing demo` first, or pass --warehouse DIR"
-                    .into(),
+                reason:
+                    "no warehouse here; run `minqing ingest` or `minqing demo` first, or name another warehouse folder"
+                        .into(),
             });
         }
         Ok(Warehouse { root: root.to_path_buf(), _lock: None, as_of: None })

@@ -86,7 +86,7 @@ impl<T> BackgroundPart<T> {
     /// Wait for the writes; the part, ready to stage.
     pub fn finish(self) -> Result<ParquetPart> {
         drop(self.send);
-        self.handle.join().map_err(|_| Error::Usage("the writer of a Parquet part panicked".into()))?
+        self.handle.join().map_err(|_| Error::Internal("the writer of a Parquet part panicked".into()))?
     }
 }
 

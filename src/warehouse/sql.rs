@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use datafusion::datasource::file_format::options::ReadOptions;
 use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 
 use super::Warehouse;
 use crate::Result;
 
 /// How query results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     Table,
     Csv,
@@ -58,6 +59,21 @@ fn register_empty(ctx: &SessionContext, registered: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Functions a query may call beyond DataFusion's own (the caller's: the warehouse knows
+/// none of the stages).
+#[derive(Debug, Clone, Default)]
+pub struct Functions(Vec<Arc<ScalarUDF>>);
+
+impl Functions {
+    pub fn new(udfs: impl IntoIterator<Item = ScalarUDF>) -> Self {
+        Functions(udfs.into_iter().map(Arc::new).collect())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<ScalarUDF>> {
+        self.0.iter()
+    }
+}
+
 /// Where a query runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Engine {
@@ -82,8 +98,8 @@ impl Engine {
         }
     }
 
-    /// A session on this engine with minqing's functions (`minqing_enrich`) and no tables yet.
-    pub async fn context(&self) -> Result<SessionContext> {
+    /// A session on this engine with the caller's functions and no tables yet.
+    pub async fn context(&self, functions: &Functions) -> Result<SessionContext> {
         let ctx = match self {
             Engine::Local => SessionContext::new(),
             #[cfg(feature = "ballista")]
@@ -95,7 +111,8 @@ impl Engine {
             #[cfg(feature = "ballista")]
             Engine::BallistaStandalone => {
                 use ballista::prelude::SessionContextExt;
-                SessionContext::standalone_with_state(super::cluster::session_state(Default::default())?).await?
+                SessionContext::standalone_with_state(super::cluster::session_state(Default::default(), functions)?)
+                    .await?
             }
             #[cfg(not(feature = "ballista"))]
             Engine::Ballista(_) | Engine::BallistaStandalone => {
@@ -106,14 +123,16 @@ impl Engine {
                 ));
             }
         };
-        ctx.register_udf(crate::pipeline::enrich_sql::udf());
+        for f in functions.iter() {
+            ctx.register_udf(f.as_ref().clone());
+        }
         Ok(ctx)
     }
 
     /// A query's error, with what to do when the scheduler cannot be reached.
     pub fn explain(&self, e: datafusion::error::DataFusionError) -> crate::Error {
         match self {
-            Engine::Ballista(url) if e.to_string().contains("ConnectError") => crate::Error::Usage(format!(
+            Engine::Ballista(url) if e.to_string().contains("ConnectError") => crate::Error::Service(format!(
                 "cannot reach the Ballista scheduler at {url} ({e}); is it running, and is the address right? \
                  `minqing ballista-local` starts one on this machine"
             )),
@@ -122,14 +141,15 @@ impl Engine {
     }
 }
 
-/// Run one SQL statement in this process and collect the result.
-pub async fn query(wh: &Warehouse, sql: &str) -> Result<Vec<RecordBatch>> {
-    query_on(&Engine::Local, std::slice::from_ref(wh), sql).await
-}
-
-/// Run one SQL statement on `engine` over one or more warehouses and collect the result.
-pub async fn query_on(engine: &Engine, whs: &[Warehouse], sql: &str) -> Result<Vec<RecordBatch>> {
-    let ctx = engine.context().await?;
+/// Run one SQL statement on `engine` over one or more warehouses, with `functions`
+/// callable from it, and collect the result.
+pub async fn query_on(
+    engine: &Engine,
+    whs: &[Warehouse],
+    sql: &str,
+    functions: &Functions,
+) -> Result<Vec<RecordBatch>> {
+    let ctx = engine.context(functions).await?;
     let tables = register_all(&ctx, whs).await?;
     if *engine == Engine::Local {
         register_empty(&ctx, &tables)?;

@@ -3,6 +3,9 @@
 //! the text). One typed struct per case, sorted by time, so risk and metrics share one
 //! reading of the warehouse.
 
+pub mod columns;
+pub mod tables;
+
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
@@ -122,6 +125,11 @@ pub fn micros_to_time(us: i64) -> NaiveDateTime {
 
 pub fn time_to_micros(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_micros()
+}
+
+/// The day of Arrow's Date32 (days since 1970-01-01).
+pub fn date32_to_day(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Duration::days(i64::from(days))
 }
 
 /// Days since 1970-01-01, as Arrow's Date32 counts them.
@@ -358,9 +366,7 @@ where
 
 /// `kind:term@start-end` → (kind, term).
 fn parse_threat(label: &str) -> Option<(String, String)> {
-    let (kind, rest) = label.split_once(':')?;
-    let term = rest.rsplit_once('@').map_or(rest, |(t, _)| t);
-    Some((kind.to_string(), term.to_string()))
+    crate::model::ThreatLabel::parse(label).map(|t| (t.kind.to_string(), t.term.to_string()))
 }
 
 /// The cases received on or before `as_of`: a prefix, as `load_facts` sorts by time.

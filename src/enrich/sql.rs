@@ -23,7 +23,7 @@ use futures::StreamExt;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
-use super::enrich::{CASE_COLUMNS, EnrichConfig, EnrichReport, Enricher, sample_df};
+use super::{CASE_COLUMNS, EnrichConfig, EnrichReport, Enricher, sample_df};
 use crate::schema::{cases, enriched, enriched_schema, table};
 use crate::warehouse::{Engine, Warehouse, atomic_write, read_table_columns, register_all};
 use crate::{Error, Result};
@@ -67,7 +67,7 @@ impl Plan {
 
     /// The plan's file name (from the hash of its content) and content.
     fn file(&self) -> Result<(String, Vec<u8>)> {
-        let bytes = serde_json::to_vec(self).map_err(|e| Error::Usage(format!("writing the enrich plan: {e}")))?;
+        let bytes = serde_json::to_vec(self).map_err(|e| Error::Internal(format!("writing the enrich plan: {e}")))?;
         let mut h = rustc_hash::FxHasher::default();
         bytes.hash(&mut h);
         Ok((format!("enrich-{:016x}.json", h.finish()), bytes))
@@ -176,7 +176,7 @@ pub fn enrich_with(wh: &Warehouse, cfg: &EnrichConfig, scheduler: Option<&str>) 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("starting the query runtime: {e}")))?;
+        .map_err(|e| Error::Internal(format!("starting the query runtime: {e}")))?;
     rt.block_on(enrich_on(&Engine::from_scheduler(Some(addr)), wh, cfg))
 }
 
@@ -213,7 +213,9 @@ pub async fn enrich_on(engine: &Engine, wh: &Warehouse, cfg: &EnrichConfig) -> R
     let mut report = result?;
     report.with_model = cfg.focus_model.is_some();
     report.with_gazetteer = has_gazetteer;
-    report.note = Some("every case, as a partitioned query (without --scheduler, only new and changed cases)".into());
+    report.note = Some(
+        "every case, as a partitioned query (a run without a scheduler enriches only new and changed cases)".into(),
+    );
     report.seconds = t0.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -224,7 +226,7 @@ async fn run_plan(
     plan_path: &Path,
     state: &super::increment::DfState,
 ) -> Result<EnrichReport> {
-    let ctx = engine.context().await?;
+    let ctx = engine.context(&crate::warehouse::Functions::new([udf()])).await?;
     // plain Utf8 text, as the text stages read it, rather than views they would copy
     ctx.sql("SET datafusion.execution.parquet.schema_force_view_types = false").await?;
     // each partition reads only its own files, so taking the partitions in order gives the

@@ -8,6 +8,11 @@
 //! threat-language hits with spans (asserted only), and 属地 filled from the text with
 //! the gazetteer where the export left it empty. Rewrites the whole table each run.
 
+pub mod increment;
+pub mod sql;
+
+pub use sql::{enrich_with, udf};
+
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +22,7 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBui
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
-use super::increment::{self, DfState};
+use self::increment::DfState;
 use crate::classify::{Lexicon, TextModel, Topics};
 use crate::entities::{self, Gazetteer};
 use crate::schema::{cases, enriched_schema, table};
@@ -110,7 +115,9 @@ struct Row {
 impl Row {
     /// Threat language, not only history (labels are `kind:term@s-e`).
     fn has_threat(&self) -> bool {
-        self.threats.iter().any(|l| l.split_once(':').is_some_and(|(k, _)| crate::text::threat::is_threat_kind(k)))
+        self.threats
+            .iter()
+            .any(|l| crate::model::ThreatLabel::parse(l).is_some_and(|t| crate::text::threat::is_threat_kind(t.kind)))
     }
 }
 
@@ -164,7 +171,7 @@ impl Enricher {
         let s = |name: &str| -> Result<StringArray> {
             let c = b
                 .column_by_name(name)
-                .ok_or_else(|| Error::Usage(format!("the text stages need the cases column `{name}`")))?;
+                .ok_or_else(|| Error::Schema(format!("the text stages need the cases column `{name}`")))?;
             Ok(arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)?.as_string::<i32>().clone())
         };
         let (title, content, given, county, town) = (
@@ -345,11 +352,14 @@ fn enrich_all(
     let mut tx = wh.begin()?;
     let writer = tx.part_writer(table::ENRICHED)?.in_background(background_batch);
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
+    let progress = crate::progress::Progress::bar("enrich", total as u64, "cases");
     for b in &batches {
         if !enrich_into(&enricher, b, &writer, &mut report, &mut topic_counts)? {
             break; // the writer stopped on an error, which `finish` reports
         }
+        progress.inc(b.num_rows() as u64);
     }
+    drop(progress);
     let part = writer.finish()?;
     tx.replace_with(table::ENRICHED, part)?;
     increment::save_state(wh, tx.seq(), &state)?;
@@ -445,11 +455,18 @@ fn enrich_changed(
     }
     let writer = part.in_background(background_batch);
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
+    let progress = crate::progress::Progress::bar(
+        "enrich",
+        changed.iter().map(|b| b.num_rows() as u64).sum(),
+        "new or changed cases",
+    );
     for b in &changed {
         if !enrich_into(&enricher, b, &writer, &mut report, &mut topic_counts)? {
             break;
         }
+        progress.inc(b.num_rows() as u64);
     }
+    drop(progress);
     let part = writer.finish()?;
     // every case once: untouched files + kept rows + enriched now = cases
     let untouched: Vec<PathBuf> = enriched_files.iter().filter(|f| !touched.contains(f)).cloned().collect();
@@ -553,7 +570,7 @@ fn to_batch(cases_batch: &RecordBatch, rows: &[Row], keywords: &[Vec<String>]) -
     let col = |n: &str| -> Result<ArrayRef> {
         let c = cases_batch
             .column_by_name(n)
-            .ok_or_else(|| Error::Usage(format!("the text stages need the cases column `{n}`")))?;
+            .ok_or_else(|| Error::Schema(format!("the text stages need the cases column `{n}`")))?;
         Ok(arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)?)
     };
     let s = |f: &dyn Fn(&Row) -> Option<&str>| -> ArrayRef { Arc::new(rows.iter().map(f).collect::<StringArray>()) };

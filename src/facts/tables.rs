@@ -1,0 +1,246 @@
+//! Typed readers of the tables the stages write (`metrics`, `risk`, `risk_groups`,
+//! `clusters`, `deadlines`), for later stages and reports. Each returns
+//! [`crate::Error::Schema`] on a table written by another version or edited by hand.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::columns::{Columns, day, number, text, texts, time};
+use crate::Result;
+use crate::model::{ClusterKind, Dimension, Grain, Level, Measure, Metric, Source, Tally, UNKNOWN};
+use crate::schema::{self, table};
+use crate::warehouse::{Warehouse, read_table, read_table_columns};
+
+fn owned(s: Option<&str>) -> String {
+    s.unwrap_or_default().to_string()
+}
+
+fn bad(table: &str, column: &str, value: &str) -> crate::Error {
+    crate::Error::Schema(format!("the `{table}` table holds `{value}` in `{column}`, which this minqing does not know"))
+}
+
+/// Every figure of `metrics`.
+pub fn read_metrics(wh: &Warehouse) -> Result<Vec<Metric>> {
+    use schema::metrics as m;
+    let mut out = vec![];
+    for b in read_table(wh, table::METRICS)? {
+        let c = Columns::new(&b, table::METRICS);
+        let (grain, period, source, dim) =
+            (c.str(m::GRAIN)?, c.str(m::PERIOD)?, c.str(m::SOURCE)?, c.str(m::DIMENSION)?);
+        let (key, measure, note) = (c.str(m::KEY)?, c.str(m::MEASURE)?, c.str(m::NOTE)?);
+        let (num, den, value) = (c.f64(m::NUMERATOR)?, c.f64(m::DENOMINATOR)?, c.f64(m::VALUE)?);
+        for i in 0..c.rows() {
+            let g = grain.value(i);
+            out.push(Metric {
+                grain: Grain::parse(g).ok_or_else(|| bad(table::METRICS, m::GRAIN, g))?,
+                period: owned(text(period, i)),
+                source: owned(text(source, i)),
+                dimension: Dimension::parse(dim.value(i))
+                    .ok_or_else(|| bad(table::METRICS, m::DIMENSION, dim.value(i)))?,
+                key: owned(text(key, i)),
+                measure: Measure::parse(measure.value(i))
+                    .ok_or_else(|| bad(table::METRICS, m::MEASURE, measure.value(i)))?,
+                numerator: number(num, i),
+                denominator: number(den, i),
+                value: number(value, i),
+                note: text(note, i).map(str::to_string),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One scored case of `risk`.
+#[derive(Debug, Clone)]
+pub struct RiskRow {
+    pub case_id: String,
+    pub received: NaiveDateTime,
+    pub topic: String,
+    /// `None` when neither the export nor the text named the township.
+    pub town: Option<String>,
+    pub score: i64,
+    pub level: Level,
+    pub reasons: Vec<String>,
+}
+
+pub fn read_risk(wh: &Warehouse) -> Result<Vec<RiskRow>> {
+    use schema::risk as r;
+    let mut out = vec![];
+    for b in read_table(wh, table::RISK)? {
+        let c = Columns::new(&b, table::RISK);
+        let (case_id, received, topic) = (c.str(r::CASE_ID)?, c.time(r::RECEIVED_AT)?, c.str(r::FOCUS_TOPIC)?);
+        let (town, score, level, reasons) =
+            (c.str(r::REGION_TOWN)?, c.int(r::SCORE)?, c.str(r::LEVEL)?, c.list(r::REASONS)?);
+        for i in 0..c.rows() {
+            let l = level.value(i);
+            out.push(RiskRow {
+                case_id: case_id.value(i).to_string(),
+                received: time(received, i).unwrap_or_default(),
+                topic: owned(text(topic, i)),
+                town: text(town, i).map(str::to_string),
+                score: score.get(i).unwrap_or(0),
+                level: Level::parse(l).ok_or_else(|| bad(table::RISK, r::LEVEL, l))?,
+                reasons: texts(reasons, i),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Each scored case's (score, level) by (source, case_id); empty before the risk stage has run.
+pub fn read_scores(wh: &Warehouse) -> Result<HashMap<(String, String), (i32, Level)>> {
+    use schema::risk as r;
+    let mut out = HashMap::new();
+    for b in read_table_columns(wh, table::RISK, Some(&[r::SOURCE, r::CASE_ID, r::SCORE, r::LEVEL]))? {
+        let c = Columns::new(&b, table::RISK);
+        let (source, case_id, score, level) =
+            (c.str(r::SOURCE)?, c.str(r::CASE_ID)?, c.int(r::SCORE)?, c.str(r::LEVEL)?);
+        for i in 0..c.rows() {
+            let l = level.value(i);
+            let l = Level::parse(l).ok_or_else(|| bad(table::RISK, r::LEVEL, l))?;
+            out.insert(
+                (source.value(i).to_string(), case_id.value(i).to_string()),
+                (score.get(i).unwrap_or(0) as i32, l),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// One row of `risk_groups`: an entity, a person or a town rolled up.
+#[derive(Debug, Clone)]
+pub struct GroupRow {
+    pub kind: String,
+    pub key: String,
+    pub cases: i64,
+    pub recent_cases: i64,
+    pub petitioners: i64,
+    pub score: i64,
+    pub level: Level,
+    pub reasons: Vec<String>,
+    pub escalation_path: String,
+    /// 一人多诉, 多人同诉, or none.
+    pub pattern: Option<String>,
+}
+
+pub fn read_groups(wh: &Warehouse) -> Result<Vec<GroupRow>> {
+    use schema::risk_groups as g;
+    let mut out = vec![];
+    for b in read_table(wh, table::RISK_GROUPS)? {
+        let c = Columns::new(&b, table::RISK_GROUPS);
+        let (kind, key, cases, recent) = (c.str(g::KIND)?, c.str(g::KEY)?, c.int(g::CASES)?, c.int(g::RECENT_CASES)?);
+        let (petitioners, score, level, reasons) =
+            (c.int(g::PETITIONERS)?, c.int(g::SCORE)?, c.str(g::LEVEL)?, c.list(g::REASONS)?);
+        let (path, pattern) = (c.str(g::ESCALATION_PATH)?, c.str(g::PATTERN)?);
+        for i in 0..c.rows() {
+            let l = level.value(i);
+            out.push(GroupRow {
+                kind: kind.value(i).to_string(),
+                key: key.value(i).to_string(),
+                cases: cases.get(i).unwrap_or(0),
+                recent_cases: recent.get(i).unwrap_or(0),
+                petitioners: petitioners.get(i).unwrap_or(0),
+                score: score.get(i).unwrap_or(0),
+                level: Level::parse(l).ok_or_else(|| bad(table::RISK_GROUPS, g::LEVEL, l))?,
+                reasons: texts(reasons, i),
+                escalation_path: owned(text(path, i)),
+                pattern: text(pattern, i).map(str::to_string),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One row of `clusters`, as reports read it.
+#[derive(Debug, Clone)]
+pub struct ClusterRow {
+    pub kind: ClusterKind,
+    pub title: String,
+    pub entity_key: Option<String>,
+    pub cases: i64,
+    pub people: i64,
+    /// Cases per source, in [`Source::ALL`] order.
+    pub by_source: [i64; 4],
+    pub heat: f64,
+    pub heat_rank: i64,
+    pub lead_dept: String,
+    /// `城关镇 12、青石镇 3`: the 问题属地 with their cases, most first.
+    pub regions: String,
+    /// Cases the risk stage graded 红.
+    pub red_cases: i64,
+}
+
+impl ClusterRow {
+    /// The townships of `regions`, most cases first, without 未知.
+    pub fn towns(&self) -> Vec<&str> {
+        Tally::parse(&self.regions).names().filter(|t| *t != UNKNOWN).collect()
+    }
+}
+
+pub fn read_clusters(wh: &Warehouse) -> Result<Vec<ClusterRow>> {
+    use schema::clusters as k;
+    let mut out = vec![];
+    for b in read_table(wh, table::CLUSTERS)? {
+        let c = Columns::new(&b, table::CLUSTERS);
+        let (kind, title, entity, cases, people) =
+            (c.str(k::KIND)?, c.str(k::TITLE)?, c.str(k::ENTITY_KEY)?, c.int(k::CASES)?, c.int(k::PEOPLE)?);
+        let per_source = [c.int(k::PETITION)?, c.int(k::HOTLINE)?, c.int(k::MESSAGE)?, c.int(k::OPINION)?];
+        let (heat, rank, lead, regions, red) =
+            (c.f64(k::HEAT)?, c.int(k::HEAT_RANK)?, c.str(k::LEAD_DEPT)?, c.str(k::REGIONS)?, c.int(k::RED_CASES)?);
+        for i in 0..c.rows() {
+            let kd = kind.value(i);
+            out.push(ClusterRow {
+                kind: ClusterKind::parse(kd).ok_or_else(|| bad(table::CLUSTERS, k::KIND, kd))?,
+                title: owned(text(title, i)),
+                entity_key: text(entity, i).map(str::to_string),
+                cases: cases.get(i).unwrap_or(0),
+                people: people.get(i).unwrap_or(0),
+                by_source: per_source.each_ref().map(|a| a.get(i).unwrap_or(0)),
+                heat: number(heat, i).unwrap_or(0.0),
+                heat_rank: rank.get(i).unwrap_or(0),
+                lead_dept: owned(text(lead, i)),
+                regions: owned(text(regions, i)),
+                red_cases: red.get(i).unwrap_or(0),
+            });
+        }
+    }
+    debug_assert!(Source::ALL.iter().map(|s| s.as_str()).eq([k::PETITION, k::HOTLINE, k::MESSAGE, k::OPINION]));
+    Ok(out)
+}
+
+/// One open case's deadline in `deadlines`.
+#[derive(Debug, Clone)]
+pub struct DeadlineRow {
+    pub case_id: String,
+    pub stage: String,
+    pub dept: Option<String>,
+    pub received: NaiveDateTime,
+    pub due: Option<NaiveDate>,
+    /// 逾期, 到期, 临期 or 正常.
+    pub state: String,
+    pub days_left: i64,
+}
+
+pub fn read_deadlines(wh: &Warehouse) -> Result<Vec<DeadlineRow>> {
+    use schema::deadlines as d;
+    let mut out = vec![];
+    for b in read_table(wh, table::DEADLINES)? {
+        let c = Columns::new(&b, table::DEADLINES);
+        let (case_id, stage, dept) = (c.str(d::CASE_ID)?, c.str(d::STAGE)?, c.str(d::DEPT)?);
+        let (received, due, state, left) =
+            (c.time(d::RECEIVED_AT)?, c.date(d::DUE_AT)?, c.str(d::STATE)?, c.int(d::DAYS_LEFT)?);
+        for i in 0..c.rows() {
+            out.push(DeadlineRow {
+                case_id: case_id.value(i).to_string(),
+                stage: owned(text(stage, i)),
+                dept: text(dept, i).map(str::to_string),
+                received: time(received, i).unwrap_or_default(),
+                due: day(due, i),
+                state: owned(text(state, i)),
+                days_left: left.get(i).unwrap_or(0),
+            });
+        }
+    }
+    Ok(out)
+}
