@@ -2,6 +2,10 @@
 # The demo: bundled sample exports → warehouse → summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/minqing-target}"
+# the Debian packages install while cargo builds: on a fresh machine neither waits for the other
+./scripts/setup.sh &
+setup=$!
+cargo build --locked --quiet
+wait "$setup"
 cargo run --locked --quiet -- demo "$@"

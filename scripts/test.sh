@@ -3,9 +3,13 @@
 # CI and later runs reuse the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/minqing-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# the Debian packages (font, chromium) install while cargo builds the tests
+./scripts/setup.sh &
+setup=$!
+cargo test --locked --no-run "$@"
+wait "$setup"
 cargo test --locked "$@"
 # the cluster path: Ballista's scheduler and executor on localhost (a second build of the
 # DataFusion tree with Ballista's features; reused from the target dir after the first run)

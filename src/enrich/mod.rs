@@ -117,7 +117,7 @@ impl Row {
     fn has_threat(&self) -> bool {
         self.threats
             .iter()
-            .any(|l| crate::model::ThreatLabel::parse(l).is_some_and(|t| crate::text::threat::is_threat_kind(t.kind)))
+            .any(|l| crate::model::ThreatLabel::parse(l).is_some_and(|t| crate::model::is_threat_kind(t.kind)))
     }
 }
 

@@ -15,7 +15,7 @@ use arrow::array::{
     Array, ArrayAccessor, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::schema::{cases, enriched, table};
 use crate::warehouse::{Warehouse, read_table_columns};
@@ -83,7 +83,7 @@ impl CaseFacts {
 
     /// Threat language asserted in the text (not only history: 第四次反映 is no threat).
     pub fn has_threat(&self) -> bool {
-        self.threats.iter().any(|(k, _)| crate::text::threat::is_threat_kind(k))
+        self.threats.iter().any(|(k, _)| crate::model::is_threat_kind(k))
     }
 
     /// 集体访 by the regulation's measure (5 people or more) or the export's flag.
@@ -119,8 +119,9 @@ impl<'a> Cols<'a> {
     }
 }
 
+/// A stored timestamp (microseconds, no zone) as the local time it was written from.
 pub fn micros_to_time(us: i64) -> NaiveDateTime {
-    DateTime::from_timestamp_micros(us).map(|d| d.naive_utc()).unwrap_or_default()
+    arrow::temporal_conversions::timestamp_us_to_datetime(us).unwrap_or_default()
 }
 
 pub fn time_to_micros(t: NaiveDateTime) -> i64 {
@@ -129,12 +130,12 @@ pub fn time_to_micros(t: NaiveDateTime) -> i64 {
 
 /// The day of Arrow's Date32 (days since 1970-01-01).
 pub fn date32_to_day(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Duration::days(i64::from(days))
+    arrow::temporal_conversions::date32_to_datetime(days).map(|t| t.date()).unwrap_or_default()
 }
 
 /// Days since 1970-01-01, as Arrow's Date32 counts them.
 pub fn date32(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days() as i32
+    arrow::datatypes::Date32Type::from_naive_date(d)
 }
 
 /// The level a registering office's name shows (国家级 → 京, 省级 → 省, 市级 → 市). 京 is
@@ -241,7 +242,7 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
     }
     // one person across sources: every key of a linked person counts as the person's id
     let ids: rustc_hash::FxHashMap<String, Arc<str>> =
-        crate::ingest::people::person_ids(wh)?.into_iter().map(|(k, p)| (k, Arc::from(p))).collect();
+        tables::read_person_ids(wh)?.into_iter().map(|(k, p)| (k, Arc::from(p))).collect();
     if !ids.is_empty() {
         for f in &mut out {
             if let Some(p) = f.person.as_deref().and_then(|k| ids.get(k)) {

@@ -51,6 +51,20 @@ pub fn read_metrics(wh: &Warehouse) -> Result<Vec<Metric>> {
     Ok(out)
 }
 
+/// person_key → person_id for the keys `person_links` holds (a key not there is its own id).
+pub fn read_person_ids(wh: &Warehouse) -> Result<HashMap<String, String>> {
+    use schema::person_links as l;
+    let mut out = HashMap::new();
+    for b in read_table(wh, table::PERSON_LINKS)? {
+        let c = Columns::new(&b, table::PERSON_LINKS);
+        let (k, p) = (c.str(l::PERSON_KEY)?, c.str(l::PERSON_ID)?);
+        for i in 0..c.rows() {
+            out.insert(k.value(i).to_string(), p.value(i).to_string());
+        }
+    }
+    Ok(out)
+}
+
 /// One scored case of `risk`.
 #[derive(Debug, Clone)]
 pub struct RiskRow {

@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::cross_region::Seen;
 use crate::normalize::pii::PersonKey;
-use crate::schema::{cases, person_links, person_links_schema, persons, table};
+use crate::schema::{cases, person_links_schema, persons, table};
 use crate::warehouse::{Warehouse, read_table, read_table_columns};
 use crate::{Error, Result};
 
@@ -232,18 +232,6 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
     let mut report = report;
     report.cross_region = cross.len();
     Ok(Some(report))
-}
-
-/// person_key → person_id for the keys `person_links` holds (a key not there is its own id).
-pub fn person_ids(wh: &Warehouse) -> Result<HashMap<String, String>> {
-    let mut out = HashMap::default();
-    for b in read_table(wh, table::PERSON_LINKS)? {
-        let (k, p) = (text(&b, person_links::PERSON_KEY)?, text(&b, person_links::PERSON_ID)?);
-        for i in 0..b.num_rows() {
-            out.insert(k.value(i).to_string(), p.value(i).to_string());
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

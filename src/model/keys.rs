@@ -31,6 +31,21 @@ pub fn entity_name(key: &str) -> &str {
     EntityKey::parse(key).name
 }
 
+/// Threat kinds: what the writer says he or the group will do (or is doing).
+pub const THREAT_KINDS: &[&str] =
+    &["自伤", "暴力", "极端", "堵路", "横幅", "花圈", "医闹", "进京", "赴省", "集体", "媒体"];
+/// History kinds: what the writer says has happened before (第四次反映, 已到省里反映).
+pub const HISTORY_KINDS: &[&str] = &["重复", "已到市", "已赴省", "涉诉"];
+
+/// The kind of the label that carries the largest head count the text names ("二百余户业主"),
+/// kept beside the threats so the risk stage can weigh a group's plan by its size.
+pub const SIZE_KIND: &str = "规模";
+
+/// Is this a threat kind (not a history kind)?
+pub fn is_threat_kind(kind: &str) -> bool {
+    THREAT_KINDS.contains(&kind)
+}
+
 /// A threat-language hit as `enriched.threats` holds it: `kind:term@start-end`, the
 /// offsets in characters of the text.
 #[derive(Debug, Clone, PartialEq, Eq)]

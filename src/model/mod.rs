@@ -46,7 +46,9 @@ mod rate;
 mod source;
 mod stats;
 
-pub use keys::{ClusterKind, EntityKey, Tally, ThreatLabel, entity_name};
+pub use keys::{
+    ClusterKind, EntityKey, HISTORY_KINDS, SIZE_KIND, THREAT_KINDS, Tally, ThreatLabel, entity_name, is_threat_kind,
+};
 pub use level::Level;
 pub use metric::{Dimension, Measure, Metric};
 pub use period::{Grain, Period, month_key, months_back, period_start, previous, week_of};

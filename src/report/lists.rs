@@ -92,9 +92,7 @@ fn cell(b: &RecordBatch, name: &str, i: usize) -> Cell {
         DataType::Int64 => Cell::Num(c.as_primitive::<Int64Type>().value(i) as f64),
         DataType::Float64 => Cell::Num(c.as_primitive::<Float64Type>().value(i)),
         DataType::Date32 => {
-            let d = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
-                + chrono::Duration::days(i64::from(c.as_primitive::<Date32Type>().value(i)));
-            Cell::Text(d.to_string())
+            Cell::Text(crate::facts::date32_to_day(c.as_primitive::<Date32Type>().value(i)).to_string())
         }
         DataType::Timestamp(..) => Cell::Text(
             micros_to_time(c.as_primitive::<TimestampMicrosecondType>().value(i)).format("%Y-%m-%d %H:%M").to_string(),
