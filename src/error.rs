@@ -72,8 +72,9 @@ impl Error {
 
     /// True when the problem is with what the user gave or must put right (exit code 2): a
     /// usage, an input, a settings or model file, a warehouse that is missing or of another
-    /// version, a query that does not plan. False for a failure inside minqing or on the
-    /// machine (exit code 3): I/O, a service, a bug.
+    /// version, a query that does not plan, a scheduler or program named that does not
+    /// answer. False for a failure inside minqing or on the machine (exit code 3): I/O, an
+    /// output that cannot be made, a bug.
     pub fn is_bad_input(&self) -> bool {
         use datafusion::error::DataFusionError as D;
         match self {
@@ -82,7 +83,8 @@ impl Error {
             | Error::Usage(_)
             | Error::Schema(_)
             | Error::Model(_)
-            | Error::Warehouse { .. } => true,
+            | Error::Warehouse { .. }
+            | Error::Service(_) => true,
             Error::DataFusion(e) => {
                 matches!(e.find_root(), D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_))
             }
