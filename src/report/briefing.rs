@@ -289,12 +289,12 @@ impl Briefing {
     /// The briefing as a document; each chart of `figures` closes the section it illustrates.
     pub fn document(&self, figures: &[(&str, Section)]) -> Document {
         let mut d = Document::default();
-        let section = |d: &mut Document, open: Option<(Section, &str)>, close: Option<Section>| {
+        let section = |d: &mut Document, heading: Option<&str>, close: Option<Section>| {
             for (name, _) in figures.iter().filter(|(_, s)| Some(*s) == close) {
                 d.push(Block::Figure { name: name.to_string(), path: format!("charts/{name}.png").into() });
             }
-            if let Some((_, heading)) = open {
-                d.heading(heading);
+            if let Some(h) = heading {
+                d.heading(h);
             }
         };
         let p = self.period.name();
@@ -309,7 +309,7 @@ impl Briefing {
             self.key, self.as_of
         ));
 
-        section(&mut d, Some((Section::Overview, "一、总体情况")), None);
+        section(&mut d, Some("一、总体情况"), None);
         let n = self.count(Dimension::Total, "全部", Measure::Cases);
         let people = self.count(Dimension::Total, "全部", Measure::People);
         if n == 0.0 {
@@ -332,7 +332,7 @@ impl Briefing {
             d.paragraph(line);
         }
 
-        section(&mut d, Some((Section::Hot, "二、热点问题")), Some(Section::Overview));
+        section(&mut d, Some("二、热点问题"), Some(Section::Overview));
         let mut topics: Vec<(&str, f64)> = self
             .metrics
             .iter()
@@ -365,7 +365,7 @@ impl Briefing {
             d.table(&["领域", "件数", "人次", "环比"], rows);
         }
 
-        section(&mut d, Some((Section::Trends, "三、新动向")), Some(Section::Hot));
+        section(&mut d, Some("三、新动向"), Some(Section::Hot));
         let surges: Vec<&Metric> = self
             .metrics
             .iter()
@@ -389,7 +389,7 @@ impl Briefing {
             d.push(Block::Bullets(items));
         }
 
-        section(&mut d, Some((Section::Risk, "四、风险研判")), Some(Section::Trends));
+        section(&mut d, Some("四、风险研判"), Some(Section::Trends));
         let mut line = format!("{p}新登记红色风险{}件、橙色风险{}件。", self.red, self.orange);
         if self.risks.is_empty() {
             d.paragraph(line);
@@ -446,7 +446,7 @@ impl Briefing {
             d.paragraph(line + "。");
         }
 
-        section(&mut d, Some((Section::Clusters, "五、类案")), Some(Section::Risk));
+        section(&mut d, Some("五、类案"), Some(Section::Risk));
         if self.clusters.is_empty() {
             d.paragraph("未发现群体性类案。");
         } else {
@@ -471,7 +471,7 @@ impl Briefing {
             d.table(&["热度", "类案", "件数", "人次", "信访/12345/留言/舆情", "建议牵头部门", "属地"], rows);
         }
 
-        section(&mut d, Some((Section::Quality, "六、工作质效")), Some(Section::Clusters));
+        section(&mut d, Some("六、工作质效"), Some(Section::Clusters));
         let month = month_key(self.as_of);
         let petition = Source::Petition.as_str();
         let rates: Vec<String> = Measure::PETITION_RATES
@@ -562,7 +562,7 @@ impl Briefing {
             d.paragraph(p);
         }
 
-        section(&mut d, Some((Section::Advice, "七、工作建议")), Some(Section::Quality));
+        section(&mut d, Some("七、工作建议"), Some(Section::Quality));
         let mut tips = vec![];
         if let Some(c) = self.clusters.first() {
             let places: Vec<&str> = c.towns().into_iter().take(2).collect();
