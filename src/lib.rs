@@ -7,7 +7,8 @@
 //! - `facts`: typed readers of the tables for later stages and reports;
 //! - the stages, in pipeline order: `ingest` (with `normalize`), `enrich` (with `text`,
 //!   `classify`, `entities`), `review`, `risk`, `metrics`, `cluster`, `report`;
-//! - `pipeline`: the pipeline file and `minqing run`; `cli`: the command line.
+//! - `pipeline`: the pipeline file and `minqing run`; `serve`: the dashboard over the
+//!   warehouse; `cli`: the command line.
 //!
 //! `generate` makes sample exports with known truth; `bench` times the whole job against
 //! the Python peer.
@@ -32,6 +33,7 @@ pub(crate) mod report;
 pub(crate) mod review;
 pub(crate) mod risk;
 pub(crate) mod schema;
+pub(crate) mod serve;
 pub(crate) mod text;
 pub(crate) mod warehouse;
 
@@ -44,5 +46,6 @@ pub use ingest::{IngestOptions, IngestReport, ingest};
 pub use normalize::PersonKey;
 pub use normalize::pii::has_raw_identifier;
 pub use schema::{cases, table};
+pub use serve::{App, router};
 pub use text::Segmenter;
 pub use warehouse::{Warehouse, read_table, read_table_columns};

@@ -16,6 +16,7 @@ mod eval;
 mod generate;
 mod ingest;
 mod run;
+mod serve;
 mod sql;
 mod stages;
 mod values;
@@ -76,6 +77,15 @@ enum Command {
     /// Time the weekly pipeline stage by stage on N generated records, against the floor
     /// (bare segmentation) and, with --peer, the Python peer
     Bench(bench::BenchArgs),
+    /// The leaders' dashboard on the intranet: 总览, 热点, 风险, 超期, 质效, 异动 and the cases,
+    /// scoped to each user's county, township or department
+    Serve(serve::ServeArgs),
+    /// Dashboard users
+    #[command(subcommand)]
+    User(serve::UserCommand),
+    /// The dashboard's audit log
+    #[command(subcommand)]
+    Audit(serve::AuditCommand),
     /// Start a Ballista scheduler and one executor in this process and serve until stopped:
     /// the cluster path of `minqing sql --scheduler` on one machine (needs `--features ballista`)
     BallistaLocal(ballista::BallistaLocalArgs),
@@ -157,6 +167,9 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Eval(c) => eval::eval(&ctx, c),
         Command::Train(a) => eval::train(&ctx, a),
         Command::Demo(a) => demo::demo(&ctx, a),
+        Command::Serve(a) => serve::serve(&ctx, a),
+        Command::User(c) => serve::user(c),
+        Command::Audit(c) => serve::audit(c),
     }
 }
 

@@ -37,6 +37,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 mod keys;
 mod level;

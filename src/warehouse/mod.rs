@@ -26,7 +26,7 @@ mod sql;
 
 pub use commit::{Transaction, history};
 pub use parquet_io::{BackgroundPart, ParquetPart, read_parts, read_table, read_table_columns, write_parquet};
-pub use sql::{Engine, Functions, OutputFormat, query_on, register_all, render};
+pub use sql::{Engine, Functions, OutputFormat, query_on, register_all, register_empty, render};
 
 use std::fs;
 use std::io::Write;

@@ -1,0 +1,148 @@
+//! The users file: who may log in to the dashboard, with which role and scope, and an
+//! argon2id hash of the password (PHC string). TOML, one `[[user]]` per person, written
+//! by `minqing user add`; the server reads it again when it changes, so a user added
+//! while it runs can log in without a restart.
+
+use std::path::{Path, PathBuf};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use serde::{Deserialize, Serialize};
+
+use super::scope::Scope;
+use crate::{Error, Result};
+
+crate::model::vocabulary!(
+    /// What a user may see: everything (县), one township's cases (乡镇), or the cases
+    /// assigned to one department without the petitioner's identity (部门).
+    Role {
+        County => "county",
+        Town => "town",
+        Dept => "dept",
+    }
+);
+
+/// One line of the users file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct User {
+    pub name: String,
+    pub role: String,
+    /// The township (role town) or department (role dept); empty for county.
+    #[serde(default)]
+    pub scope: String,
+    /// argon2id PHC string.
+    pub hash: String,
+}
+
+impl User {
+    /// What this user may see (an error for a users file edited into nonsense).
+    pub fn scope(&self) -> Result<Scope> {
+        let role = Role::parse(&self.role).ok_or_else(|| {
+            Error::Usage(format!("user `{}` has role `{}`; roles are county, town, dept", self.name, self.role))
+        })?;
+        Scope::new(role, &self.scope).map_err(|e| Error::Usage(format!("user `{}`: {e}", self.name)))
+    }
+
+    /// The password matches the stored hash.
+    pub fn verify(&self, password: &str) -> bool {
+        PasswordHash::new(&self.hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct File {
+    #[serde(default)]
+    user: Vec<User>,
+}
+
+/// The users file on disk.
+#[derive(Debug, Clone)]
+pub struct Users {
+    path: PathBuf,
+}
+
+impl Users {
+    pub fn new(path: &Path) -> Self {
+        Users { path: path.to_path_buf() }
+    }
+
+    /// Every user; none when the file does not exist yet.
+    pub fn load(&self) -> Result<Vec<User>> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(Error::io(&self.path, e)),
+        };
+        let file: File = toml::from_str(&text)
+            .map_err(|e| Error::Config { path: self.path.clone(), problems: vec![e.to_string()] })?;
+        for u in &file.user {
+            u.scope().map_err(|e| Error::Config { path: self.path.clone(), problems: vec![e.to_string()] })?;
+        }
+        Ok(file.user)
+    }
+
+    pub fn find(&self, name: &str) -> Result<Option<User>> {
+        Ok(self.load()?.into_iter().find(|u| u.name == name))
+    }
+
+    /// Add a user, or set a known user's role, scope and password. The file is replaced
+    /// whole (temp file + rename), so a reader never sees half of it.
+    pub fn add(&self, name: &str, role: Role, scope: &str, password: &str) -> Result<()> {
+        if name.trim().is_empty() || name.chars().any(|c| c.is_control()) {
+            return Err(Error::Usage("a user name cannot be empty or hold control characters".into()));
+        }
+        if password.chars().count() < 8 {
+            return Err(Error::Usage("the password must have at least 8 characters".into()));
+        }
+        Scope::new(role, scope).map_err(Error::Usage)?;
+        let hash = Argon2::default()
+            .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+            .map_err(|e| Error::Internal(format!("argon2: {e}")))?
+            .to_string();
+        let mut users = self.load()?;
+        users.retain(|u| u.name != name);
+        let scope = if role == Role::County { String::new() } else { scope.to_string() };
+        users.push(User { name: name.to_string(), role: role.as_str().to_string(), scope, hash });
+        let text = toml::to_string(&File { user: users }).map_err(|e| Error::Internal(e.to_string()))?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        crate::warehouse::atomic_write(&self.path, text.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_then_verify_and_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let users = Users::new(&dir.path().join("users.toml"));
+        users.add("li", Role::Town, "城关镇", "secret-pass-1").unwrap();
+        users.add("wang", Role::County, "", "secret-pass-2").unwrap();
+        let li = users.find("li").unwrap().unwrap();
+        assert!(li.hash.starts_with("$argon2id$"), "{}", li.hash);
+        assert!(li.verify("secret-pass-1"));
+        assert!(!li.verify("secret-pass-2"));
+        assert_eq!(li.scope().unwrap(), Scope::Town("城关镇".into()));
+        users.add("li", Role::Dept, "住建局", "another-pass").unwrap();
+        let all = users.load().unwrap();
+        assert_eq!(all.len(), 2);
+        let li = users.find("li").unwrap().unwrap();
+        assert!(li.verify("another-pass") && !li.verify("secret-pass-1"));
+        assert_eq!(li.scope().unwrap(), Scope::Dept("住建局".into()));
+    }
+
+    #[test]
+    fn refuses_what_cannot_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.toml");
+        let users = Users::new(&path);
+        assert!(users.add("li", Role::Town, "", "long-enough").is_err(), "a town user needs a town");
+        assert!(users.add("li", Role::County, "", "short").is_err());
+        assert!(users.add("", Role::County, "", "long-enough").is_err());
+        std::fs::write(&path, "[[user]]\nname='x'\nrole='mayor'\nhash=''\n").unwrap();
+        assert!(matches!(users.load(), Err(Error::Config { .. })));
+    }
+}
