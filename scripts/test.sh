@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/minqing-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-# the Debian packages (font, chromium) install while cargo builds the tests
-./scripts/setup.sh &
+# the Debian packages (font, chromium, node) and playwright-core for the dashboard's
+# browser test install while cargo builds the tests (one after the other: one apt at a time)
+( ./scripts/setup.sh && ./scripts/browser-setup.sh ) &
 setup=$!
 cargo test --locked --no-run "$@"
 wait "$setup"

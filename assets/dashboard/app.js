@@ -44,7 +44,7 @@
     var series = sources.map(function (s) {
       var byDay = {};
       spec.points.forEach(function (p) { if (p[1] === s) byDay[p[0]] = p[2]; });
-      return { name: names[s] || s, type: 'line', smooth: true, showSymbol: false,
+      return { name: names[s] || s, type: 'line', showSymbol: false,
                data: days.map(function (d) { return byDay[d] || 0; }) };
     });
     return {

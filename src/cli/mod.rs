@@ -86,6 +86,9 @@ enum Command {
     /// The dashboard's audit log
     #[command(subcommand)]
     Audit(serve::AuditCommand),
+    /// Load-test a running dashboard: N clients for S seconds on /api/cases; prints
+    /// requests per second and latency percentiles
+    Load(serve::LoadArgs),
     /// Start a Ballista scheduler and one executor in this process and serve until stopped:
     /// the cluster path of `minqing sql --scheduler` on one machine (needs `--features ballista`)
     BallistaLocal(ballista::BallistaLocalArgs),
@@ -170,6 +173,7 @@ fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Serve(a) => serve::serve(&ctx, a),
         Command::User(c) => serve::user(c),
         Command::Audit(c) => serve::audit(c),
+        Command::Load(a) => serve::load(a),
     }
 }
 

@@ -96,3 +96,34 @@ pub(super) fn audit(c: AuditCommand) -> anyhow::Result<Status> {
         }
     }
 }
+
+#[derive(Debug, Args)]
+pub(super) struct LoadArgs {
+    /// The running dashboard's address
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// A user of the dashboard; the password is read from stdin (one line)
+    #[arg(long)]
+    user: String,
+    /// Concurrent clients
+    #[arg(long, default_value_t = 50)]
+    clients: usize,
+    /// How long
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+}
+
+pub(super) fn load(a: LoadArgs) -> anyhow::Result<Status> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let cfg = crate::serve::load::LoadConfig {
+        addr: a.addr,
+        user: a.user,
+        password: line.trim_end_matches(['\n', '\r']).to_string(),
+        clients: a.clients.max(1),
+        seconds: a.seconds.max(1),
+    };
+    let r = crate::serve::load::load(&cfg)?;
+    println!("{r}");
+    Ok(if r.errors > 0 { Status::Attention } else { Status::Ok })
+}

@@ -10,12 +10,13 @@
 //! - `view`: the warehouse snapshot and the case view, rebuilt when the warehouse changes;
 //! - `query`: filters and the questions the pages ask, as DataFusion expressions;
 //! - `routes`: the HTTP handlers; `pages`: the templates; `assets`: ECharts, script, style;
-//! - `export`: the current list as xlsx.
+//! - `export`: the current list as xlsx; `load`: `minqing load`, a bounded load test.
 
 mod assets;
 pub(crate) mod audit;
 mod auth;
 mod export;
+pub(crate) mod load;
 mod pages;
 mod query;
 mod routes;

@@ -62,6 +62,13 @@ pub fn label(col: &str) -> &str {
 
 pub struct Pages(Environment<'static>);
 
+/// Weekly counts as a line of block characters (▁ for none … █ for the most).
+fn spark(values: Vec<i64>) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    values.iter().map(|&v| BLOCKS[((v.max(0) * 7 + max - 1) / max).min(7) as usize]).collect()
+}
+
 /// A value as JSON text (for `data-chart`; the attribute escaping keeps it intact).
 fn json_attr(v: minijinja::Value) -> String {
     serde_json::to_string(&v).unwrap_or_else(|_| "null".into())
@@ -82,6 +89,8 @@ impl Pages {
         env.add_filter("json", json_attr);
         env.add_filter("change", percent);
         env.add_filter("label", |c: String| label(&c).to_string());
+        env.add_filter("entity", |k: String| crate::model::entity_name(&k).to_string());
+        env.add_filter("spark", spark);
         env.add_filter("source_label", |s: String| crate::model::label_of(&s).to_string());
         Ok(Pages(env))
     }
@@ -214,4 +223,14 @@ async fn read_metrics(app: &App) -> Result<Vec<Metric>, Failure> {
     .await
     .map_err(|e| Failure::Internal(crate::Error::Internal(format!("metrics reader: {e}"))))?
     .map_err(Failure::Internal)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn spark_scales_to_the_largest_week() {
+        assert_eq!(super::spark(vec![0, 1, 4, 8]), "▁▂▅█");
+        assert_eq!(super::spark(vec![0, 0]), "▁▁");
+        assert_eq!(super::spark(vec![]), "");
+    }
 }
