@@ -202,3 +202,65 @@ fn killed_ingest_recovers_and_reruns_identically() {
 fn killed_pipeline_run_recovers_and_reruns_identically() {
     campaign("pipeline", run_args, 2026);
 }
+
+/// Each table's current files by content, and how many files its folder holds.
+fn tables(dir: &Path) -> (BTreeMap<String, Vec<u8>>, usize) {
+    let mut out = BTreeMap::new();
+    let wh = Warehouse::open_read(&dir.join("warehouse")).unwrap();
+    let mut on_disk = 0;
+    for t in table::ALL {
+        let mut parts: Vec<Vec<u8>> = wh.parts(t).unwrap().into_iter().map(|p| std::fs::read(p).unwrap()).collect();
+        parts.sort();
+        for (i, p) in parts.into_iter().enumerate() {
+            out.insert(format!("{t}#{i}"), p);
+        }
+        on_disk += files(&wh.table_dir(t)).iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).count();
+    }
+    (out, on_disk)
+}
+
+/// `vacuum` killed at random points: every table still reads as it did (the files the
+/// current versions need are never deleted before the log stops naming them), and a
+/// vacuum run to the end after the kills deletes what the first would have.
+#[test]
+fn killed_vacuum_leaves_every_table_whole() {
+    // a warehouse with replaced files: the weekly run twice (the second rewrites the
+    // stages' tables) and a re-export
+    let base = tempfile::tempdir().unwrap();
+    pipeline(base.path());
+    finish(base.path(), &run_args());
+    finish(base.path(), &run_args());
+    let (want, before) = tables(base.path());
+    let vacuum: Vec<String> = ["vacuum", "--keep-days", "0"].map(String::from).to_vec();
+    // the uninterrupted vacuum, for its time and what it leaves
+    let reference = tempfile::tempdir().unwrap();
+    let copy = |to: &Path| {
+        assert!(Command::new("cp").arg("-r").arg(base.path().join("warehouse")).arg(to).status().unwrap().success());
+    };
+    copy(reference.path());
+    let full = finish(reference.path(), &vacuum);
+    let (got, after) = tables(reference.path());
+    assert_eq!(got, want, "vacuum changes no table");
+    assert!(after < before, "{before} parquet files before vacuum, {after} after: nothing replaced was deleted");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(47);
+    let mut killed = 0;
+    for i in 0..iterations() * 2 {
+        let d = tempfile::tempdir().unwrap();
+        copy(d.path());
+        let at = Duration::from_secs_f64(rng.random_range(0.0..full * 1.2));
+        if kill_after(d.path(), &vacuum, at) {
+            killed += 1;
+            let wh = Warehouse::open(&d.path().join("warehouse")).unwrap();
+            for t in table::ALL {
+                read_table(&wh, t)
+                    .unwrap_or_else(|e| panic!("iteration {i}: {t} unreadable after a killed vacuum: {e}"));
+            }
+            drop(wh);
+            assert_eq!(tables(d.path()).0, want, "iteration {i}: a killed vacuum changed a table");
+        }
+        finish(d.path(), &vacuum);
+        assert_eq!(tables(d.path()), (want.clone(), after), "iteration {i}: vacuum after a kill");
+    }
+    eprintln!("vacuum: {} iterations, {killed} killed mid-way, full vacuum {full:.2}s", iterations() * 2);
+    assert!(killed > 0, "no vacuum was killed mid-way");
+}

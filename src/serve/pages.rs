@@ -162,13 +162,18 @@ pub async fn quality(app: &App, scope: &Scope) -> Result<Value, Failure> {
         Scope::Dept(_) => crate::model::Dimension::Dept,
     };
     let in_month = |m: &&Metric| m.grain == Grain::Month && m.period == month && scope.admits_metric(m);
-    let rates: Vec<Value> = metrics
+    let mut rates: Vec<&Metric> = metrics
         .iter()
         .filter(in_month)
         .filter(|m| m.dimension == dim && Measure::PETITION_RATES.contains(&m.measure))
+        .collect();
+    let order = |m: &Metric| Measure::PETITION_RATES.iter().position(|x| *x == m.measure);
+    rates.sort_by(|a, b| order(a).cmp(&order(b)).then_with(|| a.source.cmp(&b.source)));
+    let rates: Vec<Value> = rates
+        .into_iter()
         .map(|m| {
-            json!({ "measure": m.measure.as_str(), "source": m.source, "numerator": m.numerator,
-                    "denominator": m.denominator, "value": m.value.map(|x| format!("{:.1}%", x * 100.0)) })
+            json!({ "measure": m.measure.as_str(), "source": m.source, "numerator": whole(m.numerator),
+                    "denominator": whole(m.denominator), "value": m.value.map(|x| format!("{:.1}%", x * 100.0)) })
         })
         .collect();
     let mut ranking: Vec<(String, Option<f64>, Option<f64>)> = vec![];
@@ -187,9 +192,20 @@ pub async fn quality(app: &App, scope: &Scope) -> Result<Value, Failure> {
         }
     }
     ranking.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
-    let ranking: Vec<Value> =
-        ranking.into_iter().map(|(town, rank, score)| json!({ "town": town, "rank": rank, "score": score })).collect();
+    let ranking: Vec<Value> = ranking
+        .into_iter()
+        .map(|(town, rank, score)| json!({ "town": town, "rank": whole(rank), "score": score }))
+        .collect();
     Ok(json!({ "month": month, "rates": rates, "ranking": ranking }))
+}
+
+/// A count as an integer, other figures as they are.
+fn whole(x: Option<f64>) -> Value {
+    match x {
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => json!(v as i64),
+        Some(v) => json!(v),
+        None => Value::Null,
+    }
 }
 
 /// 异动: the surges `metrics` found, newest first, as far as the scope admits.
@@ -207,7 +223,7 @@ pub async fn surges(app: &App, scope: &Scope) -> Result<Value, Failure> {
         .iter()
         .map(|m| {
             json!({ "period": m.period, "grain": m.grain.as_str(), "source": m.source, "dimension": m.dimension.as_str(),
-                    "key": m.key, "numerator": m.numerator, "denominator": m.denominator,
+                    "key": m.key, "numerator": whole(m.numerator), "denominator": whole(m.denominator),
                     "note": m.note.as_deref().map(|n| crate::normalize::mask_identifiers(n).into_owned()) })
         })
         .collect();

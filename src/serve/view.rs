@@ -17,10 +17,10 @@ use datafusion::datasource::MemTable;
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::max;
 use datafusion::logical_expr::{cast, when};
-use datafusion::prelude::{DataFrame, Expr, SessionContext, col, lit};
+use datafusion::prelude::{DataFrame, Expr, SessionConfig, SessionContext, col, lit};
 
 use crate::schema::{self, table};
-use crate::warehouse::{Engine, Functions, Warehouse, register_all};
+use crate::warehouse::{Warehouse, register_all};
 use crate::{Error, Result};
 
 /// Columns of the case view `v`.
@@ -137,7 +137,10 @@ fn log_stamp(root: &Path) -> Result<u64> {
 }
 
 async fn build(root: &Path) -> Result<Snapshot> {
-    let ctx = Engine::Local.context(&Functions::default()).await?;
+    // filters pushed into the Parquet scan: one case's text is read without decoding every
+    // other case's
+    let config = SessionConfig::new().set_bool("datafusion.execution.parquet.pushdown_filters", true);
+    let ctx = SessionContext::new_with_config(config);
     let wh = Warehouse::open_read(root)?;
     let registered = tokio::task::block_in_place(|| {
         tokio::runtime::Handle::current().block_on(register_all(&ctx, std::slice::from_ref(&wh)))
