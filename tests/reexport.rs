@@ -262,3 +262,41 @@ fn enrich_after_a_re_export_reads_only_new_and_changed_cases_and_equals_a_full_e
     let drifted = ok(&minqing(d, &["--models", &m, "enrich"]));
     assert!(drifted.contains("enriched 59 cases") && drifted.contains("sampled again"), "{drifted}");
 }
+
+/// A briefing is reproducible from its run.json: `run --version N` makes the reports again
+/// from the warehouse as it was after commit N, after later exports changed it.
+#[test]
+fn a_briefing_is_made_again_from_the_commit_its_run_json_names() {
+    let d = tempfile::tempdir().unwrap();
+    let first = common::run_weekly(d.path());
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("reports/weekly-2026-10-31/run.json")).unwrap()).unwrap();
+    let commit = run["warehouse_commit"].as_u64().unwrap().to_string();
+    // new petitions in the briefing's week change it
+    std::fs::write(
+        d.path().join("late.csv"),
+        format!(
+            "{HEADER}\n\
+             L1,2026-10-28 09:00,赵六,13700001234,拖欠工资三个月，老板失联,县人社局,2026-10-28 10:00,2026-12-27,,\n\
+             L2,2026-10-29 10:00,钱七,13700005678,拖欠工资三个月，老板失联,县人社局,2026-10-29 11:00,2026-12-28,,\n"
+        ),
+    )
+    .unwrap();
+    ok(&minqing(d.path(), &["ingest", "--input", "late.csv"]));
+    let second = common::run_weekly(d.path());
+    assert_ne!(first, second, "the later export changes the week's briefing");
+    let m = common::models();
+    let out = ok(&minqing(
+        d.path(),
+        &["--models", &m, "run", "weekly.toml", "--as-of", "2026-10-31", "--version", &commit, "--out", "replay"],
+    ));
+    assert!(!out.contains("ingest") && !out.contains("enrich"), "time travel writes nothing: {out}");
+    let again = std::fs::read_to_string(d.path().join("replay/weekly-2026-10-31/briefing.md")).unwrap();
+    assert_eq!(again, first, "the briefing of commit {commit}, made again");
+    let replay: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("replay/weekly-2026-10-31/run.json")).unwrap()).unwrap();
+    assert_eq!(replay["warehouse_commit"].as_u64().unwrap().to_string(), commit);
+    // a commit that does not exist is bad input
+    let out = minqing(d.path(), &["--models", &m, "run", "weekly.toml", "--version", "9999", "--out", "replay"]);
+    assert_eq!(out.status.code(), Some(2));
+}

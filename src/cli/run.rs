@@ -22,12 +22,25 @@ pub(super) struct RunArgs {
     /// address to spread them over its executors (as `enrich --scheduler`)
     #[arg(long, value_name = "ADDRESS")]
     scheduler: Option<String>,
+    /// Make the reports again from the warehouse as it was after this commit (the
+    /// `warehouse_commit` of a run.json; `minqing history` lists them). Nothing is written
+    /// to the warehouse: only the report stage runs, on the tables of that commit
+    #[arg(long, value_name = "COMMIT", conflicts_with = "scheduler")]
+    version: Option<u64>,
 }
 
 pub(super) fn run(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Status> {
     let mut p = crate::pipeline::config::Pipeline::load(&a.pipeline)?;
     p.scheduler = a.scheduler;
-    let wh = Warehouse::open(&ctx.warehouse(Path::new("warehouse")))?;
+    let root = ctx.warehouse(Path::new("warehouse"));
+    let wh = match a.version {
+        Some(n) => {
+            // time travel reads only: the stages that write are left out
+            p.stages.retain(|s| s == "report");
+            Warehouse::open_at(&root, n)?
+        }
+        None => Warehouse::open(&root)?,
+    };
     let key = super::person_key()?;
     let rep = crate::pipeline::run::run(&wh, &p, &ctx.models, &key, a.as_of, &a.out)?;
     println!("{rep}");
