@@ -194,6 +194,23 @@ fn every_role_reaches_every_endpoint_within_its_scope() {
                 _ => {}
             }
         }
+        // hot clusters: a township or department sees its own members' figures only
+        let hot = get("/api/clusters?from=&to=", Some(&c)).json();
+        let hot = hot["clusters"].as_array().unwrap();
+        assert!(!hot.is_empty(), "{user} sees hot clusters");
+        for h in hot {
+            if user != "county" {
+                assert_eq!(h["cases"], h["in_scope"], "{user}: {h}");
+            }
+            if user == "town" {
+                let regions = h["regions"].as_str().unwrap();
+                assert!(regions.starts_with(s.town.as_str()) && !regions.contains('、'), "{regions}");
+            }
+        }
+        if user == "dept" {
+            let risk = get("/risk?from=&to=", Some(&c)).text();
+            assert!(!risk.contains("<td>信访人</td>"), "a department sees no petitioner among risk objects");
+        }
         // one case of the list opens; its page is masked as the role requires
         let first = &rows[0];
         let path = format!("/case/{}/{}", first["source"].as_str().unwrap(), enc(first["case_id"].as_str().unwrap()));
@@ -344,6 +361,21 @@ fn login_is_guarded() {
     let r = form("/logout", &format!("csrf={csrf}"), &[("cookie", &c)]);
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(get("/api/cases", Some(&c)).status, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn a_session_ends_when_its_user_is_changed_or_removed() {
+    let dir = &site().dir;
+    ok(&add_user(dir, "users.toml", "mover", "county", "", "mover-password"));
+    let c = login("mover");
+    assert_eq!(get("/api/cases?limit=1", Some(&c)).status, StatusCode::OK);
+    // the file changes under the running server: the next request is refused
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    ok(&add_user(dir, "users.toml", "mover", "town", &site().town, "mover-password"));
+    assert_eq!(get("/api/cases?limit=1", Some(&c)).status, StatusCode::UNAUTHORIZED, "a narrowed scope logs out");
+    let c = login("mover");
+    let rows = get("/api/cases?limit=50&from=&to=", Some(&c)).json();
+    assert!(rows["rows"].as_array().unwrap().iter().all(|r| r["region_town"] == site().town.as_str()));
 }
 
 #[test]

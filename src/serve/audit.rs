@@ -17,12 +17,17 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 
 /// One line of the log.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Entry {
     pub seq: u64,
     pub time: String,
     pub user: String,
     pub scope: String,
-    /// `login`, `login_failed`, `logout`, `view`, `list`, `export`, `api`.
+    /// The caller's address, when the server knows it.
+    #[serde(default)]
+    pub addr: String,
+    /// `login`, `login_failed`, `login_throttled`, `logout`, `view`, `view_denied` (a case
+    /// outside the scope or not there), `list`, `export`, `api`.
     pub action: String,
     /// The page or endpoint.
     pub path: String,
@@ -49,6 +54,7 @@ impl Entry {
 pub struct Event<'a> {
     pub user: &'a str,
     pub scope: String,
+    pub addr: Option<String>,
     pub action: &'a str,
     pub path: &'a str,
     pub filters: String,
@@ -83,6 +89,7 @@ impl Audit {
     /// Open (or start) the log; its chain is checked first, so a server never extends a
     /// broken one.
     pub fn open(path: &Path) -> Result<Self> {
+        cut_torn_tail(path)?;
         let v = verify(path)?;
         let tail = Tail { seq: v.lines, hash: v.last_hash, len: file_len(path) };
         Ok(Audit { path: path.to_path_buf(), last: Mutex::new(tail) })
@@ -106,6 +113,7 @@ impl Audit {
             time: chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
             user: ev.user.to_string(),
             scope: ev.scope,
+            addr: ev.addr.unwrap_or_default(),
             action: ev.action.to_string(),
             path: ev.path.to_string(),
             filters: ev.filters,
@@ -116,12 +124,29 @@ impl Audit {
         e.hash = e.digest();
         let mut line = serde_json::to_string(&e).map_err(|x| Error::Internal(x.to_string()))?;
         line.push('\n');
-        f.write_all(line.as_bytes()).map_err(io)?;
-        f.sync_data().map_err(io)?;
+        if let Err(e) = f.write_all(line.as_bytes()).and_then(|()| f.sync_data()) {
+            // a full disk: take back whatever part of the line went out, so the chain stays whole
+            let _ = f.set_len(len);
+            return Err(io(e));
+        }
         *last = Tail { seq: e.seq, hash: e.hash, len: len + line.len() as u64 };
         // the file lock is released when `f` closes
         Ok(())
     }
+}
+
+/// A line without its newline at the end of the file is one a crash cut off while it was
+/// written (each line is synced whole before its response goes out): it is removed, with
+/// a warning, so the chain ends at the last whole line.
+fn cut_torn_tail(path: &Path) -> Result<()> {
+    let Ok(bytes) = std::fs::read(path) else { return Ok(()) };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(());
+    }
+    let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    tracing::warn!("{}: removed a line cut off by a crash ({} bytes)", path.display(), bytes.len() - keep);
+    let f = OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
+    f.set_len(keep as u64).map_err(|e| Error::io(path, e))
 }
 
 /// A chain checked whole.
@@ -172,6 +197,7 @@ mod tests {
         Event {
             user: "wang",
             scope: "county".into(),
+            addr: Some("10.0.0.9".into()),
             action,
             path: "/cases",
             filters: "town=城关镇".into(),
@@ -205,5 +231,10 @@ mod tests {
         std::fs::write(&p, removed).unwrap();
         assert!(verify(&p).unwrap_err().to_string().contains("line 2"));
         assert!(Audit::open(&p).is_err(), "a server does not extend a broken chain");
+        // a line cut off by a crash is dropped on open; the chain goes on from the line before
+        std::fs::write(&p, format!("{}{}", lines[..2].join("\n") + "\n", &lines[2][..40])).unwrap();
+        let a = Audit::open(&p).unwrap();
+        a.record(ev("list")).unwrap();
+        assert_eq!(verify(&p).unwrap().lines, 3);
     }
 }

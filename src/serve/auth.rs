@@ -11,8 +11,10 @@ use rand::TryRngCore;
 use super::scope::Scope;
 
 pub const COOKIE: &str = "minqing_session";
-/// A session unused this long is gone.
-const IDLE: Duration = Duration::from_secs(8 * 3600);
+/// A session unused this long is gone…
+const IDLE: Duration = Duration::from_secs(2 * 3600);
+/// …and any session this long after its login.
+const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 /// This many bad passwords from one address, or for one user name, within [`WINDOW`]…
 pub const MAX_FAILURES: u32 = 5;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -26,6 +28,13 @@ pub struct Session {
     pub scope: Scope,
     pub csrf: String,
     seen: Instant,
+    started: Instant,
+}
+
+impl Session {
+    fn expired(&self) -> bool {
+        self.seen.elapsed() >= IDLE || self.started.elapsed() >= LIFETIME
+    }
 }
 
 pub fn token() -> String {
@@ -45,9 +54,10 @@ pub struct Sessions(Mutex<HashMap<String, Session>>);
 impl Sessions {
     pub fn start(&self, user: &str, scope: Scope) -> String {
         let t = token();
-        let s = Session { user: user.to_string(), scope, csrf: token(), seen: Instant::now() };
+        let now = Instant::now();
+        let s = Session { user: user.to_string(), scope, csrf: token(), seen: now, started: now };
         let mut m = self.0.lock().expect("the session lock");
-        m.retain(|_, s| s.seen.elapsed() < IDLE);
+        m.retain(|_, s| !s.expired());
         m.insert(t.clone(), s);
         t
     }
@@ -55,7 +65,7 @@ impl Sessions {
     pub fn get(&self, token: &str) -> Option<Session> {
         let mut m = self.0.lock().expect("the session lock");
         let s = m.get_mut(token)?;
-        if s.seen.elapsed() >= IDLE {
+        if s.expired() {
             m.remove(token);
             return None;
         }
@@ -68,35 +78,52 @@ impl Sessions {
     }
 }
 
-/// Failed logins per address and per user name.
+/// Failed logins per address and per user name: (failures, time of the last one).
 #[derive(Default)]
-pub struct Throttle(Mutex<HashMap<String, (u32, Instant, Instant)>>);
+pub struct Throttle(Mutex<HashMap<String, (u32, Instant)>>);
 
 impl Throttle {
-    /// Whether any of `keys` is locked out now.
+    /// Whether any of `keys` is locked out now. A lockout that has run its time is
+    /// forgotten, so one mistyped password after it does not lock the name again.
     pub fn locked(&self, keys: &[String]) -> bool {
-        let m = self.0.lock().expect("the throttle lock");
-        keys.iter().any(|k| m.get(k).is_some_and(|&(n, _, last)| n >= MAX_FAILURES && last.elapsed() < LOCKOUT))
+        let mut m = self.0.lock().expect("the throttle lock");
+        let mut locked = false;
+        for k in keys {
+            if let Some(&(n, last)) = m.get(k)
+                && n >= MAX_FAILURES
+            {
+                if last.elapsed() < LOCKOUT {
+                    locked = true;
+                } else {
+                    m.remove(k);
+                }
+            }
+        }
+        locked
     }
 
+    /// Count a failure for each key; a count whose last failure is older than the window
+    /// starts again.
     pub fn fail(&self, keys: &[String]) {
         let mut m = self.0.lock().expect("the throttle lock");
         let now = Instant::now();
+        if m.len() > 10_000 {
+            m.retain(|_, (_, last)| last.elapsed() < WINDOW.max(LOCKOUT));
+        }
         for k in keys {
-            let e = m.entry(k.clone()).or_insert((0, now, now));
-            if e.1.elapsed() > WINDOW && e.0 < MAX_FAILURES {
-                *e = (0, now, now);
+            let e = m.entry(k.clone()).or_insert((0, now));
+            if e.1.elapsed() > WINDOW {
+                e.0 = 0;
             }
             e.0 += 1;
-            e.2 = now;
+            e.1 = now;
         }
     }
 
-    pub fn succeed(&self, keys: &[String]) {
-        let mut m = self.0.lock().expect("the throttle lock");
-        for k in keys {
-            m.remove(k);
-        }
+    /// A good login clears its user name's count (not its address's: one valid account
+    /// must not reset the count of guesses at others from the same machine).
+    pub fn succeed(&self, key: &str) {
+        self.0.lock().expect("the throttle lock").remove(key);
     }
 }
 
@@ -120,8 +147,9 @@ mod tests {
         t.fail(&keys);
         assert!(t.locked(&["user:li".to_string()]));
         assert!(!t.locked(&["user:wang".to_string()]));
-        t.succeed(&keys);
-        assert!(!t.locked(&keys));
+        t.succeed("user:li");
+        assert!(!t.locked(&["user:li".to_string()]));
+        assert!(t.locked(&["ip:1.2.3.4".to_string()]), "a good login does not clear its address");
     }
 
     #[test]

@@ -141,17 +141,29 @@ pub fn load(cfg: &LoadConfig) -> Result<LoadReport> {
             .map(|i| {
                 let (paths, cookie) = (&paths, &cookie);
                 s.spawn(move || -> Result<(Vec<Duration>, usize)> {
-                    let mut conn = connect(host)?;
                     let (mut times, mut errors) = (vec![], 0);
+                    let mut conn = None;
                     let mut k = i;
                     while Instant::now() < until {
+                        // a connection that failed is opened again; a refused one counts as an error
+                        let c = match conn.as_mut() {
+                            Some(c) => c,
+                            None => match connect(host) {
+                                Ok(c) => conn.insert(c),
+                                Err(_) => {
+                                    errors += 1;
+                                    std::thread::sleep(Duration::from_millis(100));
+                                    continue;
+                                }
+                            },
+                        };
                         let t = Instant::now();
-                        match exchange(&mut conn, &get(&paths[k % paths.len()], host, cookie)) {
+                        match exchange(c, &get(&paths[k % paths.len()], host, cookie)) {
                             Ok((200, _)) => times.push(t.elapsed()),
                             Ok(_) => errors += 1,
                             Err(_) => {
                                 errors += 1;
-                                conn = connect(host)?;
+                                conn = None;
                             }
                         }
                         k += 1;

@@ -62,6 +62,29 @@ pub fn label(col: &str) -> &str {
 
 pub struct Pages(Environment<'static>);
 
+/// A value as one path segment: everything but unreserved ASCII percent-encoded (`/`
+/// too, which `urlencode` leaves), so any case number makes a link its route matches.
+fn segment(v: String) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A query string with one parameter set (replacing it if present): links that add a
+/// filter to the page's filters never repeat a key.
+fn with_param(query: String, key: String, value: minijinja::Value) -> String {
+    let value = value.to_string();
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| *k != key && k != "page") {
+        q.append_pair(&k, &v);
+    }
+    q.append_pair(&key, &value);
+    q.finish()
+}
+
 /// Weekly counts as a line of block characters (▁ for none … █ for the most).
 fn spark(values: Vec<i64>) -> String {
     const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -89,6 +112,8 @@ impl Pages {
         env.add_filter("json", json_attr);
         env.add_filter("change", percent);
         env.add_filter("label", |c: String| label(&c).to_string());
+        env.add_filter("seg", segment);
+        env.add_filter("with", with_param);
         env.add_filter("entity", |k: String| crate::model::entity_name(&k).to_string());
         env.add_filter("spark", spark);
         env.add_filter("source_label", |s: String| crate::model::label_of(&s).to_string());
@@ -248,5 +273,14 @@ mod tests {
         assert_eq!(super::spark(vec![0, 1, 4, 8]), "▁▂▅█");
         assert_eq!(super::spark(vec![0, 0]), "▁▁");
         assert_eq!(super::spark(vec![]), "");
+    }
+
+    #[test]
+    fn links_encode_segments_and_replace_parameters() {
+        assert_eq!(super::segment("A/1 .x".into()), "A%2F1%20%2Ex");
+        assert_eq!(super::segment("..".into()), "%2E%2E");
+        let q = super::with_param("from=2026-10-01&source=hotline&page=3".into(), "source".into(), "petition".into());
+        assert_eq!(super::with_param("a=1".into(), "page".into(), 2.into()), "a=1&page=2");
+        assert_eq!(q, "from=2026-10-01&source=petition");
     }
 }

@@ -11,7 +11,7 @@ use datafusion::common::{JoinType, ScalarValue};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::prelude::{DataFrame, Expr, col, lit};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::scope::Scope;
 use super::view::{self as v, Snapshot};
@@ -52,7 +52,9 @@ fn date(name: &str, s: &Option<String>) -> std::result::Result<Option<NaiveDate>
     chosen(s)
         .map(|d| {
             NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| BadFilter(format!("`{name}` must be a date like 2026-10-31, not `{d}`")))
+                .ok()
+                .filter(|x| (1900..=2100).contains(&x.year()))
+                .ok_or_else(|| BadFilter(format!("`{name}` must be a date like 2026-10-31 (1900–2100), not `{d}`")))
         })
         .transpose()
 }
@@ -110,20 +112,20 @@ impl Filters {
     }
 
     pub fn page(&self) -> usize {
-        self.page.unwrap_or(1).max(1)
+        self.page.unwrap_or(1).clamp(1, 1_000_000)
     }
 
     /// The query string of these filters (chosen values only, without paging), for links.
     pub fn query(&self) -> String {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         for (k, val) in self.pairs() {
-            q.append_pair(k, val);
+            q.append_pair(k, &val);
         }
         q.finish()
     }
 
     /// The chosen values, named, in a fixed order.
-    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
         [
             ("from", &self.from),
             ("to", &self.to),
@@ -137,9 +139,10 @@ impl Filters {
         .into_iter()
         .filter_map(|(k, val)| match (k, val.as_deref()) {
             // an empty period bound is kept: it says "all time" rather than "the default"
-            ("from" | "to", Some(x)) => Some((k, x.trim())),
-            _ => chosen(val).map(|x| (k, x)),
+            ("from" | "to", Some(x)) => Some((k, x.trim().to_string())),
+            _ => chosen(val).map(|x| (k, x.to_string())),
         })
+        .chain(self.limit.map(|l| ("limit", l.to_string())))
         .collect()
     }
 
@@ -276,16 +279,25 @@ pub async fn cases(snap: &Snapshot, scope: &Scope, f: &Filters, limit: usize, of
 /// lock), a person key cut to its first characters.
 pub fn mask_row(r: &mut Map<String, Value>) {
     for (k, val) in r.iter_mut() {
-        if let Value::String(s) = val {
-            if k == v::PERSON_KEY {
-                *s = mask_key(s);
-            } else {
-                let m = crate::normalize::mask_identifiers(s);
-                if m != s.as_str() {
-                    *s = m.into_owned();
-                }
+        match val {
+            Value::String(s) if k == v::PERSON_KEY => *s = mask_key(s),
+            other => mask_value(other),
+        }
+    }
+}
+
+/// Identifiers masked in every string, lists and objects included.
+fn mask_value(val: &mut Value) {
+    match val {
+        Value::String(s) => {
+            let m = crate::normalize::mask_identifiers(s);
+            if m != s.as_str() {
+                *s = m.into_owned();
             }
         }
+        Value::Array(items) => items.iter_mut().for_each(mask_value),
+        Value::Object(o) => o.values_mut().for_each(mask_value),
+        _ => {}
     }
 }
 
@@ -403,7 +415,9 @@ pub async fn summary(snap: &Snapshot, scope: &Scope, f: &Filters) -> Result<Summ
         c.sort_by(|a, b| b.cases.cmp(&a.cases).then_with(|| a.key.cmp(&b.key)));
         c
     };
-    let towns = counts(volumes_by(now_df.clone(), v::REGION_TOWN).await?);
+    let mut towns = counts(volumes_by(now_df.clone(), v::REGION_TOWN).await?);
+    // cases whose township nobody named go last: a gap in the data, not a place
+    towns.sort_by_key(|c| c.key == crate::model::UNKNOWN);
     let topics = counts(volumes_by(now_df.clone(), v::FOCUS_TOPIC).await?);
     let trend = triples(now_df.clone(), v::DAY, v::SOURCE).await?;
     let (top_towns, top_topics): (Vec<&str>, Vec<&str>) = (
@@ -480,51 +494,108 @@ pub struct Hot {
     pub weekly: Vec<i64>,
 }
 
-/// Clusters with at least one member the caller may see (and the filters admit), hottest first.
+/// What a cluster's members in scope add up to.
+#[derive(Default)]
+struct Share {
+    cases: i64,
+    red: i64,
+    first: Option<String>,
+    last: Option<String>,
+    towns: BTreeMap<String, usize>,
+    days: Vec<NaiveDate>,
+}
+
+/// Clusters with at least one member the caller may see (and the filters admit), hottest
+/// first. The county sees each cluster whole; a township or department sees only what its
+/// own members add up to (count, 红 cases, localities, weeks, first and last day) and a
+/// title made of the cluster's matter and entity, never another case's wording.
 pub async fn clusters(snap: &Snapshot, scope: &Scope, f: &Filters) -> Result<Vec<Hot>> {
     use schema::{cluster_members as m, clusters as c};
-    let inscope = matching(snap, scope, &Filters { cluster: None, ..f.clone() })
-        .await?
-        .select(vec![col(v::SOURCE).alias("s_source"), col(v::CASE_ID).alias("s_case_id")])?;
-    let counted = snap
+    let inscope = matching(snap, scope, &Filters { cluster: None, ..f.clone() }).await?.select(vec![
+        col(v::SOURCE).alias("s_source"),
+        col(v::CASE_ID).alias("s_case_id"),
+        col(v::DAY).alias("s_day"),
+        col(v::REGION_TOWN).alias("s_town"),
+        col(v::LEVEL).alias("s_level"),
+    ])?;
+    let members = snap
         .table(table::CLUSTER_MEMBERS)
         .await?
         .join(inscope, JoinType::Inner, &[m::SOURCE, m::CASE_ID], &["s_source", "s_case_id"], None)?
-        .aggregate(vec![col(m::CLUSTER_ID).alias("k_cluster_id")], vec![count(lit(1)).alias("in_scope")])?;
-    let batches = snap
-        .table(table::CLUSTERS)
-        .await?
-        .join(counted, JoinType::Inner, &[c::CLUSTER_ID], &["k_cluster_id"], None)?
-        .sort(vec![col(c::HEAT).sort(false, true), col(c::CLUSTER_ID).sort(true, true)])?
-        .limit(0, Some(100))?
+        .select(vec![col(m::CLUSTER_ID), col("s_day"), col("s_town"), col("s_level")])?
         .collect()
         .await?;
+    let mut shares: BTreeMap<String, Share> = BTreeMap::new();
+    for r in objects(&members)? {
+        let get = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let sh = shares.entry(get(m::CLUSTER_ID)).or_default();
+        sh.cases += 1;
+        sh.red += i64::from(get("s_level") == Level::Red.as_str());
+        let day = get("s_day");
+        if sh.first.as_ref().is_none_or(|d| day < *d) {
+            sh.first = Some(day.clone());
+        }
+        if sh.last.as_ref().is_none_or(|d| day > *d) {
+            sh.last = Some(day.clone());
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(&day, "%Y-%m-%d") {
+            sh.days.push(d);
+        }
+        *sh.towns.entry(get("s_town")).or_default() += 1;
+    }
+    let batches = snap.table(table::CLUSTERS).await?.collect().await?;
+    let whole = matches!(scope, Scope::County);
     let mut out = vec![];
     for r in objects(&batches)? {
         let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
         let n = |k: &str| r.get(k).and_then(Value::as_i64).unwrap_or(0);
-        let regions = s(c::REGIONS);
-        // a township sees its own share of the localities, not the others'
-        let regions = match scope.town() {
-            Some(t) => Tally(Tally::parse(&regions).0.into_iter().filter(|(name, _)| *name == t).collect()).encode(),
-            None => regions,
+        let Some(sh) = shares.get(&s(c::CLUSTER_ID)) else { continue };
+        let weekly: Vec<i64> = if whole {
+            s(c::WEEKLY).split(',').filter_map(|x| x.trim().parse().ok()).collect()
+        } else {
+            let as_of = NaiveDate::parse_from_str(&s(c::AS_OF), "%Y-%m-%d").ok();
+            let mut w = vec![0i64; 12];
+            for d in as_of.iter().flat_map(|a| sh.days.iter().map(move |d| (*a - *d).num_days() / 7)) {
+                if (0..12).contains(&d) {
+                    w[11 - d as usize] += 1;
+                }
+            }
+            w
         };
+        let mut towns: Vec<(&str, usize)> = sh.towns.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+        towns.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let matter = [s(c::FOCUS_SUB), s(c::FOCUS_TOPIC)].into_iter().find(|x| !x.is_empty()).unwrap_or_default();
+        let entity = r.get(c::ENTITY_KEY).and_then(Value::as_str).map(crate::model::entity_name);
         out.push(Hot {
             cluster_id: s(c::CLUSTER_ID),
             kind: s(c::KIND),
-            title: crate::normalize::mask_identifiers(&s(c::TITLE)).into_owned(),
+            title: if whole {
+                crate::normalize::mask_identifiers(&s(c::TITLE)).into_owned()
+            } else {
+                entity.map_or(matter.clone(), |e| format!("{e} · {matter}"))
+            },
             focus_topic: s(c::FOCUS_TOPIC),
             lead_dept: s(c::LEAD_DEPT),
-            regions,
+            regions: if whole { s(c::REGIONS) } else { Tally(towns).encode() },
             heat: r.get(c::HEAT).and_then(Value::as_f64).unwrap_or(0.0),
-            cases: n(c::CASES),
-            in_scope: n("in_scope"),
-            red_cases: n(c::RED_CASES),
-            first_seen: s(c::FIRST_SEEN).chars().take(10).collect(),
-            last_seen: s(c::LAST_SEEN).chars().take(10).collect(),
-            weekly: s(c::WEEKLY).split(',').filter_map(|x| x.trim().parse().ok()).collect(),
+            cases: if whole { n(c::CASES) } else { sh.cases },
+            in_scope: sh.cases,
+            red_cases: if whole { n(c::RED_CASES) } else { sh.red },
+            first_seen: if whole {
+                s(c::FIRST_SEEN).chars().take(10).collect()
+            } else {
+                sh.first.clone().unwrap_or_default()
+            },
+            last_seen: if whole {
+                s(c::LAST_SEEN).chars().take(10).collect()
+            } else {
+                sh.last.clone().unwrap_or_default()
+            },
+            weekly,
         });
     }
+    out.sort_by(|a, b| b.heat.total_cmp(&a.heat).then_with(|| a.cluster_id.cmp(&b.cluster_id)));
+    out.truncate(100);
     Ok(out)
 }
 
@@ -557,19 +628,22 @@ pub async fn risky(snap: &Snapshot, scope: &Scope, f: &Filters) -> Result<Vec<Ma
     Ok(rows)
 }
 
-/// 红/橙 petitioners and entities whose top case the caller may see (a department sees no
-/// petitioner), with their escalation paths.
+/// 红/橙 petitioners and entities, with reasons. The county reads `risk_groups` (whole
+/// histories and escalation paths). A township or department sees groups made of its own
+/// cases only: by petitioner (not for a department: it never learns who complained) and by
+/// entity, each with its in-scope cases, the highest score among them and that case's
+/// reasons.
 pub async fn risky_objects(snap: &Snapshot, scope: &Scope, f: &Filters) -> Result<Vec<Map<String, Value>>> {
     use schema::risk_groups as g;
+    let high = || lit_levels();
+    if !matches!(scope, Scope::County) {
+        return scoped_objects(snap, scope, f).await;
+    }
     let inscope = matching(snap, scope, f).await?.select(vec![col(v::CASE_ID).alias("s_case_id")])?;
-    let mut groups = snap
+    let batches = snap
         .table(table::RISK_GROUPS)
         .await?
-        .filter(col(g::LEVEL).in_list(vec![lit(Level::Red.as_str()), lit(Level::Orange.as_str())], false))?;
-    if !scope.sees_identity() {
-        groups = groups.filter(col(g::KIND).not_eq(lit("petitioner")))?;
-    }
-    let batches = groups
+        .filter(col(g::LEVEL).in_list(high(), false))?
         .join(inscope, JoinType::LeftSemi, &[g::TOP_CASE], &["s_case_id"], None)?
         .select(vec![
             col(g::KIND),
@@ -589,17 +663,94 @@ pub async fn risky_objects(snap: &Snapshot, scope: &Scope, f: &Filters) -> Resul
         .await?;
     let mut rows = objects(&batches)?;
     for r in &mut rows {
-        // a petitioner is named by a cut person key, an entity by its name
-        if r.get(g::KIND).and_then(Value::as_str) == Some("petitioner") {
-            if let Some(Value::String(k)) = r.get_mut(g::KEY) {
-                *k = mask_key(k);
-            }
-        } else if let Some(Value::String(k)) = r.get_mut(g::KEY) {
-            *k = crate::model::entity_name(k).to_string();
-        }
-        mask_row(r);
+        name_object(r);
     }
     Ok(rows)
+}
+
+fn lit_levels() -> Vec<Expr> {
+    vec![lit(Level::Red.as_str()), lit(Level::Orange.as_str())]
+}
+
+/// A petitioner is named by a cut person key, an entity by its name.
+fn name_object(r: &mut Map<String, Value>) {
+    let petitioner = r.get("kind").and_then(Value::as_str) == Some("petitioner");
+    if let Some(Value::String(k)) = r.get_mut("key") {
+        *k = if petitioner { mask_key(k) } else { crate::model::entity_name(k).to_string() };
+    }
+    mask_row(r);
+}
+
+async fn scoped_objects(snap: &Snapshot, scope: &Scope, f: &Filters) -> Result<Vec<Map<String, Value>>> {
+    use schema::risk as r;
+    let reasons = snap.table(table::RISK).await?.select(vec![
+        col(r::SOURCE).alias("r_source"),
+        col(r::CASE_ID).alias("r_case_id"),
+        col(r::REASONS).alias("reasons"),
+    ])?;
+    let mut cols = vec![col(v::ENTITY_KEY), col(v::PEOPLE), col(v::SCORE), col(v::LEVEL), col(v::DAY), col("reasons")];
+    if scope.sees_identity() {
+        cols.push(col(v::PERSON_KEY));
+    }
+    let batches = matching(snap, scope, f)
+        .await?
+        .join(reasons, JoinType::Left, &[v::SOURCE, v::CASE_ID], &["r_source", "r_case_id"], None)?
+        .select(cols)?
+        .collect()
+        .await?;
+    // (kind, key) → cases, people, top score, its level and reasons, last day
+    type Group = (i64, i64, i64, String, Value, String);
+    let mut groups: BTreeMap<(&str, String), Group> = BTreeMap::new();
+    let rows = objects(&batches)?;
+    for row in &rows {
+        let score = row.get(v::SCORE).and_then(Value::as_i64).unwrap_or(0);
+        let level = row.get(v::LEVEL).and_then(Value::as_str).unwrap_or_default().to_string();
+        let day = row.get(v::DAY).and_then(Value::as_str).unwrap_or_default().to_string();
+        let people = row.get(v::PEOPLE).and_then(Value::as_i64).unwrap_or(1);
+        for (kind, column) in [("petitioner", v::PERSON_KEY), ("entity", v::ENTITY_KEY)] {
+            let Some(key) = row.get(column).and_then(Value::as_str).filter(|k| !k.is_empty()) else { continue };
+            let g =
+                groups.entry((kind, key.to_string())).or_insert((0, 0, -1, String::new(), Value::Null, String::new()));
+            g.0 += 1;
+            g.1 += people;
+            if score > g.2 {
+                (g.2, g.3, g.4) = (score, level.clone(), row.get("reasons").cloned().unwrap_or(Value::Null));
+            }
+            if day > g.5 {
+                g.5 = day.clone();
+            }
+        }
+    }
+    let high = [Level::Red.as_str(), Level::Orange.as_str()];
+    let mut out: Vec<Map<String, Value>> = groups
+        .into_iter()
+        .filter(|(_, g)| high.contains(&g.3.as_str()))
+        .map(|((kind, key), (cases, people, score, level, reasons, last))| {
+            let mut m = Map::new();
+            for (k, val) in [
+                ("kind", json!(kind)),
+                ("key", json!(key)),
+                ("cases", json!(cases)),
+                ("people", json!(people)),
+                ("score", json!(score)),
+                ("level", json!(level)),
+                ("reasons", reasons),
+                ("escalation_path", json!("")),
+                ("pattern", Value::Null),
+                ("last_seen", json!(last)),
+            ] {
+                m.insert(k.to_string(), val);
+            }
+            m
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let n = |m: &Map<String, Value>| m.get("score").and_then(Value::as_i64).unwrap_or(0);
+        n(b).cmp(&n(a)).then_with(|| a["key"].as_str().cmp(&b["key"].as_str()))
+    });
+    out.truncate(100);
+    out.iter_mut().for_each(name_object);
+    Ok(out)
 }
 
 /// Open cases past, at or near their deadline, most overdue first, with counts by state.
@@ -676,6 +827,7 @@ mod tests {
         assert!(f.check().is_err());
         assert!(Filters { source: Some("wechat".into()), ..Default::default() }.check().is_err());
         assert!(Filters { from: Some("10/01/2026".into()), ..Default::default() }.check().is_err());
+        assert!(Filters { from: Some("-262000-01-01".into()), ..Default::default() }.check().is_err());
         let f = Filters { town: Some("城关镇".into()), topic: Some(" ".into()), ..Default::default() };
         assert!(f.check().is_ok());
         assert_eq!(f.query(), "town=%E5%9F%8E%E5%85%B3%E9%95%87");
@@ -699,8 +851,9 @@ mod tests {
         let mut r = Map::new();
         r.insert("person_key".into(), Value::String("p_0123456789abcdef".into()));
         r.insert("content".into(), Value::String("电话13812345678，身份证430102199001011234".into()));
+        r.insert("risk.reasons".into(), serde_json::json!(["扬言 打13812345678"]));
         mask_row(&mut r);
         assert_eq!(r["person_key"], "p_0123****");
-        assert!(!crate::normalize::pii::has_raw_identifier(r["content"].as_str().unwrap()));
+        assert!(!crate::normalize::pii::has_raw_identifier(&serde_json::to_string(&r).unwrap()));
     }
 }

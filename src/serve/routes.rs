@@ -18,6 +18,7 @@ use super::App;
 use super::audit::Event;
 use super::auth::{self, Session};
 use super::query::{self, BadFilter, Filters};
+use super::users;
 
 type Shared = State<Arc<App>>;
 
@@ -102,6 +103,7 @@ use axum::Json;
 pub struct Viewer {
     token: String,
     session: Session,
+    addr: Option<String>,
 }
 
 impl FromRequestParts<Arc<App>> for Viewer {
@@ -110,8 +112,18 @@ impl FromRequestParts<Arc<App>> for Viewer {
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
         let token =
             parts.headers.get(header::COOKIE).and_then(|h| h.to_str().ok()).and_then(|h| auth::cookie(h, auth::COOKIE));
-        match token.and_then(|t| app.sessions.get(t).map(|s| (t.to_string(), s))) {
-            Some((token, session)) => Ok(Viewer { token, session }),
+        let found = token.and_then(|t| app.sessions.get(t).map(|s| (t.to_string(), s)));
+        // a user removed from the users file, or given another role or scope, is logged out
+        let found = found.filter(|(t, s)| {
+            let same = app.users.active(&s.user).ok().flatten().is_some_and(|u| u.scope().is_ok_and(|x| x == s.scope));
+            if !same {
+                app.sessions.end(t);
+            }
+            same
+        });
+        let Client(addr) = Client::from_request_parts(parts, app).await.unwrap_or(Client(None));
+        match found {
+            Some((token, session)) => Ok(Viewer { token, session, addr }),
             None if parts.uri.path().starts_with("/api/") => {
                 Err((StatusCode::UNAUTHORIZED, Json(json!({ "error": "log in first: POST /login" }))).into_response())
             }
@@ -122,12 +134,21 @@ impl FromRequestParts<Arc<App>> for Viewer {
 
 impl Viewer {
     fn event<'a>(&'a self, action: &'a str, path: &'a str, f: &Filters, cases: Vec<String>) -> Event<'a> {
-        Event { user: &self.session.user, scope: self.session.scope.label(), action, path, filters: f.query(), cases }
+        Event {
+            user: &self.session.user,
+            scope: self.session.scope.label(),
+            addr: self.addr.clone(),
+            action,
+            path,
+            filters: f.query(),
+            cases,
+        }
     }
 }
 
+/// Append to the audit log (its disk sync off the async workers).
 fn record(app: &App, ev: Event<'_>) -> Result<(), Failure> {
-    app.audit.record(ev).map_err(Failure::Internal)
+    tokio::task::block_in_place(|| app.audit.record(ev)).map_err(Failure::Internal)
 }
 
 fn ids(rows: &[serde_json::Map<String, serde_json::Value>]) -> Vec<String> {
@@ -177,7 +198,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 /// An `Origin` header, when sent, must be this server's own (a form on another site cannot
 /// log a browser in); a script without one may post the form.
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return true };
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let Ok(origin) = origin.to_str() else { return false };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
     let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
     !host.is_empty() && origin_host == host
@@ -192,27 +214,60 @@ async fn login(
     if !same_origin(&headers) {
         return Ok((StatusCode::FORBIDDEN, "login from another site is refused").into_response());
     }
+    let page = |status: StatusCode, message: &str| {
+        let mut r = app.pages.login(Some(message)).into_response();
+        *r.status_mut() = status;
+        r
+    };
+    // a name longer than any user's is not looked up, counted or logged whole
+    let name: String = c.user.chars().take(users::MAX_NAME).collect();
+    let event = |action| Event { user: &name, addr: ip.clone(), action, path: "/login", ..Default::default() };
     // by address when the server knows it (in-process tests do not), and by user name
-    let keys: Vec<String> = ip.map(|ip| format!("ip:{ip}")).into_iter().chain([format!("user:{}", c.user)]).collect();
+    let user_key = format!("user:{name}");
+    let keys: Vec<String> = ip.iter().map(|ip| format!("ip:{ip}")).chain([user_key.clone()]).collect();
     if app.throttle.locked(&keys) {
-        let mut r = app.pages.login(Some("登录失败次数过多，请稍后再试。")).into_response();
-        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        record(&app, event("login_throttled"))?;
+        let mut r = page(StatusCode::TOO_MANY_REQUESTS, "登录失败次数过多，请稍后再试。");
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(auth::LOCKOUT.as_secs()));
         return Ok(r);
     }
-    let user = app.users.find(&c.user)?;
-    let Some((user, scope)) = user.filter(|u| u.verify(&c.password)).map(|u| (u.clone(), u.scope())) else {
-        app.throttle.fail(&keys);
-        record(&app, Event { user: &c.user, action: "login_failed", path: "/login", ..Default::default() })?;
-        let mut r = app.pages.login(Some("用户名或密码不正确。")).into_response();
-        *r.status_mut() = StatusCode::UNAUTHORIZED;
-        return Ok(r);
+    let user = match app.users.active(&name) {
+        Ok(u) => u.filter(|_| c.user.len() <= users::MAX_NAME),
+        Err(e) => {
+            tracing::error!("dashboard: {e}");
+            return Ok(page(StatusCode::SERVICE_UNAVAILABLE, "用户文件无法读取，请联系管理员。"));
+        }
     };
-    let scope = scope?;
-    app.throttle.succeed(&keys);
+    // argon2 takes a while: off the async workers; a name that does not exist costs the same
+    let password = c.password;
+    let checked = tokio::task::spawn_blocking(move || match user {
+        Some(u) => u.verify(&password).then_some(u),
+        None => {
+            users::verify_nobody(&password);
+            None
+        }
+    })
+    .await
+    .map_err(|e| Failure::Internal(crate::Error::Internal(format!("password check: {e}"))))?;
+    let Some((user, Ok(scope))) = checked.map(|u| {
+        let scope = u.scope();
+        (u, scope)
+    }) else {
+        app.throttle.fail(&keys);
+        record(&app, event("login_failed"))?;
+        return Ok(page(StatusCode::UNAUTHORIZED, "用户名或密码不正确。"));
+    };
+    app.throttle.succeed(&user_key);
     record(
         &app,
-        Event { user: &user.name, scope: scope.label(), action: "login", path: "/login", ..Default::default() },
+        Event {
+            user: &user.name,
+            scope: scope.label(),
+            addr: ip.clone(),
+            action: "login",
+            path: "/login",
+            ..Default::default()
+        },
     )?;
     let token = app.sessions.start(&user.name, scope);
     let cookie = format!("{}={token}; HttpOnly; SameSite=Strict; Path=/", auth::COOKIE);
@@ -293,7 +348,7 @@ async fn case_list(State(app): Shared, v: Viewer, Query(f): Query<Filters>) -> R
     let snap = app.data.snapshot().await?;
     let f = filters(f, &v)?.with_default_period(snap.latest);
     let (limit, page) = (f.limit(), f.page());
-    let list = query::cases(&snap, &v.session.scope, &f, limit, (page - 1) * limit).await?;
+    let list = query::cases(&snap, &v.session.scope, &f, limit, (page - 1).saturating_mul(limit)).await?;
     record(&app, v.event("list", "/cases", &f, ids(&list.rows)))?;
     let columns = query::list_columns(&v.session.scope);
     let pages = list.total.div_ceil(limit).max(1);
@@ -309,6 +364,8 @@ async fn one_case(
 ) -> Result<Html<String>, Failure> {
     let snap = app.data.snapshot().await?;
     let Some(row) = query::case(&snap, &v.session.scope, &source, &case_id).await? else {
+        // outside the scope or not there: the same answer, and a line in the log
+        record(&app, v.event("view_denied", "/case", &Filters::default(), vec![format!("{source}/{case_id}")]))?;
         return Err(Failure::NotFound);
     };
     let f = Filters::default();
@@ -343,7 +400,7 @@ async fn api_cases(State(app): Shared, v: Viewer, Query(f): Query<Filters>) -> R
     let snap = app.data.snapshot().await?;
     let f = filters(f, &v)?;
     let (limit, page) = (f.limit(), f.page());
-    let list = query::cases(&snap, &v.session.scope, &f, limit, (page - 1) * limit).await?;
+    let list = query::cases(&snap, &v.session.scope, &f, limit, (page - 1).saturating_mul(limit)).await?;
     record(&app, v.event("api", "/api/cases", &f, ids(&list.rows)))?;
     Ok(Json(list).into_response())
 }

@@ -49,6 +49,23 @@ impl User {
     }
 }
 
+fn verify_hash(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Spend the time of a real check for a name that does not exist, so the answer's timing
+/// does not tell which names do.
+pub fn verify_nobody(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = DUMMY.get_or_init(|| {
+        Argon2::default()
+            .hash_password(b"no such user", &SaltString::generate(&mut OsRng))
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    });
+    let _ = verify_hash(hash, password);
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct File {
     #[serde(default)]
@@ -56,14 +73,59 @@ struct File {
 }
 
 /// The users file on disk.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Users {
     path: PathBuf,
+    /// The server's reading: the file's (modified time, length) and its valid users.
+    cache: std::sync::Mutex<Option<((std::time::SystemTime, u64), Vec<User>)>>,
 }
+
+/// The longest user name; longer ones are refused before any lookup (and never logged whole).
+pub const MAX_NAME: usize = 64;
 
 impl Users {
     pub fn new(path: &Path) -> Self {
-        Users { path: path.to_path_buf() }
+        Users { path: path.to_path_buf(), cache: Default::default() }
+    }
+
+    /// The users the server accepts now: read again when the file changed; an entry that
+    /// cannot be used (a role misspelt by hand) is left out with a warning, so one bad line
+    /// does not lock everyone out.
+    pub fn current(&self) -> Result<Vec<User>> {
+        let stamp = std::fs::metadata(&self.path)
+            .map(|m| (m.modified().unwrap_or(std::time::UNIX_EPOCH), m.len()))
+            .unwrap_or((std::time::UNIX_EPOCH, 0));
+        let mut cache = self.cache.lock().map_err(|_| Error::Internal("the users lock was poisoned".into()))?;
+        if let Some((s, users)) = cache.as_ref()
+            && *s == stamp
+        {
+            return Ok(users.clone());
+        }
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io(&self.path, e)),
+        };
+        let file: File = toml::from_str(&text)
+            .map_err(|e| Error::Config { path: self.path.clone(), problems: vec![e.to_string()] })?;
+        let users: Vec<User> = file
+            .user
+            .into_iter()
+            .filter(|u| match u.scope() {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!("{}: {e}; this user cannot log in", self.path.display());
+                    false
+                }
+            })
+            .collect();
+        *cache = Some((stamp, users.clone()));
+        Ok(users)
+    }
+
+    /// The user of this name the server accepts now, if any.
+    pub fn active(&self, name: &str) -> Result<Option<User>> {
+        Ok(self.current()?.into_iter().find(|u| u.name == name))
     }
 
     /// Every user; none when the file does not exist yet.
@@ -81,15 +143,18 @@ impl Users {
         Ok(file.user)
     }
 
-    pub fn find(&self, name: &str) -> Result<Option<User>> {
+    #[cfg(test)]
+    fn find(&self, name: &str) -> Result<Option<User>> {
         Ok(self.load()?.into_iter().find(|u| u.name == name))
     }
 
     /// Add a user, or set a known user's role, scope and password. The file is replaced
     /// whole (temp file + rename), so a reader never sees half of it.
     pub fn add(&self, name: &str, role: Role, scope: &str, password: &str) -> Result<()> {
-        if name.trim().is_empty() || name.chars().any(|c| c.is_control()) {
-            return Err(Error::Usage("a user name cannot be empty or hold control characters".into()));
+        if name.trim().is_empty() || name.chars().any(|c| c.is_control()) || name.len() > MAX_NAME {
+            return Err(Error::Usage(format!(
+                "a user name cannot be empty, longer than {MAX_NAME} bytes, or hold control characters"
+            )));
         }
         if password.chars().count() < 8 {
             return Err(Error::Usage("the password must have at least 8 characters".into()));
@@ -142,7 +207,13 @@ mod tests {
         assert!(users.add("li", Role::Town, "", "long-enough").is_err(), "a town user needs a town");
         assert!(users.add("li", Role::County, "", "short").is_err());
         assert!(users.add("", Role::County, "", "long-enough").is_err());
-        std::fs::write(&path, "[[user]]\nname='x'\nrole='mayor'\nhash=''\n").unwrap();
-        assert!(matches!(users.load(), Err(Error::Config { .. })));
+        users.add("wang", Role::County, "", "long-enough").unwrap();
+        let good = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{good}\n[[user]]\nname='x'\nrole='mayor'\nhash=''\n")).unwrap();
+        assert!(matches!(users.load(), Err(Error::Config { .. })), "`user add` refuses to rewrite a bad file");
+        let server = Users::new(&path);
+        assert_eq!(server.current().unwrap().len(), 1, "the server skips the bad entry and keeps the good one");
+        assert!(server.active("wang").unwrap().is_some() && server.active("x").unwrap().is_none());
+        assert!(users.add(&"长".repeat(30), Role::County, "", "long-enough").is_err(), "a 90-byte name");
     }
 }
