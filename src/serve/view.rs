@@ -146,10 +146,15 @@ async fn build(root: &Path) -> Result<Snapshot> {
         tokio::runtime::Handle::current().block_on(register_all(&ctx, std::slice::from_ref(&wh)))
     })?;
     crate::warehouse::register_empty(&ctx, &registered)?;
-    let view = case_view(&ctx).await?;
+    // newest first, as every list shows them: a list's sort and limit then read only the
+    // rows they return
+    let order =
+        || vec![col(RECEIVED_AT).sort(false, true), col(SOURCE).sort(true, true), col(CASE_ID).sort(true, true)];
+    let view = case_view(&ctx).await?.sort(order())?;
     let schema = Arc::new(view.schema().as_arrow().clone());
     let batches = view.collect().await?;
-    ctx.register_table("v", Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    let table = MemTable::try_new(schema, vec![batches])?.with_sort_order(vec![order()]);
+    ctx.register_table("v", Arc::new(table))?;
     let latest = latest_day(&ctx.table("v").await?).await?;
     Ok(Snapshot { ctx, latest })
 }
@@ -198,28 +203,33 @@ async fn case_view(ctx: &SessionContext) -> Result<DataFrame> {
     };
     let df = join(join(join(cases, enriched, "e_")?, risk, "r_")?, deadlines, "d_")?;
     let headcount = col(c::HEADCOUNT);
+    // the columns every filter compares, dictionary-encoded: a comparison over a million
+    // cases then looks at a few dozen distinct names, not a million strings
+    let dict = |e: Expr, name: &str| {
+        cast(e, DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))).alias(name)
+    };
     Ok(df.select(vec![
-        col(c::SOURCE),
+        dict(col(c::SOURCE), SOURCE),
         col(c::CASE_ID),
         col(c::RECEIVED_AT),
         cast(col(c::RECEIVED_AT), DataType::Date32).alias(DAY),
         col(c::TITLE),
-        col(c::CHANNEL).alias(CHANNEL),
-        col(c::REGION_COUNTY).alias(REGION_COUNTY),
-        coalesce(vec![col(c::REGION_TOWN), col("e_region_town"), lit(crate::model::UNKNOWN)]).alias(REGION_TOWN),
-        col(c::DEPT),
-        coalesce(vec![col("e_focus_topic"), lit("其他")]).alias(FOCUS_TOPIC),
-        col("e_focus_sub").alias(FOCUS_SUB),
-        col("r_level").alias(LEVEL),
+        dict(col(c::CHANNEL), CHANNEL),
+        dict(col(c::REGION_COUNTY), REGION_COUNTY),
+        dict(coalesce(vec![col(c::REGION_TOWN), col("e_region_town"), lit(crate::model::UNKNOWN)]), REGION_TOWN),
+        dict(col(c::DEPT), DEPT),
+        dict(coalesce(vec![col("e_focus_topic"), lit("其他")]), FOCUS_TOPIC),
+        dict(col("e_focus_sub"), FOCUS_SUB),
+        dict(col("r_level"), LEVEL),
         col("r_score").alias(SCORE),
         col(c::PERSON_KEY),
         when(headcount.clone().gt(lit(0)), cast(headcount, DataType::Int64)).otherwise(lit(1i64))?.alias(PEOPLE),
-        col("d_state").alias(DEADLINE),
+        dict(col("d_state"), DEADLINE),
         col("d_days_left").alias(DAYS_LEFT),
         col("d_due_at").alias(DUE_ON),
         col(c::CLOSED_AT).alias(CLOSED_AT),
-        col(c::SATISFACTION).alias(SATISFACTION),
-        col("e_lead_dept").alias(LEAD_DEPT),
+        dict(col(c::SATISFACTION), SATISFACTION),
+        dict(col("e_lead_dept"), LEAD_DEPT),
         col("e_entity_key").alias(ENTITY_KEY),
     ])?)
 }
