@@ -43,20 +43,7 @@ fn serve(dir: &Path) -> Server {
 }
 
 fn add_user(dir: &Path, name: &str, role: &str, scope: &str) {
-    let mut args = vec!["user", "add", "--users", "users.toml", name, "--role", role];
-    if !scope.is_empty() {
-        args.extend(["--scope", scope]);
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minqing"))
-        .args(&args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{name}-password\n").as_bytes()).unwrap();
-    ok(&child.wait_with_output().unwrap());
+    ok(&common::add_user(dir, "users.toml", name, role, scope, &format!("{name}-password")));
 }
 
 /// Run the driver as `user`; its JSON summary.

@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
@@ -16,7 +15,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use common::{minqing, ok};
+use common::{add_user, minqing, ok};
 
 /// The weekly sample's warehouse with three users, built once for this test binary.
 struct Site {
@@ -24,23 +23,6 @@ struct Site {
     town: String,
     other_town: String,
     dept: String,
-}
-
-fn add_user(dir: &Path, users: &str, name: &str, role: &str, scope: &str, password: &str) -> std::process::Output {
-    let mut args = vec!["user", "add", "--users", users, name, "--role", role];
-    if !scope.is_empty() {
-        args.extend(["--scope", scope]);
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minqing"))
-        .args(&args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn site() -> &'static Site {

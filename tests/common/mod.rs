@@ -1,8 +1,9 @@
 //! Helpers for the end-to-end tests: run the real binary in a temp folder.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 pub fn minqing(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_minqing"))
@@ -112,4 +113,22 @@ pub fn run_weekly_on(d: &Path, scheduler: Option<&str>) -> String {
     let out = ok(&minqing(d, &args));
     assert!(out.contains("enrich"), "{out}");
     std::fs::read_to_string(d.join("reports/weekly-2026-10-31/briefing.md")).unwrap()
+}
+
+/// `minqing user add` with the password on stdin.
+pub fn add_user(dir: &Path, users: &str, name: &str, role: &str, scope: &str, password: &str) -> std::process::Output {
+    let mut args = vec!["user", "add", "--users", users, name, "--role", role];
+    if !scope.is_empty() {
+        args.extend(["--scope", scope]);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_minqing"))
+        .args(&args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
 }
