@@ -392,7 +392,7 @@ pub fn run_on(
     let topical = topical::groups(&cut, cfg.window_days);
     let mut df: HashMap<&str, usize> = HashMap::default();
     for c in &cut {
-        let mut seen: Vec<&str> = c.body.iter().map(String::as_str).collect();
+        let mut seen: Vec<&str> = c.body.clone();
         seen.sort_unstable();
         seen.dedup();
         for t in seen {
@@ -401,7 +401,11 @@ pub fn run_on(
     }
     tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
     let scores = crate::facts::tables::read_scores(wh)?;
-    let risk_of = |i: usize| scores.get(&(facts[i].source.to_string(), facts[i].case_id.clone()));
+    // looked up once per case (describing a cluster asks for each member's twice)
+    let risk: Vec<Option<(i32, crate::model::Level)>> =
+        facts.iter().map(|f| scores.get(&(f.source.to_string(), f.case_id.clone())).copied()).collect();
+    drop(scores);
+    let risk_of = |i: usize| risk[i].as_ref();
     let score = |i: usize| risk_of(i).map(|s| s.0);
     // red as `risk` graded it, by the levels of risk.toml
     let red = |i: usize| risk_of(i).is_some_and(|s| s.1 == crate::model::Level::Red);
@@ -435,17 +439,16 @@ pub fn run_on(
 }
 
 /// Each case's title and whole-text terms for the topical grouping.
-fn topical_texts(facts: &[CaseFacts], texts: &Texts) -> Vec<topical::CaseText> {
+fn topical_texts<'a>(facts: &[CaseFacts], texts: &'a Texts) -> Vec<topical::CaseText<'a>> {
     use rayon::prelude::*;
     let seg = crate::text::Segmenter::builtin();
-    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
     let progress = crate::progress::Progress::bar("cluster", facts.len() as u64, "cases read");
     (0..facts.len())
         .into_par_iter()
         .inspect(|_| progress.inc(1))
         .map(|i| topical::CaseText {
-            title: owned(seg.terms(&texts.title[i])),
-            body: owned(seg.terms(&texts.text[i])),
+            title: seg.terms(&texts.title[i]),
+            body: seg.terms(&texts.text[i]),
             entity: facts[i].entity.as_deref().map(|e| entity_name(e).to_string()),
             topic: facts[i].focus_topic.to_string(),
             matter: facts[i].focus_sub.to_string(),
@@ -456,7 +459,7 @@ fn topical_texts(facts: &[CaseFacts], texts: &Texts) -> Vec<topical::CaseText> {
 
 /// The terms of every case and their document frequencies, for titles from key terms.
 struct Words<'a> {
-    cases: &'a [topical::CaseText],
+    cases: &'a [topical::CaseText<'a>],
     df: &'a HashMap<&'a str, usize>,
 }
 
@@ -485,7 +488,7 @@ fn describe(
     let town = most_common(fs().filter_map(|f| f.town.as_deref()));
     let locality = town.map(String::from).or_else(|| {
         let code = most_common(
-            m.iter().flat_map(|&i| words.cases[i].title.iter().map(String::as_str)).filter(|t| topical::is_locality(t)),
+            m.iter().flat_map(|&i| words.cases[i].title.iter().copied()).filter(|t| topical::is_locality(t)),
         )?;
         // an export's letter code is cut from its suffix ("A5" "区"): take the whole name back
         let whole = m.iter().find_map(|&i| {

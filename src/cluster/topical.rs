@@ -46,11 +46,11 @@ const MAX_NEIGHBOURS: usize = 30;
 
 /// One case as the grouping sees it.
 #[derive(Debug, Clone, Default)]
-pub struct CaseText {
-    /// The title's terms.
-    pub title: Vec<String>,
+pub struct CaseText<'a> {
+    /// The title's terms (slices of the text: a million cases' terms are not copied).
+    pub title: Vec<&'a str>,
     /// The whole text's terms (title and body).
-    pub body: Vec<String>,
+    pub body: Vec<&'a str>,
     /// The key entity's name, if any.
     pub entity: Option<String>,
     /// The focus topic and matter (cases of one established entity, topic and matter start
@@ -72,14 +72,14 @@ fn vectors(cases: &[CaseText]) -> (Vec<Vec<(u32, f32)>>, Vec<u32>) {
     for c in cases {
         let mut tf: HashMap<u32, f32> = HashMap::default();
         // the body holds the title too: title terms count three times
-        let terms = c.title.iter().map(|t| (t, 2.0)).chain(c.body.iter().map(|t| (t, 1.0)));
+        let terms = c.title.iter().map(|t| (*t, 2.0)).chain(c.body.iter().map(|t| (*t, 1.0)));
         // the key entity's name once more, as its own term (余易贷 / A2区余易贷 cut apart)
-        for (t, w) in terms.chain(c.entity.iter().map(|e| (e, ENTITY_WEIGHT))) {
+        for (t, w) in terms.chain(c.entity.iter().map(|e| (e.as_str(), ENTITY_WEIGHT))) {
             if t.chars().count() < 2 || is_locality(t) {
                 continue;
             }
             let next = ids.len() as u32;
-            let id = *ids.entry(t.as_str()).or_insert(next);
+            let id = *ids.entry(t).or_insert(next);
             if id as usize == df.len() {
                 df.push(0);
             }
@@ -325,8 +325,8 @@ pub fn key_terms(cases: &[CaseText], members: &[usize], df: &HashMap<&str, usize
     let mut inside: HashMap<&str, (usize, bool)> = HashMap::default();
     for &i in members {
         let c = &cases[i];
-        let mut seen: Vec<(&str, bool)> = c.title.iter().map(|t| (t.as_str(), true)).collect();
-        seen.extend(c.body.iter().map(|t| (t.as_str(), false)));
+        let mut seen: Vec<(&str, bool)> = c.title.iter().map(|t| (*t, true)).collect();
+        seen.extend(c.body.iter().map(|t| (*t, false)));
         seen.extend(c.entity.iter().map(|t| (t.as_str(), true)));
         seen.sort_unstable();
         seen.dedup_by(|a, b| a.0 == b.0);
@@ -364,7 +364,7 @@ pub fn title_phrase(cases: &[CaseText], members: &[usize], keys: &[String]) -> O
         let mut k = 0;
         while k < t.len() {
             let mut e = k;
-            while e < t.len() && keys.contains(&t[e].as_str()) {
+            while e < t.len() && keys.contains(&t[e]) {
                 e += 1;
             }
             if e - k >= 2 {
@@ -388,11 +388,11 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
 
-    fn case(day: i64, title: &str, body: &str) -> CaseText {
+    fn case<'a>(day: i64, title: &'a str, body: &'a str) -> CaseText<'a> {
         let s = crate::text::Segmenter::builtin();
         CaseText {
-            title: s.terms(title).into_iter().map(String::from).collect(),
-            body: s.terms(body).into_iter().map(String::from).collect(),
+            title: s.terms(title),
+            body: s.terms(body),
             entity: None,
             topic: String::new(),
             matter: String::new(),
@@ -425,7 +425,10 @@ mod tests {
         let other = ["公交", "路灯", "学位", "医保", "停车", "垃圾", "噪音", "供水", "燃气", "绿化"];
         for (k, w) in other.iter().enumerate() {
             for d in 0..5 {
-                cases.push(case(k as i64 * 7 + d, &format!("{w}问题{d}"), &format!("反映第{d}处{w}问题，请处理。")));
+                // the terms borrow their text: these live as long as the test
+                let title: &'static str = Box::leak(format!("{w}问题{d}").into_boxed_str());
+                let body: &'static str = Box::leak(format!("反映第{d}处{w}问题，请处理。").into_boxed_str());
+                cases.push(case(k as i64 * 7 + d, title, body));
             }
         }
         let g = groups(&cases, 180);

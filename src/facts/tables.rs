@@ -103,9 +103,9 @@ pub fn read_risk(wh: &Warehouse) -> Result<Vec<RiskRow>> {
 }
 
 /// Each scored case's (score, level) by (source, case_id); empty before the risk stage has run.
-pub fn read_scores(wh: &Warehouse) -> Result<HashMap<(String, String), (i32, Level)>> {
+pub fn read_scores(wh: &Warehouse) -> Result<rustc_hash::FxHashMap<(String, String), (i32, Level)>> {
     use schema::risk as r;
-    let mut out = HashMap::new();
+    let mut out = rustc_hash::FxHashMap::default();
     for b in read_table_columns(wh, table::RISK, Some(&[r::SOURCE, r::CASE_ID, r::SCORE, r::LEVEL]))? {
         let c = Columns::new(&b, table::RISK);
         let (source, case_id, score, level) =
