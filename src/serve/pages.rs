@@ -6,7 +6,6 @@ use axum::response::Html;
 use minijinja::Environment;
 use serde_json::{Value, json};
 
-use super::App;
 use super::auth::Session;
 use super::query::{self, Filters};
 use super::routes::Failure;
@@ -177,8 +176,8 @@ impl Pages {
 
 /// 质效: the latest month's work rates with numerator and denominator, and the township
 /// ranking, as far as the scope admits.
-pub async fn quality(app: &App, scope: &Scope) -> Result<Value, Failure> {
-    let metrics = read_metrics(app).await?;
+pub async fn quality(snap: &Snapshot, scope: &Scope) -> Result<Value, Failure> {
+    let metrics = snap.metrics().await?;
     let month = metrics.iter().filter(|m| m.grain == Grain::Month).map(|m| m.period.as_str()).max().map(str::to_string);
     let Some(month) = month else { return Ok(json!({ "month": null, "rates": [], "ranking": [] })) };
     let dim = match scope {
@@ -234,11 +233,13 @@ fn whole(x: Option<f64>) -> Value {
 }
 
 /// 异动: the surges `metrics` found, newest first, as far as the scope admits.
-pub async fn surges(app: &App, scope: &Scope) -> Result<Value, Failure> {
-    let mut rows: Vec<Metric> = read_metrics(app)
+pub async fn surges(snap: &Snapshot, scope: &Scope) -> Result<Value, Failure> {
+    let mut rows: Vec<Metric> = snap
+        .metrics()
         .await?
-        .into_iter()
+        .iter()
         .filter(|m| m.measure == Measure::Surge && scope.admits_metric(m))
+        .cloned()
         .collect();
     rows.sort_by(|a, b| {
         b.period.cmp(&a.period).then_with(|| b.value.partial_cmp(&a.value).unwrap_or(std::cmp::Ordering::Equal))
@@ -253,17 +254,6 @@ pub async fn surges(app: &App, scope: &Scope) -> Result<Value, Failure> {
         })
         .collect();
     Ok(json!({ "surges": rows }))
-}
-
-async fn read_metrics(app: &App) -> Result<Vec<Metric>, Failure> {
-    let root = app.data.root().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let wh = crate::warehouse::Warehouse::open_read(&root)?;
-        crate::facts::tables::read_metrics(&wh)
-    })
-    .await
-    .map_err(|e| Failure::Internal(crate::Error::Internal(format!("metrics reader: {e}"))))?
-    .map_err(Failure::Internal)
 }
 
 #[cfg(test)]

@@ -331,7 +331,7 @@ async fn overdue(State(app): Shared, v: Viewer, Query(f): Query<Filters>) -> Res
 async fn quality(State(app): Shared, v: Viewer, Query(f): Query<Filters>) -> Result<Html<String>, Failure> {
     let snap = app.data.snapshot().await?;
     let f = filters(f, &v)?;
-    let q = super::pages::quality(&app, &v.session.scope).await?;
+    let q = super::pages::quality(&snap, &v.session.scope).await?;
     record(&app, v.event("list", "/quality", &f, vec![]))?;
     app.pages.page(&snap, &v.session, "quality", &f, q).await
 }
@@ -339,7 +339,7 @@ async fn quality(State(app): Shared, v: Viewer, Query(f): Query<Filters>) -> Res
 async fn surges(State(app): Shared, v: Viewer, Query(f): Query<Filters>) -> Result<Html<String>, Failure> {
     let snap = app.data.snapshot().await?;
     let f = filters(f, &v)?;
-    let q = super::pages::surges(&app, &v.session.scope).await?;
+    let q = super::pages::surges(&snap, &v.session.scope).await?;
     record(&app, v.event("list", "/surges", &f, vec![]))?;
     app.pages.page(&snap, &v.session, "surges", &f, q).await
 }

@@ -57,9 +57,27 @@ pub struct Snapshot {
     pub ctx: SessionContext,
     /// The newest day any case was received: "today" for default periods.
     pub latest: Option<NaiveDate>,
+    root: PathBuf,
+    /// `metrics`, read once per snapshot when a page first asks (质效, 异动).
+    metrics: tokio::sync::OnceCell<Arc<Vec<crate::model::Metric>>>,
 }
 
 impl Snapshot {
+    /// Every figure of `metrics` in this reading of the warehouse.
+    pub async fn metrics(&self) -> Result<Arc<Vec<crate::model::Metric>>> {
+        self.metrics
+            .get_or_try_init(|| async {
+                let root = self.root.clone();
+                let read = tokio::task::spawn_blocking(move || {
+                    crate::facts::tables::read_metrics(&Warehouse::open_read(&root)?)
+                });
+                let m = read.await.map_err(|e| Error::Internal(format!("metrics reader: {e}")))??;
+                Ok(Arc::new(m))
+            })
+            .await
+            .cloned()
+    }
+
     /// The case view, unscoped: only [`super::scope::Scope::cases`] may call this.
     pub(super) async fn view(&self) -> Result<DataFrame> {
         Ok(self.ctx.table("v").await?)
@@ -88,10 +106,6 @@ impl Data {
     pub fn new(root: &Path) -> Result<Self> {
         Warehouse::open_read(root)?;
         Ok(Data { root: root.to_path_buf(), state: Default::default() })
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// The current snapshot, rebuilt when the warehouse changed since the last one.
@@ -156,7 +170,7 @@ async fn build(root: &Path) -> Result<Snapshot> {
     let table = MemTable::try_new(schema, vec![batches])?.with_sort_order(vec![order()]);
     ctx.register_table("v", Arc::new(table))?;
     let latest = latest_day(&ctx.table("v").await?).await?;
-    Ok(Snapshot { ctx, latest })
+    Ok(Snapshot { ctx, latest, root: root.to_path_buf(), metrics: Default::default() })
 }
 
 async fn latest_day(view: &DataFrame) -> Result<Option<NaiveDate>> {
