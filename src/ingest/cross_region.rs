@@ -54,8 +54,11 @@ pub struct Cross {
 /// The region code of a resident ID number (18 digits, or 15 of the old form).
 fn code(id: &str) -> Option<&str> {
     let id = id.trim();
-    let ok = (id.len() == 18 && id[..17].bytes().all(|b| b.is_ascii_digit()))
-        || (id.len() == 15 && id.bytes().all(|b| b.is_ascii_digit()));
+    // by bytes: 18 bytes of Chinese text (six characters) are no ID number, and slicing
+    // them at 17 would cut a character
+    let b = id.as_bytes();
+    let ok = (b.len() == 18 && b[..17].iter().all(u8::is_ascii_digit) && b[17].is_ascii())
+        || (b.len() == 15 && b.iter().all(u8::is_ascii_digit));
     ok.then(|| &id[..6]).filter(|c| !c.starts_with('0'))
 }
 
@@ -168,6 +171,16 @@ pub fn batch(rows: &[Cross]) -> Result<RecordBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by `tests/fuzz.rs` (damaged workbooks): an ID cell of six Chinese characters
+    /// is 18 bytes long.
+    #[test]
+    fn a_region_code_is_read_from_digits_only() {
+        assert_eq!(code("丰乏丯义乔丠"), None);
+        assert_eq!(code("43012119900101123X"), Some("430121"));
+        assert_eq!(code("430121900101123"), Some("430121"));
+        assert_eq!(code("4301211990010112"), None);
+    }
 
     fn seen(case: &str, county: &str, id: &str, address: &str) -> Seen {
         let o = |s: &str| (!s.is_empty()).then(|| s.to_string());
