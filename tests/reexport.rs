@@ -272,6 +272,10 @@ fn a_briefing_is_made_again_from_the_commit_its_run_json_names() {
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.path().join("reports/weekly-2026-10-31/run.json")).unwrap()).unwrap();
     let commit = run["warehouse_commit"].as_u64().unwrap().to_string();
+    // a moment after the run and before the late export: the warehouse as it was then
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let between = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    std::thread::sleep(std::time::Duration::from_millis(20));
     // new petitions in the briefing's week change it
     std::fs::write(
         d.path().join("late.csv"),
@@ -296,6 +300,22 @@ fn a_briefing_is_made_again_from_the_commit_its_run_json_names() {
     let replay: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.path().join("replay/weekly-2026-10-31/run.json")).unwrap()).unwrap();
     assert_eq!(replay["warehouse_commit"].as_u64().unwrap().to_string(), commit);
+    // by time: the newest commit made by then is the run's
+    ok(&minqing(
+        d.path(),
+        &["--models", &m, "run", "weekly.toml", "--as-of", "2026-10-31", "--version", &between, "--out", "by-time"],
+    ));
+    let by_time = std::fs::read_to_string(d.path().join("by-time/weekly-2026-10-31/briefing.md")).unwrap();
+    assert_eq!(by_time, first, "the briefing of the warehouse as it was at {between}");
+    let then = ok(&minqing(
+        d.path(),
+        &["sql", "--version", &between, "--format", "csv", "SELECT count(*) FROM cases WHERE case_id LIKE 'L%'"],
+    ));
+    assert_eq!(then.lines().nth(1), Some("0"), "the late export came after {between}: {then}");
+    // a day before any commit is bad input, with a reason
+    let out = minqing(d.path(), &["sql", "--version", "2001-01-01", "SELECT 1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no commit was made by"), "{out:?}");
     // a commit that does not exist is bad input
     let out = minqing(d.path(), &["--models", &m, "run", "weekly.toml", "--version", "9999", "--out", "replay"]);
     assert_eq!(out.status.code(), Some(2));

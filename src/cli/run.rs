@@ -23,10 +23,11 @@ pub(super) struct RunArgs {
     #[arg(long, value_name = "ADDRESS")]
     scheduler: Option<String>,
     /// Make the reports again from the warehouse as it was after this commit (the
-    /// `warehouse_commit` of a run.json; `minqing history` lists them). Nothing is written
-    /// to the warehouse: only the report stage runs, on the tables of that commit
-    #[arg(long, value_name = "COMMIT", conflicts_with = "scheduler")]
-    version: Option<u64>,
+    /// `warehouse_commit` of a run.json; `minqing history` lists them), or as it was at the
+    /// end of a day (2026-10-31) or at a time (2026-10-31T18:00:00+08:00). Nothing is
+    /// written to the warehouse: only the report stage runs, on the tables of that state
+    #[arg(long, value_name = "COMMIT|DATE|TIME", conflicts_with = "scheduler")]
+    version: Option<crate::warehouse::Version>,
 }
 
 pub(super) fn run(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Status> {
@@ -34,10 +35,10 @@ pub(super) fn run(ctx: &Ctx, a: RunArgs) -> anyhow::Result<Status> {
     p.scheduler = a.scheduler;
     let root = ctx.warehouse(Path::new("warehouse"));
     let wh = match a.version {
-        Some(n) => {
+        Some(v) => {
             // time travel reads only: the stages that write are left out
             p.stages.retain(|s| s == "report");
-            Warehouse::open_at(&root, n)?
+            Warehouse::open_version(&root, &v)?
         }
         None => Warehouse::open(&root)?,
     };

@@ -22,15 +22,16 @@ pub(super) struct SqlArgs {
     /// `--warehouse` and every `--union` (a city or province over its counties' warehouses)
     #[arg(long = "union", value_name = "DIR")]
     union: Vec<PathBuf>,
-    /// Read the warehouse as it was after this commit (`minqing history` lists them)
-    #[arg(long = "version", value_name = "COMMIT", conflicts_with = "union")]
-    version: Option<u64>,
+    /// Read the warehouse as it was after this commit (`minqing history` lists them), or at
+    /// the end of a day (2026-10-31) or at a time (2026-10-31T18:00:00+08:00)
+    #[arg(long = "version", value_name = "COMMIT|DATE|TIME", conflicts_with = "union")]
+    version: Option<crate::warehouse::Version>,
 }
 
 pub(super) fn sql(ctx: &Ctx, a: SqlArgs) -> anyhow::Result<Status> {
     let root = ctx.warehouse(Path::new("warehouse"));
     let mut whs = vec![match a.version {
-        Some(n) => Warehouse::open_at(&root, n)?,
+        Some(v) => Warehouse::open_version(&root, &v)?,
         None => Warehouse::open_read(&root)?,
     }];
     for dir in &a.union {

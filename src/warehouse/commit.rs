@@ -209,6 +209,19 @@ pub(super) fn last_commit(root: &Path) -> Result<Option<u64>> {
     Ok(last)
 }
 
+/// The newest minqing commit finished by `at_ms` (milliseconds since the epoch): a commit is
+/// finished when the last of its tables' log entries is written.
+pub(super) fn commit_at(root: &Path, at_ms: i64) -> Result<Option<u64>> {
+    let mut finished: BTreeMap<u64, i64> = BTreeMap::new();
+    for t in crate::schema::table::ALL {
+        for e in delta::block_on(delta::entries(&root.join(t)))? {
+            let f = finished.entry(e.seq).or_insert(e.at_ms);
+            *f = (*f).max(e.at_ms);
+        }
+    }
+    Ok(finished.into_iter().filter(|&(_, t)| t <= at_ms).map(|(seq, _)| seq).max())
+}
+
 /// The minqing commit number of a table's current version (`None`: never written).
 pub(super) fn table_commit(root: &Path, table: &str) -> Result<Option<u64>> {
     let dir = root.join(table);

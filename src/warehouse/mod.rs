@@ -34,6 +34,39 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
+/// Which state of the warehouse to read: after a commit (`12`, the numbers `minqing
+/// history` lists and a run.json records), or as it was at a time — a day (`2026-10-31`, its
+/// end in this machine's time zone) or an RFC 3339 instant (`2026-10-31T18:00:00+08:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    Commit(u64),
+    At(chrono::DateTime<chrono::Utc>),
+}
+
+impl std::str::FromStr for Version {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        use chrono::{Local, NaiveDate, NaiveTime, TimeZone, Utc};
+        let s = s.trim();
+        if let Ok(n) = s.parse::<u64>() {
+            return Ok(Version::Commit(n));
+        }
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+            return Ok(Version::At(t.with_timezone(&Utc)));
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            let end = d.and_time(NaiveTime::from_hms_milli_opt(23, 59, 59, 999).expect("a valid time"));
+            // a day that a clock change skips has no end in local time: take it in UTC
+            let at = Local.from_local_datetime(&end).latest().map_or_else(|| end.and_utc(), |t| t.with_timezone(&Utc));
+            return Ok(Version::At(at));
+        }
+        Err(format!(
+            "`{s}` is neither a commit number (`minqing history` lists them), a day (2026-10-31) nor a time (2026-10-31T18:00:00+08:00)"
+        ))
+    }
+}
+
 /// A warehouse folder, recovered and locked for the lifetime of this value.
 #[derive(Debug)]
 pub struct Warehouse {
@@ -64,6 +97,27 @@ impl Warehouse {
             });
         }
         Ok(Warehouse { root: root.to_path_buf(), _lock: None, as_of: None })
+    }
+
+    /// Open for reading the tables as they were at `version`: after a commit, or at a time
+    /// (the newest commit made by then).
+    pub fn open_version(root: &Path, version: &Version) -> Result<Self> {
+        match *version {
+            Version::Commit(seq) => Self::open_at(root, seq),
+            Version::At(at) => {
+                Self::open_read(root)?;
+                match commit::commit_at(root, at.timestamp_millis())? {
+                    Some(seq) => Self::open_at(root, seq),
+                    None => Err(Error::Warehouse {
+                        path: root.to_path_buf(),
+                        reason: format!(
+                            "no commit was made by {}; `minqing history` lists the commits and their times",
+                            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        ),
+                    }),
+                }
+            }
+        }
     }
 
     /// Open for reading the tables as they were after minqing commit `seq` (the numbers
@@ -235,6 +289,26 @@ impl Lock {
                 })
             }
             Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Version;
+
+    #[test]
+    fn versions_read_as_commits_days_and_times() {
+        assert_eq!("12".parse::<Version>(), Ok(Version::Commit(12)));
+        let Ok(Version::At(t)) = "2026-10-31T18:00:00+08:00".parse::<Version>() else { panic!("a time") };
+        assert_eq!(t.to_rfc3339(), "2026-10-31T10:00:00+00:00");
+        // a day is its last millisecond in local time
+        let Ok(Version::At(end)) = "2026-10-31".parse::<Version>() else { panic!("a day") };
+        let local = end.with_timezone(&chrono::Local);
+        assert_eq!(local.format("%Y-%m-%d %H:%M:%S%.3f").to_string(), "2026-10-31 23:59:59.999");
+        for bad in ["", "v12", "2026-13-01", "-3", "31/10/2026"] {
+            let e = bad.parse::<Version>().unwrap_err();
+            assert!(e.contains("commit number"), "{bad}: {e}");
         }
     }
 }
