@@ -263,6 +263,63 @@ fn enrich_after_a_re_export_reads_only_new_and_changed_cases_and_equals_a_full_e
     assert!(drifted.contains("enriched 59 cases") && drifted.contains("sampled again"), "{drifted}");
 }
 
+/// `enriched` is written in files of a bounded size, in the order of `cases`: a re-export
+/// that closes a few cases rewrites only the file holding them, and the table still equals a
+/// full enrich.
+#[test]
+fn an_increment_rewrites_only_the_enriched_files_holding_its_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let m = common::models();
+    let enrich = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_minqing"))
+            .args(["--models", &m, "enrich"])
+            .args(args)
+            .current_dir(d)
+            .env("MINQING_KEY", "test-key")
+            .env("MINQING_ENRICHED_PART_ROWS", "16")
+            .output()
+            .unwrap();
+        ok(&out)
+    };
+    let files = || {
+        let mut v: Vec<String> = std::fs::read_dir(d.join("warehouse/enriched"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".parquet"))
+            .collect();
+        v.sort();
+        v
+    };
+    std::fs::write(d.join("w1.csv"), register(50, &[], &[])).unwrap();
+    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "w1.csv"]));
+    enrich(&[]);
+    let first = files();
+    assert_eq!(first.len(), 4, "50 rows in files of 16: {first:?}");
+    assert_eq!(count(d, "SELECT count(*) FROM enriched"), 50);
+
+    // P3 and P4 closed and P5 rewritten (all in the first file), one new case
+    std::fs::write(d.join("w2.csv"), register(51, &[3, 4], &[5])).unwrap();
+    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "w2.csv"]));
+    let inc = enrich(&[]);
+    assert!(
+        inc.contains("incremental: 4 cases new or changed") && inc.contains(" 1 enriched files rewritten"),
+        "{inc}"
+    );
+    let after = files();
+    // the three files without a changed case are still read as they were
+    assert_eq!(count(d, "SELECT count(*) FROM enriched"), 51);
+    for f in &first[1..] {
+        assert!(after.contains(f), "{f} was not rewritten: {after:?}");
+    }
+    let h = ok(&minqing(d, &["history", "enriched"]));
+    assert!(h.contains("1 files rewritten into 2 of 17 rows"), "{h}");
+    let incremental = enriched_rows(d);
+    enrich(&["--full"]);
+    assert_eq!(enriched_rows(d), incremental, "incremental and full enrich differ");
+}
+
 /// A briefing is reproducible from its run.json: `run --version N` makes the reports again
 /// from the warehouse as it was after commit N, after later exports changed it.
 #[test]

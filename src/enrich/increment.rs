@@ -151,7 +151,8 @@ pub(crate) fn holds_any(b: &RecordBatch, keys: &FxHashSet<String>) -> Result<boo
 /// The commit that wrote a part file (`part-NNNNNN.parquet`).
 pub(crate) fn part_commit(path: &Path) -> Option<u64> {
     let name = path.file_name()?.to_str()?;
-    name.strip_prefix("part-")?.strip_suffix(".parquet")?.parse().ok()
+    // `part-000012.parquet`, or a later file of a split part: `part-000012_02.parquet`
+    name.strip_prefix("part-")?.strip_suffix(".parquet")?.split('_').next()?.parse().ok()
 }
 
 /// Rows in the files' Parquet footers (no data read).
@@ -172,6 +173,7 @@ mod tests {
     #[test]
     fn part_numbers_and_drift() {
         assert_eq!(part_commit(Path::new("x/part-000012.parquet")), Some(12));
+        assert_eq!(part_commit(Path::new("x/part-000012_03.parquet")), Some(12));
         assert_eq!(part_commit(Path::new("x/_df-000012.json")), None);
         let s =
             DfState { resources: String::new(), n_docs: 10, cases_at_sample: 1000, changed_since: 60, terms: vec![] };

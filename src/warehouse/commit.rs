@@ -18,17 +18,35 @@ pub(super) const VACUUM_OWED: &str = "vacuum-owed";
 /// Where a warehouse of minqing before the Delta log kept its commit records.
 const LEGACY: &str = "_commits";
 
-/// How a batch changes one table.
+/// How a batch changes one table. `rows` counts every row the change writes; a part split
+/// into several files (`part-000012.parquet`, `part-000012_02.parquet`, …) lists the files
+/// after the first in `more`, each with its rows.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum TableChange {
     /// Adds one part; rows already there stay.
-    Append { part: String, rows: u64 },
+    Append {
+        part: String,
+        rows: u64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more: Vec<(String, u64)>,
+    },
     /// The table becomes exactly this part (a stage that recomputes its whole output).
-    Replace { part: String, rows: u64 },
+    Replace {
+        part: String,
+        rows: u64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more: Vec<(String, u64)>,
+    },
     /// The named files go and one part comes, holding their rows that stay and the new ones
     /// (copy-on-write of the files a change touches; the other files stay as they are).
-    Rewrite { removed: Vec<String>, part: String, rows: u64 },
+    Rewrite {
+        removed: Vec<String>,
+        part: String,
+        rows: u64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more: Vec<(String, u64)>,
+    },
     /// The table goes, its folder with every file and its log (`--no-pii` on a warehouse
     /// that has `persons`: personal data must leave the disk, not only the current version).
     Drop,
@@ -61,6 +79,22 @@ fn tmp_part(dir: &Path, part: &str) -> PathBuf {
     dir.join(format!(".{part}.tmp"))
 }
 
+/// Close a part: its rows over every file, and the files after the first by their names
+/// once in place (`.part-000012_02.parquet.tmp` → `part-000012_02.parquet`).
+fn finish_part(part: ParquetPart) -> Result<(u64, Vec<(String, u64)>)> {
+    let files = part.finish_files()?;
+    let rows = files.iter().map(|f| f.1).sum();
+    let more = files
+        .iter()
+        .skip(1)
+        .map(|(p, n)| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (name.trim_start_matches('.').trim_end_matches(".tmp").to_string(), *n)
+        })
+        .collect();
+    Ok((rows, more))
+}
+
 /// Changes staged for one commit.
 pub struct Transaction<'w> {
     wh: &'w Warehouse,
@@ -86,7 +120,7 @@ impl<'w> Transaction<'w> {
     pub fn append(&mut self, table: &str, batches: &[RecordBatch]) -> Result<()> {
         let rows = self.stage(table, batches)?;
         if let Some(rows) = rows {
-            self.tables.insert(table.into(), TableChange::Append { part: part_name(self.seq), rows });
+            self.tables.insert(table.into(), TableChange::Append { part: part_name(self.seq), rows, more: vec![] });
         }
         Ok(())
     }
@@ -94,7 +128,7 @@ impl<'w> Transaction<'w> {
     /// Stage the whole new content of `table` (written even when empty).
     pub fn replace(&mut self, table: &str, batches: &[RecordBatch]) -> Result<()> {
         let rows = self.stage_always(table, batches)?;
-        self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows });
+        self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows, more: vec![] });
         Ok(())
     }
 
@@ -109,16 +143,16 @@ impl<'w> Transaction<'w> {
 
     /// Stage what a `part_writer` wrote as the whole new content of `table`.
     pub fn replace_with(&mut self, table: &str, part: ParquetPart) -> Result<()> {
-        let rows = part.finish()?;
-        self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows });
+        let (rows, more) = finish_part(part)?;
+        self.tables.insert(table.into(), TableChange::Replace { part: part_name(self.seq), rows, more });
         Ok(())
     }
 
     /// Stage what a `part_writer` wrote as the new content of the files `removed` (names
     /// of the table's current files): they go, the part comes, the other files stay.
     pub fn rewrite_with(&mut self, table: &str, removed: Vec<String>, part: ParquetPart) -> Result<()> {
-        let rows = part.finish()?;
-        self.tables.insert(table.into(), TableChange::Rewrite { removed, part: part_name(self.seq), rows });
+        let (rows, more) = finish_part(part)?;
+        self.tables.insert(table.into(), TableChange::Rewrite { removed, part: part_name(self.seq), rows, more });
         Ok(())
     }
 
@@ -130,11 +164,11 @@ impl<'w> Transaction<'w> {
     /// Stage what a `part_writer` wrote as rows to add to `table` (nothing when it is empty).
     pub fn append_with(&mut self, table: &str, part: ParquetPart) -> Result<()> {
         let path = part.path().to_path_buf();
-        let rows = part.finish()?;
+        let (rows, more) = finish_part(part)?;
         if rows == 0 {
             fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         } else {
-            self.tables.insert(table.into(), TableChange::Append { part: part_name(self.seq), rows });
+            self.tables.insert(table.into(), TableChange::Append { part: part_name(self.seq), rows, more });
         }
         Ok(())
     }
@@ -183,9 +217,16 @@ impl<'w> Transaction<'w> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let part = part_name(self.seq);
+            // the part and the files it was split into: `.part-000012.parquet.tmp`, `.part-000012_02…`
+            let prefix = format!(".part-{:06}", self.seq);
             for table in self.tables.keys().chain(&self.writing) {
-                let _ = fs::remove_file(tmp_part(&self.wh.table_dir(table), &part));
+                let Ok(rd) = fs::read_dir(self.wh.table_dir(table)) else { continue };
+                for e in rd.filter_map(|e| e.ok()) {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                        let _ = fs::remove_file(e.path());
+                    }
+                }
             }
         }
     }
@@ -269,8 +310,11 @@ pub fn history(wh: &Warehouse, table: Option<&str>) -> Result<String> {
             let what = match change {
                 TableChange::Append { rows, .. } => format!("+{rows} rows"),
                 TableChange::Replace { rows, .. } => format!("rewritten, {rows} rows"),
-                TableChange::Rewrite { removed, rows, .. } => {
+                TableChange::Rewrite { removed, rows, more, .. } if more.is_empty() => {
                     format!("{} files rewritten into one of {rows} rows", removed.len())
+                }
+                TableChange::Rewrite { removed, rows, more, .. } => {
+                    format!("{} files rewritten into {} of {rows} rows", removed.len(), more.len() + 1)
                 }
                 TableChange::Drop => "dropped".into(),
             };
@@ -346,16 +390,20 @@ fn apply(root: &Path, commit: &Commit) -> Result<()> {
             continue;
         }
         let mut parts = vec![];
-        if let TableChange::Append { part, rows }
-        | TableChange::Replace { part, rows }
-        | TableChange::Rewrite { part, rows, .. } = change
+        if let TableChange::Append { part, rows, more }
+        | TableChange::Replace { part, rows, more }
+        | TableChange::Rewrite { part, rows, more, .. } = change
         {
-            let tmp = tmp_part(&dir, part);
-            if tmp.exists() {
-                fs::rename(&tmp, dir.join(part)).map_err(|e| Error::io(dir.join(part), e))?;
-                sync_dir(&dir);
+            let first = rows - more.iter().map(|m| m.1).sum::<u64>();
+            parts.push((part.clone(), first));
+            parts.extend(more.iter().cloned());
+            for (part, _) in &parts {
+                let tmp = tmp_part(&dir, part);
+                if tmp.exists() {
+                    fs::rename(&tmp, dir.join(part)).map_err(|e| Error::io(dir.join(part), e))?;
+                }
             }
-            parts.push((part.clone(), *rows));
+            sync_dir(&dir);
         }
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         delta::block_on(delta::commit_table(&dir, table, change, &parts, commit.seq, &commit.command, &commit.info))?;
@@ -480,7 +528,7 @@ fn convert_legacy(root: &Path) -> Result<()> {
             parts.push((n, rows as u64));
         }
         let rows = parts.iter().map(|p| p.1).sum();
-        let change = TableChange::Replace { part: String::new(), rows };
+        let change = TableChange::Replace { part: String::new(), rows, more: vec![] };
         tracing::info!("{table}: {} parts of an older minqing committed to a Delta log", parts.len());
         delta::block_on(delta::commit_table(
             &dir,
@@ -548,6 +596,78 @@ mod tests {
         assert_eq!(wh.parts(table::PERSONS).unwrap().len(), 1);
     }
 
+    /// A part split into files of 2 rows commits as three files of one version; rewriting
+    /// one of them leaves the others; an abandoned split part leaves no temp file; a
+    /// pending record of a split part is rolled forward whole.
+    #[test]
+    fn a_split_part_commits_as_several_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        let mut tx = wh.begin().unwrap();
+        let mut part = tx.part_writer(table::PERSONS).unwrap().split_every(2);
+        part.write(&batch(3)).unwrap();
+        part.write(&batch(2)).unwrap();
+        tx.replace_with(table::PERSONS, part).unwrap();
+        let c = tx.commit("test", serde_json::Value::Null).unwrap();
+        assert_eq!(
+            c.tables[table::PERSONS],
+            TableChange::Replace {
+                part: part_name(1),
+                rows: 5,
+                more: vec![("part-000001_02.parquet".into(), 2), ("part-000001_03.parquet".into(), 1)]
+            }
+        );
+        let names = |wh: &Warehouse| -> Vec<String> {
+            wh.parts(table::PERSONS)
+                .unwrap()
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(names(&wh), ["part-000001.parquet", "part-000001_02.parquet", "part-000001_03.parquet"]);
+        assert_eq!(rows(&wh), 5);
+
+        let mut tx = wh.begin().unwrap();
+        let mut part = tx.part_writer(table::PERSONS).unwrap().split_every(3);
+        part.write(&batch(4)).unwrap();
+        tx.rewrite_with(table::PERSONS, vec!["part-000001_02.parquet".into()], part).unwrap();
+        tx.commit("test", serde_json::Value::Null).unwrap();
+        assert_eq!(rows(&wh), 7);
+        assert_eq!(
+            names(&wh),
+            ["part-000001.parquet", "part-000001_03.parquet", "part-000002.parquet", "part-000002_02.parquet"]
+        );
+        assert!(history(&wh, Some(table::PERSONS)).unwrap().contains("1 files rewritten into 2 of 4 rows"));
+
+        {
+            let mut tx = wh.begin().unwrap();
+            let mut part = tx.part_writer(table::PERSONS).unwrap().split_every(1);
+            part.write(&batch(3)).unwrap();
+            drop(part);
+            // dropped without commit
+        }
+        let tmp: Vec<_> = fs::read_dir(wh.table_dir(table::PERSONS))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(tmp.is_empty(), "{tmp:?}");
+        drop(wh);
+
+        // a crash after the record of a split part was written, before its files were renamed
+        let tdir = dir.path().join(table::PERSONS);
+        write_parquet(&tmp_part(&tdir, &part_name(3)), persons_schema(), &[batch(1)]).unwrap();
+        write_parquet(&tmp_part(&tdir, "part-000003_02.parquet"), persons_schema(), &[batch(2)]).unwrap();
+        record(
+            &dir.path().join(PENDING),
+            3,
+            TableChange::Append { part: part_name(3), rows: 3, more: vec![("part-000003_02.parquet".into(), 2)] },
+        );
+        let wh = Warehouse::open(dir.path()).unwrap();
+        assert_eq!(rows(&wh), 10);
+        assert!(names(&wh).ends_with(&["part-000003.parquet".to_string(), "part-000003_02.parquet".to_string()]));
+    }
+
     #[test]
     fn an_uncommitted_batch_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
@@ -573,7 +693,7 @@ mod tests {
         let tdir = dir.path().join(table::PERSONS);
         // a crash after the commit record was written but before the rename
         write_parquet(&tmp_part(&tdir, &part_name(2)), persons_schema(), &[batch(2)]).unwrap();
-        record(&dir.path().join(PENDING), 2, TableChange::Append { part: part_name(2), rows: 2 });
+        record(&dir.path().join(PENDING), 2, TableChange::Append { part: part_name(2), rows: 2, more: vec![] });
         // and a crash while writing a part that never got its commit record
         write_parquet(&tmp_part(&tdir, &part_name(3)), persons_schema(), &[batch(7)]).unwrap();
         fs::write(tdir.join(".part-000004.parquet.tmp"), b"half a file").unwrap();
@@ -629,7 +749,7 @@ mod tests {
         let old = batch(3).project(&[0, 1, 2, 3, 4]).unwrap();
         write_parquet(&tdir.join(part_name(1)), old.schema(), &[old]).unwrap();
         write_parquet(&tdir.join(part_name(4)), persons_schema(), &[batch(2)]).unwrap();
-        record(&dir.path().join(LEGACY), 4, TableChange::Append { part: part_name(4), rows: 2 });
+        record(&dir.path().join(LEGACY), 4, TableChange::Append { part: part_name(4), rows: 2, more: vec![] });
         let wh = Warehouse::open(dir.path()).unwrap();
         assert_eq!(rows(&wh), 5);
         let phones = super::super::read_table_columns(&wh, table::PERSONS, Some(&["phone"])).unwrap();
@@ -648,7 +768,7 @@ mod tests {
         // part 1 committed; commit 2 replaced the table, its record written, its part not yet renamed
         write_parquet(&tdir.join(part_name(1)), persons_schema(), &[batch(3)]).unwrap();
         write_parquet(&tmp_part(&tdir, &part_name(2)), persons_schema(), &[batch(2)]).unwrap();
-        record(&dir.path().join(LEGACY), 2, TableChange::Replace { part: part_name(2), rows: 2 });
+        record(&dir.path().join(LEGACY), 2, TableChange::Replace { part: part_name(2), rows: 2, more: vec![] });
         let wh = Warehouse::open(dir.path()).unwrap();
         assert_eq!(rows(&wh), 2, "the replace finished, not rolled back, and the old part gone");
     }

@@ -262,7 +262,7 @@ mod tests {
         let schema =
             |dir: &Path| block_on(async { load(dir, None).await.unwrap().unwrap().snapshot().unwrap().schema() });
         assert!(schema(&dir).field("phone").is_none());
-        let change = TableChange::Append { part: "part-000001.parquet".into(), rows: 0 };
+        let change = TableChange::Append { part: "part-000001.parquet".into(), rows: 0, more: vec![] };
         crate::warehouse::write_parquet(&dir.join("part-000001.parquet"), crate::schema::persons_schema(), &[])
             .unwrap();
         block_on(commit_table(

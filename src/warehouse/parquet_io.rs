@@ -17,38 +17,97 @@ use crate::{Error, Result};
 /// Rows per row group: large enough for fast scans, small enough to stream.
 const ROW_GROUP: usize = 128 * 1024;
 
-/// A Parquet file being written batch by batch.
+/// A Parquet file being written batch by batch; split into several files of about
+/// `split` rows each when [`ParquetPart::split_every`] asks for it.
 pub struct ParquetPart {
     path: std::path::PathBuf,
     writer: ArrowWriter<fs::File>,
     rows: u64,
+    schema: SchemaRef,
+    split: Option<u64>,
+    /// Files already closed, before the current one, with their rows.
+    done: Vec<(std::path::PathBuf, u64)>,
+}
+
+fn open_writer(path: &Path, schema: SchemaRef) -> Result<ArrowWriter<fs::File>> {
+    let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(ROW_GROUP))
+        .set_created_by(format!("minqing {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    Ok(ArrowWriter::try_new(file, schema, Some(props))?)
+}
+
+/// The `k`th file of a split part: `.part-000012.parquet.tmp` → `.part-000012_02.parquet.tmp`
+/// (`_` sorts after `.`, so a table's files in name order keep its rows' order).
+fn split_path(first: &Path, k: usize) -> std::path::PathBuf {
+    let name = first.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = match name.find(".parquet") {
+        Some(at) => format!("{}_{k:02}{}", &name[..at], &name[at..]),
+        None => format!("{name}_{k:02}"),
+    };
+    first.with_file_name(name)
 }
 
 impl ParquetPart {
     pub fn create(path: &Path, schema: SchemaRef) -> Result<ParquetPart> {
-        let file = fs::File::create(path).map_err(|e| Error::io(path, e))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(ROW_GROUP))
-            .set_created_by(format!("minqing {}", env!("CARGO_PKG_VERSION")))
-            .build();
-        Ok(ParquetPart { path: path.to_path_buf(), writer: ArrowWriter::try_new(file, schema, Some(props))?, rows: 0 })
+        Ok(ParquetPart {
+            path: path.to_path_buf(),
+            writer: open_writer(path, schema.clone())?,
+            rows: 0,
+            schema,
+            split: None,
+            done: vec![],
+        })
     }
 
+    /// Start another file once this one holds `rows` rows, so a later change rewrites only
+    /// the files holding the rows it changes.
+    pub fn split_every(mut self, rows: u64) -> ParquetPart {
+        self.split = Some(rows.max(1));
+        self
+    }
+
+    /// The first file (while nothing is split, the only one).
     pub fn path(&self) -> &Path {
-        &self.path
+        self.done.first().map_or(&self.path, |(p, _)| p)
     }
 
     pub fn write(&mut self, b: &RecordBatch) -> Result<()> {
-        self.rows += b.num_rows() as u64;
-        Ok(self.writer.write(b)?)
+        let Some(n) = self.split else {
+            self.rows += b.num_rows() as u64;
+            return Ok(self.writer.write(b)?);
+        };
+        let mut at = 0;
+        while at < b.num_rows() {
+            if self.rows >= n {
+                let next = split_path(self.path(), self.done.len() + 2);
+                let writer = std::mem::replace(&mut self.writer, open_writer(&next, self.schema.clone())?);
+                let file = writer.into_inner()?;
+                file.sync_all().map_err(|e| Error::io(&self.path, e))?;
+                let closed = std::mem::replace(&mut self.path, next);
+                self.done.push((closed, std::mem::take(&mut self.rows)));
+            }
+            let take = ((n - self.rows) as usize).min(b.num_rows() - at);
+            self.writer.write(&b.slice(at, take))?;
+            self.rows += take as u64;
+            at += take;
+        }
+        Ok(())
     }
 
-    /// Close and fsync; returns the row count.
+    /// Close and fsync; returns the row count over every file.
     pub fn finish(self) -> Result<u64> {
+        Ok(self.finish_files()?.iter().map(|f| f.1).sum())
+    }
+
+    /// Close and fsync; every file with its rows, in order.
+    pub fn finish_files(mut self) -> Result<Vec<(std::path::PathBuf, u64)>> {
         let file = self.writer.into_inner()?;
         file.sync_all().map_err(|e| Error::io(&self.path, e))?;
-        Ok(self.rows)
+        self.done.push((self.path, self.rows));
+        Ok(self.done)
     }
 }
 
