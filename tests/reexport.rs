@@ -69,7 +69,8 @@ fn re_export_v1_v2_v1_ends_at_the_latest_state() {
     let h = ok(&minqing(d, &["history", "cases"]));
     let commits: Vec<&str> = h.lines().filter(|l| l.starts_with("commit")).collect();
     assert_eq!(commits.len(), 2, "the third ingest changed nothing in cases\n{h}");
-    assert!(h.contains("cases            rewritten, 3 rows"), "{h}");
+    // copy-on-write: the one file holding P1 is rewritten with P1's new row, P3 added
+    assert!(h.contains("cases            1 files rewritten into one of 3 rows"), "{h}");
     assert!(
         h.contains("input v2.csv (petition, blake3 ") && h.contains("read 3, added 1, updated 1, unchanged 1"),
         "{h}"
@@ -263,60 +264,82 @@ fn enrich_after_a_re_export_reads_only_new_and_changed_cases_and_equals_a_full_e
     assert!(drifted.contains("enriched 59 cases") && drifted.contains("sampled again"), "{drifted}");
 }
 
-/// `enriched` is written in files of a bounded size, in the order of `cases`: a re-export
-/// that closes a few cases rewrites only the file holding them, and the table still equals a
-/// full enrich.
+/// `cases`, `persons` and `enriched` are written in files of a bounded size, in the order
+/// the cases came: a re-export that closes a few cases rewrites only the files holding them,
+/// and the tables still equal a full enrich.
 #[test]
-fn an_increment_rewrites_only_the_enriched_files_holding_its_cases() {
+fn an_increment_rewrites_only_the_files_holding_its_cases() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let m = common::models();
-    let enrich = |args: &[&str]| {
+    let run = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_minqing"))
-            .args(["--models", &m, "enrich"])
             .args(args)
             .current_dir(d)
             .env("MINQING_KEY", "test-key")
-            .env("MINQING_ENRICHED_PART_ROWS", "16")
+            .env("MINQING_PART_ROWS", "16")
             .output()
             .unwrap();
         ok(&out)
     };
-    let files = || {
-        let mut v: Vec<String> = std::fs::read_dir(d.join("warehouse/enriched"))
+    // the files of a table's current version, from its Delta log (replaced files stay on
+    // disk for time travel)
+    let files = |table: &str| {
+        let log = d.join("warehouse").join(table).join("_delta_log");
+        let mut commits: Vec<_> = std::fs::read_dir(&log)
             .unwrap()
             .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".parquet"))
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
-        v.sort();
-        v
+        commits.sort();
+        let mut live = std::collections::BTreeSet::new();
+        for c in commits {
+            for line in std::fs::read_to_string(c).unwrap().lines() {
+                let a: serde_json::Value = serde_json::from_str(line).unwrap();
+                if let Some(p) = a["add"]["path"].as_str() {
+                    live.insert(p.to_string());
+                }
+                if let Some(p) = a["remove"]["path"].as_str() {
+                    live.remove(p);
+                }
+            }
+        }
+        live.into_iter().collect::<Vec<String>>()
     };
     std::fs::write(d.join("w1.csv"), register(50, &[], &[])).unwrap();
-    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "w1.csv"]));
-    enrich(&[]);
-    let first = files();
-    assert_eq!(first.len(), 4, "50 rows in files of 16: {first:?}");
-    assert_eq!(count(d, "SELECT count(*) FROM enriched"), 50);
+    run(&["ingest", "--source", "petition", "--input", "w1.csv"]);
+    run(&["--models", &m, "enrich"]);
+    let first: Vec<Vec<String>> = ["cases", "persons", "enriched"].map(files).into();
+    for f in &first {
+        assert_eq!(f.len(), 4, "50 rows in files of 16: {f:?}");
+    }
 
     // P3 and P4 closed and P5 rewritten (all in the first file), one new case
     std::fs::write(d.join("w2.csv"), register(51, &[3, 4], &[5])).unwrap();
-    ok(&minqing(d, &["ingest", "--source", "petition", "--input", "w2.csv"]));
-    let inc = enrich(&[]);
+    let ing = run(&["ingest", "--source", "petition", "--input", "w2.csv"]);
+    assert!(ing.contains("added 1 + updated 3"), "{ing}");
+    let inc = run(&["--models", &m, "enrich"]);
     assert!(
         inc.contains("incremental: 4 cases new or changed") && inc.contains(" 1 enriched files rewritten"),
         "{inc}"
     );
-    let after = files();
-    // the three files without a changed case are still read as they were
-    assert_eq!(count(d, "SELECT count(*) FROM enriched"), 51);
-    for f in &first[1..] {
-        assert!(after.contains(f), "{f} was not rewritten: {after:?}");
+    for (t, before) in ["cases", "persons", "enriched"].iter().zip(&first) {
+        let after = files(t);
+        // the three files without a changed case are read as they were
+        for f in &before[1..] {
+            assert!(after.contains(f), "{t}: {f} was rewritten: {after:?}");
+        }
+        assert!(!after.contains(&before[0]), "{t}: the file holding P3–P5 is rewritten: {after:?}");
     }
+    assert_eq!(count(d, "SELECT count(*) FROM cases"), 51);
+    assert_eq!(count(d, "SELECT count(*) FROM persons"), 51);
+    assert_eq!(count(d, "SELECT count(*) FROM enriched"), 51);
+    assert_eq!(count(d, "SELECT count(*) FROM cases WHERE case_id IN ('P3', 'P4') AND closed_at IS NOT NULL"), 2);
     let h = ok(&minqing(d, &["history", "enriched"]));
     assert!(h.contains("1 files rewritten into 2 of 17 rows"), "{h}");
     let incremental = enriched_rows(d);
-    enrich(&["--full"]);
+    run(&["--models", &m, "enrich", "--full"]);
     assert_eq!(enriched_rows(d), incremental, "incremental and full enrich differ");
 }
 

@@ -254,14 +254,6 @@ impl Enricher {
     }
 }
 
-/// Rows per file of `enriched`: a re-export that closes some cases rewrites the files holding
-/// them (copy-on-write), so files of this size, in the order of `cases`, keep that cost to the
-/// few files a day's changes fall in instead of the whole table.
-/// `MINQING_ENRICHED_PART_ROWS` sets another size (the tests split 50 cases).
-pub fn part_rows() -> u64 {
-    std::env::var("MINQING_ENRICHED_PART_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(128 * 1024)
-}
-
 /// The cases columns the text stages read.
 pub const CASE_COLUMNS: [&str; 7] = [
     cases::CASE_ID,
@@ -358,7 +350,8 @@ fn enrich_all(
     };
     let enricher = enricher.with_df(state.df(), state.n_docs);
     let mut tx = wh.begin()?;
-    let writer = tx.part_writer(table::ENRICHED)?.split_every(part_rows()).in_background(background_batch);
+    let writer =
+        tx.part_writer(table::ENRICHED)?.split_every(crate::warehouse::part_rows()).in_background(background_batch);
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
     let progress = crate::progress::Progress::bar("enrich", total as u64, "cases");
     for b in &batches {
@@ -455,7 +448,7 @@ fn enrich_changed(
     }
     let mut tx = wh.begin()?;
     let mut kept_rows = 0u64;
-    let mut part = tx.part_writer(table::ENRICHED)?.split_every(part_rows());
+    let mut part = tx.part_writer(table::ENRICHED)?.split_every(crate::warehouse::part_rows());
     for b in read_parts(table::ENRICHED, &touched, None)? {
         let b = increment::filter_keys(&b, keys, false)?;
         kept_rows += b.num_rows() as u64;

@@ -24,16 +24,16 @@ const CODE_SHARE: f64 = 0.5;
 /// … counted over at least this many.
 const CODE_MIN: usize = 3;
 
-/// What one persons row says of a case.
+/// What one persons row says of a case (borrowed from the tables' columns).
 #[derive(Debug, Clone, Default)]
-pub struct Seen {
-    pub source: String,
-    pub case_id: String,
+pub struct Seen<'a> {
+    pub source: &'a str,
+    pub case_id: &'a str,
     /// 问题属地.
-    pub county: Option<String>,
-    pub town: Option<String>,
-    pub id_number: Option<String>,
-    pub address: Option<String>,
+    pub county: Option<&'a str>,
+    pub town: Option<&'a str>,
+    pub id_number: Option<&'a str>,
+    pub address: Option<&'a str>,
 }
 
 /// One cross-region case.
@@ -86,7 +86,7 @@ pub fn find(rows: &[Seen]) -> Vec<Cross> {
     // each county's code, from the codes of its petitioners
     let mut codes: HashMap<&str, HashMap<&str, usize>> = HashMap::default();
     for r in rows {
-        if let (Some(c), Some(k)) = (r.county.as_deref(), r.id_number.as_deref().and_then(code)) {
+        if let (Some(c), Some(k)) = (r.county, r.id_number.and_then(code)) {
             *codes.entry(c).or_default().entry(k).or_default() += 1;
         }
     }
@@ -106,10 +106,10 @@ pub fn find(rows: &[Seen]) -> Vec<Cross> {
     }
     let mut out: Vec<Cross> = vec![];
     for r in rows {
-        let Some(county) = r.county.as_deref() else { continue };
+        let Some(county) = r.county else { continue };
         let home = county_code.get(county).copied();
-        let id_code = r.id_number.as_deref().and_then(code);
-        let residence = r.address.as_deref().and_then(county_of);
+        let id_code = r.id_number.and_then(code);
+        let residence = r.address.and_then(county_of);
         let mut differs = vec![];
         let mut household = None;
         if let (Some(h), Some(k)) = (home, id_code)
@@ -131,10 +131,10 @@ pub fn find(rows: &[Seen]) -> Vec<Cross> {
         }
         if !differs.is_empty() {
             out.push(Cross {
-                source: r.source.clone(),
-                case_id: r.case_id.clone(),
+                source: r.source.to_string(),
+                case_id: r.case_id.to_string(),
                 county: county.to_string(),
-                town: r.town.clone(),
+                town: r.town.map(String::from),
                 household,
                 residence,
                 differs,
@@ -182,13 +182,13 @@ mod tests {
         assert_eq!(code("4301211990010112"), None);
     }
 
-    fn seen(case: &str, county: &str, id: &str, address: &str) -> Seen {
-        let o = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    fn seen<'a>(case: &'a str, county: &'a str, id: &'a str, address: &'a str) -> Seen<'a> {
+        let o = |s: &'a str| (!s.is_empty()).then_some(s);
         Seen {
-            source: "petition".into(),
-            case_id: case.into(),
+            source: "petition",
+            case_id: case,
             county: o(county),
-            town: Some("城关镇".into()),
+            town: Some("城关镇"),
             id_number: o(id),
             address: o(address),
         }

@@ -11,7 +11,7 @@
 //! `ingest_row`, so the same row from another file is the same version); `case_versions`
 //! keeps every version with the commit that stored it.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, AsArray, BooleanArray, Int64Array, StringArray};
@@ -24,7 +24,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::case_key;
 use crate::schema::{case_versions, case_versions_schema, cases, table};
-use crate::warehouse::{ParquetPart, Warehouse, read_table_columns};
+use crate::warehouse::{ParquetPart, Warehouse, read_parts, read_table_columns};
 use crate::{Error, Result};
 
 /// A new `case_versions` row: (source, case_id, version, ingest_file).
@@ -188,37 +188,61 @@ pub fn content_hashes(batch: &RecordBatch) -> Result<Vec<u128>> {
         .collect())
 }
 
-/// Copy a table's committed rows into `part`, leaving out the cases in `drop` (keyed by
-/// their source and case_id columns): the rows an update replaces.
-pub fn copy_without(wh: &Warehouse, table_name: &str, drop: &FxHashSet<u128>, part: &mut ParquetPart) -> Result<u64> {
-    let mut kept = 0;
-    for b in read_table_columns(wh, table_name, None)? {
-        kept += copy_rows(table_name, &b, part, |i, s, id| !drop.contains(&case_key(s.value(i), id.value(i))))?;
+/// Copy-on-write of the files an update touches: the table's files holding a row of a case
+/// in `drop` (keyed by their source and case_id columns) have their other rows copied into
+/// `part`; returns those files' names, for the commit to remove. Files without such a row
+/// stay as they are, so a re-export that closes a few recent cases rewrites the few files
+/// holding them, not the table.
+pub fn copy_touched_without(
+    wh: &Warehouse,
+    table_name: &str,
+    drop: &FxHashSet<u128>,
+    part: &mut ParquetPart,
+) -> Result<Vec<String>> {
+    let mut touched = vec![];
+    for f in wh.parts(table_name)? {
+        let file = std::slice::from_ref(&f);
+        let keys = read_parts(table_name, file, Some(&[cases::SOURCE, cases::CASE_ID]))?;
+        let holds = keys.iter().any(|b| {
+            let (s, id) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
+            (0..b.num_rows()).any(|i| drop.contains(&case_key(s.value(i), id.value(i))))
+        });
+        if !holds {
+            continue;
+        }
+        for b in read_parts(table_name, file, None)? {
+            copy_rows(table_name, &b, part, |i, s, id| !drop.contains(&case_key(s.value(i), id.value(i))))?;
+        }
+        touched.push(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     }
-    Ok(kept)
+    Ok(touched)
 }
 
 /// Copy the cases this ingest wrote to `scratch` into `part`, leaving out the rows a later
 /// row of the same ingest replaced.
-pub fn copy_written(versions: &Versions, scratch: &Path, part: &mut ParquetPart) -> Result<u64> {
-    let file = std::fs::File::open(scratch).map_err(|e| Error::io(scratch, e))?;
+pub fn copy_written(versions: &Versions, scratch: &[PathBuf], part: &mut ParquetPart) -> Result<u64> {
     let mut kept = 0;
-    for b in ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(8192).build()? {
-        let b = b?;
-        let hashes = content_hashes(&b)?;
-        kept += copy_rows(table::CASES, &b, part, |i, s, id| {
-            !versions.is_superseded(case_key(s.value(i), id.value(i)), hashes[i])
-        })?;
+    for f in scratch {
+        let file = std::fs::File::open(f).map_err(|e| Error::io(f, e))?;
+        for b in ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(8192).build()? {
+            let b = b?;
+            let hashes = content_hashes(&b)?;
+            kept += copy_rows(table::CASES, &b, part, |i, s, id| {
+                !versions.is_superseded(case_key(s.value(i), id.value(i)), hashes[i])
+            })?;
+        }
     }
     Ok(kept)
 }
 
 /// Copy every row of a set-aside part into `part`.
-pub fn copy_all(scratch: &Path, table_name: &str, part: &mut ParquetPart) -> Result<u64> {
-    let file = std::fs::File::open(scratch).map_err(|e| Error::io(scratch, e))?;
+pub fn copy_all(scratch: &[PathBuf], table_name: &str, part: &mut ParquetPart) -> Result<u64> {
     let mut kept = 0;
-    for b in ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(8192).build()? {
-        kept += copy_rows(table_name, &b?, part, |_, _, _| true)?;
+    for f in scratch {
+        let file = std::fs::File::open(f).map_err(|e| Error::io(f, e))?;
+        for b in ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(8192).build()? {
+            kept += copy_rows(table_name, &b?, part, |_, _, _| true)?;
+        }
     }
     Ok(kept)
 }

@@ -376,8 +376,12 @@ struct Outputs {
 impl Outputs {
     fn new(tx: &mut crate::warehouse::Transaction<'_>, no_pii: bool) -> Result<Outputs> {
         Ok(Outputs {
-            cases: tx.part_writer(table::CASES)?,
-            persons: if no_pii { None } else { Some(tx.part_writer(table::PERSONS)?) },
+            cases: tx.part_writer(table::CASES)?.split_every(crate::warehouse::part_rows()),
+            persons: if no_pii {
+                None
+            } else {
+                Some(tx.part_writer(table::PERSONS)?.split_every(crate::warehouse::part_rows()))
+            },
             rejects: tx.part_writer(table::REJECTS)?,
         })
     }
@@ -425,22 +429,22 @@ impl Outputs {
     ) -> Result<()> {
         if versions.rewrites() {
             let scratch = set_aside(self.cases)?;
-            let mut part = tx.part_writer(table::CASES)?;
-            merge::copy_without(wh, table::CASES, &versions.updated, &mut part)?;
+            let mut part = tx.part_writer(table::CASES)?.split_every(crate::warehouse::part_rows());
+            let removed = merge::copy_touched_without(wh, table::CASES, &versions.updated, &mut part)?;
             merge::copy_written(versions, &scratch, &mut part)?;
-            std::fs::remove_file(&scratch).map_err(|e| Error::io(&scratch, e))?;
-            tx.replace_with(table::CASES, part)?;
+            remove_all(&scratch)?;
+            tx.rewrite_with(table::CASES, removed, part)?;
         } else {
             tx.append_with(table::CASES, self.cases)?;
         }
         match self.persons {
             Some(w) if !versions.updated.is_empty() && had_persons => {
                 let scratch = set_aside(w)?;
-                let mut part = tx.part_writer(table::PERSONS)?;
-                merge::copy_without(wh, table::PERSONS, &versions.updated, &mut part)?;
+                let mut part = tx.part_writer(table::PERSONS)?.split_every(crate::warehouse::part_rows());
+                let removed = merge::copy_touched_without(wh, table::PERSONS, &versions.updated, &mut part)?;
                 merge::copy_all(&scratch, table::PERSONS, &mut part)?;
-                std::fs::remove_file(&scratch).map_err(|e| Error::io(&scratch, e))?;
-                tx.replace_with(table::PERSONS, part)?;
+                remove_all(&scratch)?;
+                tx.rewrite_with(table::PERSONS, removed, part)?;
             }
             Some(w) => tx.append_with(table::PERSONS, w)?,
             // --no-pii: no personal data at all, including what earlier ingests kept
@@ -455,13 +459,22 @@ type Chunk = (Option<arrow::record_batch::RecordBatch>, Vec<PersonRow>, Vec<Reje
 
 /// Finish a part and move it aside (still a hidden temp file, so a crash before the commit
 /// leaves nothing behind), to be copied into the table's rewritten part.
-fn set_aside(part: ParquetPart) -> Result<PathBuf> {
-    let path = part.path().to_path_buf();
-    part.finish()?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let scratch = path.with_file_name(format!("{name}.merge.tmp"));
-    std::fs::rename(&path, &scratch).map_err(|e| Error::io(&scratch, e))?;
-    Ok(scratch)
+fn set_aside(part: ParquetPart) -> Result<Vec<PathBuf>> {
+    let mut out = vec![];
+    for (path, _) in part.finish_files()? {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let scratch = path.with_file_name(format!("{name}.merge.tmp"));
+        std::fs::rename(&path, &scratch).map_err(|e| Error::io(&scratch, e))?;
+        out.push(scratch);
+    }
+    Ok(out)
+}
+
+fn remove_all(files: &[PathBuf]) -> Result<()> {
+    for f in files {
+        std::fs::remove_file(f).map_err(|e| Error::io(f, e))?;
+    }
+    Ok(())
 }
 
 struct OutputThread {

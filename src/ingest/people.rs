@@ -43,21 +43,37 @@ impl std::fmt::Display for LinkReport {
     }
 }
 
-/// Union–find over strings.
+/// Union–find over the person keys stored in `persons` (borrowed) and the keys derived
+/// from their identifiers (`~` keys in the docs: owned, computed here).
 #[derive(Default)]
-struct Sets {
-    index: HashMap<String, usize>,
+struct Sets<'a> {
+    stored: HashMap<&'a str, usize>,
+    derived: HashMap<String, usize>,
     parent: Vec<usize>,
 }
 
-impl Sets {
-    fn id(&mut self, k: &str) -> usize {
-        if let Some(&i) = self.index.get(k) {
-            return i;
-        }
+impl<'a> Sets<'a> {
+    fn next(&mut self) -> usize {
         let i = self.parent.len();
         self.parent.push(i);
-        self.index.insert(k.to_string(), i);
+        i
+    }
+
+    fn stored(&mut self, k: &'a str) -> usize {
+        if let Some(&i) = self.stored.get(k) {
+            return i;
+        }
+        let i = self.next();
+        self.stored.insert(k, i);
+        i
+    }
+
+    fn derived(&mut self, k: String) -> usize {
+        if let Some(&i) = self.derived.get(&k) {
+            return i;
+        }
+        let i = self.next();
+        self.derived.insert(k, i);
         i
     }
 
@@ -69,14 +85,22 @@ impl Sets {
         i
     }
 
-    fn union(&mut self, a: &str, b: &str) {
-        let (a, b) = (self.id(a), self.id(b));
+    fn union(&mut self, a: usize, b: usize) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra != rb {
             self.parent[ra.max(rb)] = ra.min(rb);
         }
     }
 }
+
+/// A cell of a text column, none when null or empty.
+fn opt(a: &StringArray, i: usize) -> Option<&str> {
+    a.is_valid(i).then(|| a.value(i)).filter(|s| !s.is_empty())
+}
+
+/// One row of `persons` as linking reads it: person_key, source, case_id, name, id_number,
+/// phone.
+pub type PersonRow<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
 fn text<'b>(b: &'b RecordBatch, name: &str) -> Result<&'b StringArray> {
     b.column_by_name(name)
@@ -85,56 +109,60 @@ fn text<'b>(b: &'b RecordBatch, name: &str) -> Result<&'b StringArray> {
 }
 
 /// The person_id of every person key that has another one, from the rows of `persons`
-/// (person_key, source, case_id, name, id_number, phone) and the county of message-board cases.
-pub fn links(
-    rows: &[(String, String, String, Option<String>, Option<String>, Option<String>)],
-    county: &HashMap<(String, String), String>,
+/// and the county of message-board cases.
+pub fn links<'a>(
+    rows: &[PersonRow<'a>],
+    county: &HashMap<(&str, &str), &str>,
     key: &PersonKey,
-) -> (Vec<(String, String)>, LinkReport) {
+) -> (Vec<(&'a str, &'a str)>, LinkReport) {
     let mut sets = Sets::default();
-    for (k, source, case_id, name, id, phone) in rows {
-        sets.id(k);
-        if let Some(other) = id.as_deref().and_then(|id| key.person_key(Some(id), None, None, None)) {
-            sets.union(k, &format!("~{other}"));
+    for &(k, source, case_id, name, id, phone) in rows {
+        let me = sets.stored(k);
+        if let Some(other) = id.and_then(|id| key.person_key(Some(id), None, None, None)) {
+            let o = sets.derived(other);
+            sets.union(me, o);
         }
-        if let Some(other) = phone.as_deref().and_then(|p| key.person_key(None, Some(p), None, None)) {
-            sets.union(k, &format!("~{other}"));
+        if let Some(other) = phone.and_then(|p| key.person_key(None, Some(p), None, None)) {
+            let o = sets.derived(other);
+            sets.union(me, o);
         }
         // a message-board account is one person within its county
         if source == "message" {
-            let region = county.get(&(source.clone(), case_id.clone())).map(String::as_str);
-            if let Some(other) = name.as_deref().and_then(|n| key.person_key(None, None, Some(n), region)) {
-                sets.union(k, &format!("~{other}"));
+            let region = county.get(&(source, case_id)).copied();
+            if let Some(other) = name.and_then(|n| key.person_key(None, None, Some(n), region)) {
+                let o = sets.derived(other);
+                sets.union(me, o);
             }
         }
     }
-    // the person's keys that stand in `persons` (derived identifiers are prefixed with ~ and
-    // join only when a row keyed by them exists: ~k and k are the same key)
-    let keys: Vec<String> = {
-        let mut v: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-        v.sort();
+    // the person's keys that stand in `persons` (a derived identifier joins only when a
+    // row keyed by it exists: derived k and stored k are the same key)
+    let keys: Vec<&'a str> = {
+        let mut v: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        v.sort_unstable();
         v.dedup();
         v
     };
-    for k in &keys {
-        sets.union(k, &format!("~{k}"));
+    for &k in &keys {
+        let me = sets.stored(k);
+        if let Some(&o) = sets.derived.get(k) {
+            sets.union(me, o);
+        }
     }
     let mut smallest: HashMap<usize, &str> = HashMap::default();
     let mut size: HashMap<usize, usize> = HashMap::default();
-    for k in &keys {
-        let i = sets.id(k);
-        let r = sets.find(i);
-        smallest.entry(r).or_insert(k.as_str()); // keys are sorted: the first is the smallest
+    let roots: Vec<usize> = keys
+        .iter()
+        .map(|&k| {
+            let i = sets.stored(k);
+            sets.find(i)
+        })
+        .collect();
+    for (&k, &r) in keys.iter().zip(&roots) {
+        smallest.entry(r).or_insert(k); // keys are sorted: the first is the smallest
         *size.entry(r).or_default() += 1;
     }
-    let mut out = vec![];
-    for k in &keys {
-        let i = sets.id(k);
-        let r = sets.find(i);
-        if smallest[&r] != k {
-            out.push((k.clone(), smallest[&r].to_string()));
-        }
-    }
+    let out = keys.iter().zip(&roots).filter(|(k, r)| smallest[*r] != **k).map(|(&k, r)| (k, smallest[r])).collect();
     let report = LinkReport {
         keys: keys.len(),
         people: smallest.len(),
@@ -168,60 +196,53 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
         }
         return Ok(None);
     }
-    let mut rows = vec![];
-    let mut addresses: Vec<Option<String>> = vec![];
-    for b in read_table(wh, table::PERSONS)? {
+    let persons_batches = read_table(wh, table::PERSONS)?;
+    let mut rows: Vec<PersonRow> = vec![];
+    let mut addresses: Vec<Option<&str>> = vec![];
+    for b in &persons_batches {
         let (k, src, id, name, idn, ph) = (
-            text(&b, persons::PERSON_KEY)?,
-            text(&b, persons::SOURCE)?,
-            text(&b, persons::CASE_ID)?,
-            text(&b, persons::NAME)?,
-            text(&b, persons::ID_NUMBER)?,
-            text(&b, persons::PHONE)?,
+            text(b, persons::PERSON_KEY)?,
+            text(b, persons::SOURCE)?,
+            text(b, persons::CASE_ID)?,
+            text(b, persons::NAME)?,
+            text(b, persons::ID_NUMBER)?,
+            text(b, persons::PHONE)?,
         );
         // an older warehouse's persons have no address: read as none
         let addr = b.column_by_name(persons::ADDRESS).and_then(|c| c.as_string_opt::<i32>());
-        let opt = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string()).filter(|s| !s.is_empty());
         for i in 0..b.num_rows() {
-            rows.push((
-                k.value(i).to_string(),
-                src.value(i).to_string(),
-                id.value(i).to_string(),
-                opt(name, i),
-                opt(idn, i),
-                opt(ph, i),
-            ));
+            rows.push((k.value(i), src.value(i), id.value(i), opt(name, i), opt(idn, i), opt(ph, i)));
             addresses.push(addr.and_then(|a| opt(a, i)));
         }
     }
-    // 问题属地 of every case (county, town)
-    let mut place: HashMap<(String, String), (Option<String>, Option<String>)> = HashMap::default();
+    // 问题属地 of every case with a person (county, town)
+    let wanted: rustc_hash::FxHashSet<(&str, &str)> = rows.iter().map(|r| (r.1, r.2)).collect();
     let cols = [cases::SOURCE, cases::CASE_ID, cases::REGION_COUNTY, cases::REGION_TOWN];
-    for b in read_table_columns(wh, table::CASES, Some(&cols))? {
+    let case_batches = read_table_columns(wh, table::CASES, Some(&cols))?;
+    let mut place: HashMap<(&str, &str), (Option<&str>, Option<&str>)> = HashMap::default();
+    for b in &case_batches {
         let (s, c) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
         let (r, t) = (b.column(2).as_string::<i32>(), b.column(3).as_string::<i32>());
-        let opt = |a: &StringArray, i: usize| a.is_valid(i).then(|| a.value(i).to_string()).filter(|x| !x.is_empty());
         for i in 0..b.num_rows() {
-            place.insert((s.value(i).to_string(), c.value(i).to_string()), (opt(r, i), opt(t, i)));
+            if wanted.contains(&(s.value(i), c.value(i))) {
+                place.insert((s.value(i), c.value(i)), (opt(r, i), opt(t, i)));
+            }
         }
     }
-    let county: HashMap<(String, String), String> = place
-        .iter()
-        .filter(|((s, _), _)| s == "message")
-        .filter_map(|(k, (c, _))| Some((k.clone(), c.clone()?)))
-        .collect();
+    let county: HashMap<(&str, &str), &str> =
+        place.iter().filter(|((s, _), _)| *s == "message").filter_map(|(k, (c, _))| Some((*k, (*c)?))).collect();
     let (pairs, report) = links(&rows, &county, key);
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(pairs.iter().map(|p| Some(p.0.as_str())).collect::<StringArray>()),
-        Arc::new(pairs.iter().map(|p| Some(p.1.as_str())).collect::<StringArray>()),
+        Arc::new(pairs.iter().map(|p| Some(p.0)).collect::<StringArray>()),
+        Arc::new(pairs.iter().map(|p| Some(p.1)).collect::<StringArray>()),
     ];
     let batch = RecordBatch::try_new(person_links_schema(), cols)?;
     let people: Vec<Seen> = rows
         .iter()
         .zip(&addresses)
         .map(|(r, a)| {
-            let (county, town) = place.get(&(r.1.clone(), r.2.clone())).cloned().unwrap_or_default();
-            Seen { source: r.1.clone(), case_id: r.2.clone(), county, town, id_number: r.4.clone(), address: a.clone() }
+            let (county, town) = place.get(&(r.1, r.2)).copied().unwrap_or_default();
+            Seen { source: r.1, case_id: r.2, county, town, id_number: r.4, address: *a }
         })
         .collect();
     let cross = super::cross_region::find(&people);
@@ -238,16 +259,16 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
 mod tests {
     use super::*;
 
-    fn row(
-        k: &str,
-        source: &str,
-        case: &str,
-        name: &str,
-        id: &str,
-        phone: &str,
-    ) -> (String, String, String, Option<String>, Option<String>, Option<String>) {
-        let o = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        (k.into(), source.into(), case.into(), o(name), o(id), o(phone))
+    fn row<'a>(
+        k: &'a str,
+        source: &'a str,
+        case: &'a str,
+        name: &'a str,
+        id: &'a str,
+        phone: &'a str,
+    ) -> PersonRow<'a> {
+        let o = |s: &'a str| (!s.is_empty()).then_some(s);
+        (k, source, case, o(name), o(id), o(phone))
     }
 
     #[test]
@@ -257,23 +278,29 @@ mod tests {
             key.person_key(id, ph, name, region).unwrap()
         };
         let (id_a, ph_a, ph_b) = ("430102198001011234", "13812345678", "13987654321");
+        let ks = [
+            k(Some(id_a), Some(ph_a), None, None),
+            k(None, Some(ph_a), None, None),
+            k(None, Some(ph_a), Some("老张说事"), None),
+            k(None, None, Some("老张说事"), Some("青溪县")),
+            k(None, Some(ph_b), Some("张三"), None),
+            k(None, None, Some("李四"), Some("青溪县")),
+        ];
         let rows = vec![
             // A at the counter: ID number and phone
-            row(&k(Some(id_a), Some(ph_a), None, None), "petition", "P1", "张三", id_a, ph_a),
+            row(&ks[0], "petition", "P1", "张三", id_a, ph_a),
             // A on 12345 by phone only, twice
-            row(&k(None, Some(ph_a), None, None), "hotline", "H1", "张先生", "", ph_a),
-            row(&k(None, Some(ph_a), None, None), "hotline", "H2", "", "", ph_a),
+            row(&ks[1], "hotline", "H1", "张先生", "", ph_a),
+            row(&ks[1], "hotline", "H2", "", "", ph_a),
             // A's message-board account, once with the phone and once without
-            row(&k(None, Some(ph_a), Some("老张说事"), None), "message", "M1", "老张说事", "", ph_a),
-            row(&k(None, None, Some("老张说事"), Some("青溪县")), "message", "M2", "老张说事", "", ""),
+            row(&ks[2], "message", "M1", "老张说事", "", ph_a),
+            row(&ks[3], "message", "M2", "老张说事", "", ""),
             // B: another 张三 at the counter, never tied to A
-            row(&k(None, Some(ph_b), Some("张三"), None), "petition", "P2", "张三", "", ph_b),
-            row(&k(None, None, Some("李四"), Some("青溪县")), "petition", "P3", "李四", "", ""),
+            row(&ks[4], "petition", "P2", "张三", "", ph_b),
+            row(&ks[5], "petition", "P3", "李四", "", ""),
         ];
-        let county: HashMap<(String, String), String> = [("M1", "青溪县"), ("M2", "青溪县")]
-            .map(|(c, r)| (("message".to_string(), c.to_string()), r.to_string()))
-            .into_iter()
-            .collect();
+        let county: HashMap<(&str, &str), &str> =
+            [("M1", "青溪县"), ("M2", "青溪县")].map(|(c, r)| (("message", c), r)).into_iter().collect();
         let (pairs, report) = links(&rows, &county, &key);
         // A has three keys (ID, phone, account), B one, 李四 one
         assert_eq!(report, LinkReport { keys: 5, people: 3, linked_people: 1, cross_region: 0 });
@@ -284,8 +311,8 @@ mod tests {
         ];
         let a_id = a_keys.iter().min().unwrap();
         assert_eq!(pairs.len(), 2);
-        for (k, p) in &pairs {
-            assert!(a_keys.contains(k) && p == a_id && k != a_id, "{k} → {p}");
+        for &(k, p) in &pairs {
+            assert!(a_keys.iter().any(|a| a == k) && p == a_id && k != a_id, "{k} → {p}");
         }
     }
 }

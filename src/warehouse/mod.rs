@@ -34,6 +34,18 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
+/// Rows per file of the tables a later change updates in place (`cases`, `persons`,
+/// `enriched`): an update rewrites the files holding the rows it changes (copy-on-write), so
+/// files of this size, in the order the rows came, keep a re-export's cost to the few files
+/// its cases fall in instead of the whole table. `MINQING_PART_ROWS` sets another size (the
+/// tests split a few dozen cases).
+pub fn part_rows() -> u64 {
+    static ROWS: std::sync::LazyLock<u64> = std::sync::LazyLock::new(|| {
+        std::env::var("MINQING_PART_ROWS").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(128 * 1024)
+    });
+    *ROWS
+}
+
 /// Which state of the warehouse to read: after a commit (`12`, the numbers `minqing
 /// history` lists and a run.json records), or as it was at a time — a day (`2026-10-31`, its
 /// end in this machine's time zone) or an RFC 3339 instant (`2026-10-31T18:00:00+08:00`).
