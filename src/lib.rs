@@ -23,7 +23,7 @@ pub(crate) mod error;
 pub(crate) mod facts;
 pub(crate) mod generate;
 pub(crate) mod ingest;
-pub(crate) mod mem;
+pub mod mem;
 pub(crate) mod metrics;
 pub(crate) mod model;
 pub(crate) mod normalize;

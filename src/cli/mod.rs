@@ -150,6 +150,18 @@ fn init_logging(verbose: u8) {
 
 fn run(cli: Cli) -> anyhow::Result<Status> {
     let ctx = Ctx { warehouse: cli.warehouse, models: cli.models };
+    // one stage alone is one stage: its freed pages stay for its next batch
+    if matches!(
+        cli.command,
+        Command::Ingest(_)
+            | Command::Enrich(_)
+            | Command::Risk(_)
+            | Command::Cluster(_)
+            | Command::Review
+            | Command::Metrics(_)
+    ) {
+        crate::mem::stage_begin();
+    }
     match cli.command {
         Command::BallistaLocal(a) => ballista::ballista_local(a),
         Command::BallistaScheduler(a) => ballista::ballista_scheduler(a),

@@ -73,11 +73,13 @@ pub fn run(
     let mut inputs = vec![];
     let mut counts = serde_json::Map::new();
     let timed = |rep: &mut RunReport, name: &str, t: Instant, what: String| {
+        crate::mem::stage_end();
         let (seconds, peak_bytes) = (t.elapsed().as_secs_f64(), crate::mem::peak_bytes());
         rep.stages.push(Stage { name: name.to_string(), seconds, peak_bytes, what });
     };
     let start = || {
         crate::mem::reset_peak();
+        crate::mem::stage_begin();
         Instant::now()
     };
     if p.runs("ingest") {
