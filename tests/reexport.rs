@@ -86,6 +86,18 @@ fn re_export_v1_v2_v1_ends_at_the_latest_state() {
         &["sql", "--version", &n, "--format", "csv", "SELECT case_id, closed_at FROM cases ORDER BY case_id"],
     ));
     assert_eq!(then.lines().collect::<Vec<_>>(), ["case_id,closed_at", "P1,", "P2,2026-06-01T10:00:00"], "{then}");
+    // the time `history` shows for that commit reads the same state
+    let at = first.split_whitespace().nth(2).unwrap();
+    let by_time = ok(&minqing(
+        d,
+        &["sql", "--version", at, "--format", "csv", "SELECT case_id, closed_at FROM cases ORDER BY case_id"],
+    ));
+    assert_eq!(by_time, then, "--version {at}");
+    // and to the second, as a person would type it: the end of that second
+    let second = &at[..at.find('.').unwrap()];
+    let to_second =
+        ok(&minqing(d, &["sql", "--version", &format!("{second}Z"), "--format", "csv", "SELECT count(*) FROM cases"]));
+    assert!(to_second.lines().nth(1).is_some_and(|n| n == "2" || n == "3"), "{to_second}");
     let bad = minqing(d, &["sql", "--version", "999", "SELECT 1"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("there is no commit 999"));

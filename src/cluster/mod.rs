@@ -390,15 +390,27 @@ pub fn run_on(
     let cut = topical_texts(&facts, &texts);
     tracing::info!("cluster: texts cut at {:.2}s", t0.elapsed().as_secs_f64());
     let topical = topical::groups(&cut, cfg.window_days);
-    let mut df: HashMap<&str, usize> = HashMap::default();
-    for c in &cut {
-        let mut seen: Vec<&str> = c.body.clone();
-        seen.sort_unstable();
-        seen.dedup();
-        for t in seen {
-            *df.entry(t).or_default() += 1;
-        }
-    }
+    // each term's document frequency, counted on both cores
+    let df: HashMap<&str, usize> = {
+        use rayon::prelude::*;
+        cut.par_iter()
+            .fold(HashMap::default, |mut df: HashMap<&str, usize>, c| {
+                let mut seen: Vec<&str> = c.body.clone();
+                seen.sort_unstable();
+                seen.dedup();
+                for t in seen {
+                    *df.entry(t).or_default() += 1;
+                }
+                df
+            })
+            .reduce(HashMap::default, |a, b| {
+                let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                for (t, n) in small {
+                    *big.entry(t).or_default() += n;
+                }
+                big
+            })
+    };
     tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
     let scores = crate::facts::tables::read_scores(wh)?;
     // looked up once per case (describing a cluster asks for each member's twice)
@@ -410,10 +422,14 @@ pub fn run_on(
     // red as `risk` graded it, by the levels of risk.toml
     let red = |i: usize| risk_of(i).is_some_and(|s| s.1 == crate::model::Level::Red);
     let words = Words { cases: &cut, df: &df };
-    let mut clusters: Vec<Cluster> = group(&facts, &topical, &dup, cfg)
-        .into_iter()
-        .map(|(kind, m)| describe(kind, m, &facts, &texts, &words, &dup, &score, &red, as_of))
-        .collect();
+    // each cluster described on its own, on both cores (collected in the groups' order)
+    let mut clusters: Vec<Cluster> = {
+        use rayon::prelude::*;
+        group(&facts, &topical, &dup, cfg)
+            .into_par_iter()
+            .map(|(kind, m)| describe(kind, m, &facts, &texts, &words, &dup, &score, &red, as_of))
+            .collect()
+    };
     heat::rank(&mut clusters, as_of);
 
     let mut report = ClusterReport {
@@ -471,8 +487,8 @@ fn describe(
     texts: &Texts,
     words: &Words,
     dup: &[Option<usize>],
-    score: &dyn Fn(usize) -> Option<i32>,
-    red: &dyn Fn(usize) -> bool,
+    score: &(dyn Fn(usize) -> Option<i32> + Sync),
+    red: &(dyn Fn(usize) -> bool + Sync),
     as_of: NaiveDate,
 ) -> Cluster {
     let fs = || m.iter().map(|&i| &facts[i]);

@@ -151,7 +151,7 @@ pub(crate) fn holds_any(b: &RecordBatch, keys: &FxHashSet<String>) -> Result<boo
 /// The commit that wrote a part file (`part-NNNNNN.parquet`).
 pub(crate) fn part_commit(path: &Path) -> Option<u64> {
     let name = path.file_name()?.to_str()?;
-    // `part-000012.parquet`, or a later file of a split part: `part-000012_02.parquet`
+    // `part-000012.parquet`, or a later file of a split part: `part-000012_000002.parquet`
     name.strip_prefix("part-")?.strip_suffix(".parquet")?.split('_').next()?.parse().ok()
 }
 
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn part_numbers_and_drift() {
         assert_eq!(part_commit(Path::new("x/part-000012.parquet")), Some(12));
-        assert_eq!(part_commit(Path::new("x/part-000012_03.parquet")), Some(12));
+        assert_eq!(part_commit(Path::new("x/part-000012_000003.parquet")), Some(12));
         assert_eq!(part_commit(Path::new("x/_df-000012.json")), None);
         let s =
             DfState { resources: String::new(), n_docs: 10, cases_at_sample: 1000, changed_since: 60, terms: vec![] };

@@ -19,7 +19,7 @@ pub(super) const VACUUM_OWED: &str = "vacuum-owed";
 const LEGACY: &str = "_commits";
 
 /// How a batch changes one table. `rows` counts every row the change writes; a part split
-/// into several files (`part-000012.parquet`, `part-000012_02.parquet`, …) lists the files
+/// into several files (`part-000012.parquet`, `part-000012_000002.parquet`, …) lists the files
 /// after the first in `more`, each with its rows.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -80,7 +80,7 @@ fn tmp_part(dir: &Path, part: &str) -> PathBuf {
 }
 
 /// Close a part: its rows over every file, and the files after the first by their names
-/// once in place (`.part-000012_02.parquet.tmp` → `part-000012_02.parquet`).
+/// once in place (`.part-000012_000002.parquet.tmp` → `part-000012_000002.parquet`).
 fn finish_part(part: ParquetPart) -> Result<(u64, Vec<(String, u64)>)> {
     let files = part.finish_files()?;
     let rows = files.iter().map(|f| f.1).sum();
@@ -217,7 +217,7 @@ impl<'w> Transaction<'w> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if !self.done {
-            // the part and the files it was split into: `.part-000012.parquet.tmp`, `.part-000012_02…`
+            // the part and the files it was split into: `.part-000012.parquet.tmp`, `.part-000012_000002…`
             let prefix = format!(".part-{:06}", self.seq);
             for table in self.tables.keys().chain(&self.writing) {
                 let Ok(rd) = fs::read_dir(self.wh.table_dir(table)) else { continue };
@@ -283,21 +283,29 @@ pub fn history(wh: &Warehouse, table: Option<&str>) -> Result<String> {
         crate::schema::schema_of(t)?;
     }
     let mut commits: BTreeMap<u64, Commit> = BTreeMap::new();
+    // a commit is finished when its last table's log entry is written: the time
+    // `--version TIME` compares with, shown to the millisecond
+    let mut finished: BTreeMap<u64, i64> = BTreeMap::new();
     for t in crate::schema::table::ALL {
         let dir = wh.table_dir(t);
         for e in delta::block_on(delta::entries(&dir))? {
+            let f = finished.entry(e.seq).or_insert(e.at_ms);
+            *f = (*f).max(e.at_ms);
             let c = commits.entry(e.seq).or_insert_with(|| Commit {
                 seq: e.seq,
                 command: e.command.clone(),
                 tables: BTreeMap::new(),
                 info: e.info.clone(),
-                at: chrono::DateTime::from_timestamp_millis(e.at_ms)
-                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                at: None,
             });
             if let Some(change) = e.change {
                 c.tables.insert((*t).to_string(), change);
             }
         }
+    }
+    for (seq, c) in &mut commits {
+        c.at = chrono::DateTime::from_timestamp_millis(finished[seq])
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     }
     let mut out = String::new();
     for c in commits.values().rev() {
@@ -310,6 +318,8 @@ pub fn history(wh: &Warehouse, table: Option<&str>) -> Result<String> {
             let what = match change {
                 TableChange::Append { rows, .. } => format!("+{rows} rows"),
                 TableChange::Replace { rows, .. } => format!("rewritten, {rows} rows"),
+                // only rows superseded within the commit itself: nothing stored was touched
+                TableChange::Rewrite { removed, rows, .. } if removed.is_empty() => format!("+{rows} rows"),
                 TableChange::Rewrite { removed, rows, more, .. } if more.is_empty() => {
                     format!("{} files rewritten into one of {rows} rows", removed.len())
                 }
@@ -614,7 +624,7 @@ mod tests {
             TableChange::Replace {
                 part: part_name(1),
                 rows: 5,
-                more: vec![("part-000001_02.parquet".into(), 2), ("part-000001_03.parquet".into(), 1)]
+                more: vec![("part-000001_000002.parquet".into(), 2), ("part-000001_000003.parquet".into(), 1)]
             }
         );
         let names = |wh: &Warehouse| -> Vec<String> {
@@ -624,18 +634,18 @@ mod tests {
                 .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
                 .collect()
         };
-        assert_eq!(names(&wh), ["part-000001.parquet", "part-000001_02.parquet", "part-000001_03.parquet"]);
+        assert_eq!(names(&wh), ["part-000001.parquet", "part-000001_000002.parquet", "part-000001_000003.parquet"]);
         assert_eq!(rows(&wh), 5);
 
         let mut tx = wh.begin().unwrap();
         let mut part = tx.part_writer(table::PERSONS).unwrap().split_every(3);
         part.write(&batch(4)).unwrap();
-        tx.rewrite_with(table::PERSONS, vec!["part-000001_02.parquet".into()], part).unwrap();
+        tx.rewrite_with(table::PERSONS, vec!["part-000001_000002.parquet".into()], part).unwrap();
         tx.commit("test", serde_json::Value::Null).unwrap();
         assert_eq!(rows(&wh), 7);
         assert_eq!(
             names(&wh),
-            ["part-000001.parquet", "part-000001_03.parquet", "part-000002.parquet", "part-000002_02.parquet"]
+            ["part-000001.parquet", "part-000001_000003.parquet", "part-000002.parquet", "part-000002_000002.parquet"]
         );
         assert!(history(&wh, Some(table::PERSONS)).unwrap().contains("1 files rewritten into 2 of 4 rows"));
 
@@ -657,15 +667,15 @@ mod tests {
         // a crash after the record of a split part was written, before its files were renamed
         let tdir = dir.path().join(table::PERSONS);
         write_parquet(&tmp_part(&tdir, &part_name(3)), persons_schema(), &[batch(1)]).unwrap();
-        write_parquet(&tmp_part(&tdir, "part-000003_02.parquet"), persons_schema(), &[batch(2)]).unwrap();
+        write_parquet(&tmp_part(&tdir, "part-000003_000002.parquet"), persons_schema(), &[batch(2)]).unwrap();
         record(
             &dir.path().join(PENDING),
             3,
-            TableChange::Append { part: part_name(3), rows: 3, more: vec![("part-000003_02.parquet".into(), 2)] },
+            TableChange::Append { part: part_name(3), rows: 3, more: vec![("part-000003_000002.parquet".into(), 2)] },
         );
         let wh = Warehouse::open(dir.path()).unwrap();
         assert_eq!(rows(&wh), 10);
-        assert!(names(&wh).ends_with(&["part-000003.parquet".to_string(), "part-000003_02.parquet".to_string()]));
+        assert!(names(&wh).ends_with(&["part-000003.parquet".to_string(), "part-000003_000002.parquet".to_string()]));
     }
 
     #[test]

@@ -48,7 +48,8 @@ pub fn part_rows() -> u64 {
 
 /// Which state of the warehouse to read: after a commit (`12`, the numbers `minqing
 /// history` lists and a run.json records), or as it was at a time — a day (`2026-10-31`, its
-/// end in this machine's time zone) or an RFC 3339 instant (`2026-10-31T18:00:00+08:00`).
+/// end in this machine's time zone) or an RFC 3339 time (`2026-10-31T18:00:00+08:00`, the end
+/// of that second; `minqing history` shows each commit's finishing time to the millisecond).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
     Commit(u64),
@@ -65,7 +66,11 @@ impl std::str::FromStr for Version {
             return Ok(Version::Commit(n));
         }
         if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-            return Ok(Version::At(t.with_timezone(&Utc)));
+            // a time to the second (as a person writes it) is that whole second, as a day
+            // is the whole day: a commit finished at 10:00:00.4 is "the state at 10:00:00"
+            let whole_second = !s.contains('.');
+            let t = t.with_timezone(&Utc);
+            return Ok(Version::At(if whole_second { t + chrono::Duration::milliseconds(999) } else { t }));
         }
         if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             let end = d.and_time(NaiveTime::from_hms_milli_opt(23, 59, 59, 999).expect("a valid time"));
@@ -312,8 +317,11 @@ mod tests {
     #[test]
     fn versions_read_as_commits_days_and_times() {
         assert_eq!("12".parse::<Version>(), Ok(Version::Commit(12)));
+        let Ok(Version::At(t)) = "2026-10-31T18:00:00.250+08:00".parse::<Version>() else { panic!("a time") };
+        assert_eq!(t.to_rfc3339(), "2026-10-31T10:00:00.250+00:00");
+        // to the second: the end of that second
         let Ok(Version::At(t)) = "2026-10-31T18:00:00+08:00".parse::<Version>() else { panic!("a time") };
-        assert_eq!(t.to_rfc3339(), "2026-10-31T10:00:00+00:00");
+        assert_eq!(t.to_rfc3339(), "2026-10-31T10:00:00.999+00:00");
         // a day is its last millisecond in local time
         let Ok(Version::At(end)) = "2026-10-31".parse::<Version>() else { panic!("a day") };
         let local = end.with_timezone(&chrono::Local);

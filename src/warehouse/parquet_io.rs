@@ -39,13 +39,14 @@ fn open_writer(path: &Path, schema: SchemaRef) -> Result<ArrowWriter<fs::File>> 
     Ok(ArrowWriter::try_new(file, schema, Some(props))?)
 }
 
-/// The `k`th file of a split part: `.part-000012.parquet.tmp` → `.part-000012_02.parquet.tmp`
-/// (`_` sorts after `.`, so a table's files in name order keep its rows' order).
+/// The `k`th file of a split part: `.part-000012.parquet.tmp` → `.part-000012_000002.parquet.tmp`
+/// (`_` sorts after `.`, and six digits keep `_000010` after `_000009`: a table's files in
+/// name order keep its rows' order).
 fn split_path(first: &Path, k: usize) -> std::path::PathBuf {
     let name = first.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let name = match name.find(".parquet") {
-        Some(at) => format!("{}_{k:02}{}", &name[..at], &name[at..]),
-        None => format!("{name}_{k:02}"),
+        Some(at) => format!("{}_{k:06}{}", &name[..at], &name[at..]),
+        None => format!("{name}_{k:06}"),
     };
     first.with_file_name(name)
 }
