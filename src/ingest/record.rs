@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::mapping::Mapping;
 use super::sheet::Cell;
-use crate::normalize::time::from_excel_serial;
+use crate::normalize::time::{from_excel_serial, parse_common};
 use crate::normalize::{
     PersonKey, clean_field, clean_text, headcount_from_text, mask_identifiers, mask_name, parse_timestamp,
 };
@@ -246,7 +246,14 @@ impl RowParser<'_> {
             Some(Cell::DateTime(t)) => Ok(Some(*t)),
             Some(Cell::Number(f)) => from_excel_serial(*f).map(Some).map_err(|e| bad(e.0)),
             Some(Cell::Int(i)) => from_excel_serial(*i as f64).map(Some).map_err(|e| bad(e.0)),
-            Some(c) => parse_timestamp(&clean_text(&c.to_text())).map(Some).map_err(|e| bad(e.0)),
+            // the usual form is read as it stands (cleaning would not change it)
+            Some(c) => match c {
+                Cell::Text(t) => parse_common(t),
+                _ => None,
+            }
+            .unwrap_or_else(|| parse_timestamp(&clean_text(&c.to_text())))
+            .map(Some)
+            .map_err(|e| bad(e.0)),
         }
     }
 
