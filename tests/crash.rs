@@ -37,6 +37,8 @@ fn pipeline(dir: &Path) -> String {
 fn command(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_minqing"));
     c.args(["--models", &models()]).args(args).current_dir(dir).env("MINQING_KEY", "crash-test");
+    // tables in files of 300 rows, so a kill can land between the files of one split part
+    c.env("MINQING_PART_ROWS", "300");
     c
 }
 
