@@ -35,13 +35,14 @@ pub fn stage_begin() {
 /// The stage is over: its free pages go back to the OS now, so the next stage starts from
 /// what is live, not from this stage's high-water mark.
 pub fn stage_end() {
-    set_purge_delay(PURGE_DELAY_MS);
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // each thread's heap is its own: the worker threads give theirs back too
-        // SAFETY: frees nothing live; purges the free pages marked for purging
-        rayon::broadcast(|_| unsafe { mi_collect(true) });
-        unsafe { mi_collect(true) };
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
     }
+    set_purge_delay(PURGE_DELAY_MS);
+    // each thread's heap is its own: the worker threads give theirs back too
+    // SAFETY: frees nothing live; purges the free pages marked for purging
+    rayon::broadcast(|_| unsafe { mi_collect(true) });
+    unsafe { mi_collect(true) };
 }
 
 /// Start a new peak: from now on `peak_bytes` reports the high-water mark since this call.

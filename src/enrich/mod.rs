@@ -350,8 +350,7 @@ fn enrich_all(
     };
     let enricher = enricher.with_df(state.df(), state.n_docs);
     let mut tx = wh.begin()?;
-    let writer =
-        tx.part_writer(table::ENRICHED)?.split_every(crate::warehouse::part_rows()).in_background(background_batch);
+    let writer = tx.part_writer(table::ENRICHED)?.in_background(background_batch);
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
     let progress = crate::progress::Progress::bar("enrich", total as u64, "cases");
     for b in &batches {
@@ -448,7 +447,7 @@ fn enrich_changed(
     }
     let mut tx = wh.begin()?;
     let mut kept_rows = 0u64;
-    let mut part = tx.part_writer(table::ENRICHED)?.split_every(crate::warehouse::part_rows());
+    let mut part = tx.part_writer(table::ENRICHED)?;
     for b in read_parts(table::ENRICHED, &touched, None)? {
         let b = increment::filter_keys(&b, keys, false)?;
         kept_rows += b.num_rows() as u64;

@@ -255,7 +255,7 @@ async fn run_plan(
     let streams = datafusion::physical_plan::execute_stream_partitioned(plan, task).map_err(|e| engine.explain(e))?;
     let mut tx = wh.begin()?;
     // Parquet encoding on its own thread, while the next batch is enriched
-    let writer = tx.part_writer(table::ENRICHED)?.split_every(crate::warehouse::part_rows()).in_background(Ok);
+    let writer = tx.part_writer(table::ENRICHED)?.in_background(Ok);
     let mut report = EnrichReport::default();
     let mut topic_counts: HashMap<String, usize> = HashMap::default();
     // every partition runs at once, each at most two batches ahead of the writer; the batches

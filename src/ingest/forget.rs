@@ -185,8 +185,7 @@ pub fn forget(wh: &Warehouse, key: &PersonKey, who: &Who) -> Result<ForgetReport
         }
         // streamed: a table is rewritten batch by batch, in its schema's column order
         let schema = crate::schema::schema_of(rule.table)?;
-        // in files of the usual size, so a later update still rewrites only the files it touches
-        let mut part = tx.part_writer(rule.table)?.split_every(crate::warehouse::part_rows());
+        let mut part = tx.part_writer(rule.table)?;
         let (mut deleted, mut blanked) = (0, 0);
         for b in read_table(wh, rule.table)? {
             let (b, d, k) = apply(rule, &b, &keys)?;

@@ -218,32 +218,38 @@ pub fn copy_touched_without(
     Ok(touched)
 }
 
+/// Each batch of a set-aside part's files, streamed.
+fn each_scratch_batch(scratch: &[PathBuf], mut f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
+    for path in scratch {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        for b in ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(8192).build()? {
+            f(b?)?;
+        }
+    }
+    Ok(())
+}
+
 /// Copy the cases this ingest wrote to `scratch` into `part`, leaving out the rows a later
 /// row of the same ingest replaced.
 pub fn copy_written(versions: &Versions, scratch: &[PathBuf], part: &mut ParquetPart) -> Result<u64> {
     let mut kept = 0;
-    for f in scratch {
-        let file = std::fs::File::open(f).map_err(|e| Error::io(f, e))?;
-        for b in ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(8192).build()? {
-            let b = b?;
-            let hashes = content_hashes(&b)?;
-            kept += copy_rows(table::CASES, &b, part, |i, s, id| {
-                !versions.is_superseded(case_key(s.value(i), id.value(i)), hashes[i])
-            })?;
-        }
-    }
+    each_scratch_batch(scratch, |b| {
+        let hashes = content_hashes(&b)?;
+        kept += copy_rows(table::CASES, &b, part, |i, s, id| {
+            !versions.is_superseded(case_key(s.value(i), id.value(i)), hashes[i])
+        })?;
+        Ok(())
+    })?;
     Ok(kept)
 }
 
 /// Copy every row of a set-aside part into `part`.
 pub fn copy_all(scratch: &[PathBuf], table_name: &str, part: &mut ParquetPart) -> Result<u64> {
     let mut kept = 0;
-    for f in scratch {
-        let file = std::fs::File::open(f).map_err(|e| Error::io(f, e))?;
-        for b in ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(8192).build()? {
-            kept += copy_rows(table_name, &b?, part, |_, _, _| true)?;
-        }
-    }
+    each_scratch_batch(scratch, |b| {
+        kept += copy_rows(table_name, &b, part, |_, _, _| true)?;
+        Ok(())
+    })?;
     Ok(kept)
 }
 

@@ -376,12 +376,8 @@ struct Outputs {
 impl Outputs {
     fn new(tx: &mut crate::warehouse::Transaction<'_>, no_pii: bool) -> Result<Outputs> {
         Ok(Outputs {
-            cases: tx.part_writer(table::CASES)?.split_every(crate::warehouse::part_rows()),
-            persons: if no_pii {
-                None
-            } else {
-                Some(tx.part_writer(table::PERSONS)?.split_every(crate::warehouse::part_rows()))
-            },
+            cases: tx.part_writer(table::CASES)?,
+            persons: if no_pii { None } else { Some(tx.part_writer(table::PERSONS)?) },
             rejects: tx.part_writer(table::REJECTS)?,
         })
     }
@@ -429,7 +425,7 @@ impl Outputs {
     ) -> Result<()> {
         if versions.rewrites() {
             let scratch = set_aside(self.cases)?;
-            let mut part = tx.part_writer(table::CASES)?.split_every(crate::warehouse::part_rows());
+            let mut part = tx.part_writer(table::CASES)?;
             let removed = merge::copy_touched_without(wh, table::CASES, &versions.updated, &mut part)?;
             merge::copy_written(versions, &scratch, &mut part)?;
             remove_all(&scratch)?;
@@ -440,7 +436,7 @@ impl Outputs {
         match self.persons {
             Some(w) if !versions.updated.is_empty() && had_persons => {
                 let scratch = set_aside(w)?;
-                let mut part = tx.part_writer(table::PERSONS)?.split_every(crate::warehouse::part_rows());
+                let mut part = tx.part_writer(table::PERSONS)?;
                 let removed = merge::copy_touched_without(wh, table::PERSONS, &versions.updated, &mut part)?;
                 merge::copy_all(&scratch, table::PERSONS, &mut part)?;
                 remove_all(&scratch)?;

@@ -138,7 +138,9 @@ impl<'w> Transaction<'w> {
         let dir = self.wh.table_dir(table);
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         self.writing.push(table.to_string());
-        ParquetPart::create(&tmp_part(&dir, &part_name(self.seq)), crate::schema::schema_of(table)?)
+        let part = ParquetPart::create(&tmp_part(&dir, &part_name(self.seq)), crate::schema::schema_of(table)?)?;
+        // the tables later changes update in place come in files of bounded size
+        Ok(if super::UPDATED_IN_PLACE.contains(&table) { part.split_every(super::part_rows()) } else { part })
     }
 
     /// Stage what a `part_writer` wrote as the whole new content of `table`.
@@ -250,17 +252,39 @@ pub(super) fn last_commit(root: &Path) -> Result<Option<u64>> {
     Ok(last)
 }
 
-/// The newest minqing commit finished by `at_ms` (milliseconds since the epoch): a commit is
-/// finished when the last of its tables' log entries is written.
+/// The newest minqing commit finished by `at_ms` (milliseconds since the epoch).
 pub(super) fn commit_at(root: &Path, at_ms: i64) -> Result<Option<u64>> {
-    let mut finished: BTreeMap<u64, i64> = BTreeMap::new();
+    Ok(logged_commits(root)?.into_iter().filter(|(_, (_, t))| *t <= at_ms).map(|(seq, _)| seq).max())
+}
+
+/// Every minqing commit in the tables' Delta logs, with each table's change, and when it
+/// finished: when the last of its tables' log entries was written (the time `history`
+/// shows and `--version TIME` compares with).
+fn logged_commits(root: &Path) -> Result<BTreeMap<u64, (Commit, i64)>> {
+    let mut commits: BTreeMap<u64, (Commit, i64)> = BTreeMap::new();
     for t in crate::schema::table::ALL {
         for e in delta::block_on(delta::entries(&root.join(t)))? {
-            let f = finished.entry(e.seq).or_insert(e.at_ms);
-            *f = (*f).max(e.at_ms);
+            let (c, finished) = commits.entry(e.seq).or_insert_with(|| {
+                let c = Commit {
+                    seq: e.seq,
+                    command: e.command.clone(),
+                    tables: BTreeMap::new(),
+                    info: e.info.clone(),
+                    at: None,
+                };
+                (c, e.at_ms)
+            });
+            *finished = (*finished).max(e.at_ms);
+            if let Some(change) = e.change {
+                c.tables.insert((*t).to_string(), change);
+            }
         }
     }
-    Ok(finished.into_iter().filter(|&(_, t)| t <= at_ms).map(|(seq, _)| seq).max())
+    for (c, finished) in commits.values_mut() {
+        c.at = chrono::DateTime::from_timestamp_millis(*finished)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    }
+    Ok(commits)
 }
 
 /// The minqing commit number of a table's current version (`None`: never written).
@@ -282,31 +306,7 @@ pub fn history(wh: &Warehouse, table: Option<&str>) -> Result<String> {
     if let Some(t) = table {
         crate::schema::schema_of(t)?;
     }
-    let mut commits: BTreeMap<u64, Commit> = BTreeMap::new();
-    // a commit is finished when its last table's log entry is written: the time
-    // `--version TIME` compares with, shown to the millisecond
-    let mut finished: BTreeMap<u64, i64> = BTreeMap::new();
-    for t in crate::schema::table::ALL {
-        let dir = wh.table_dir(t);
-        for e in delta::block_on(delta::entries(&dir))? {
-            let f = finished.entry(e.seq).or_insert(e.at_ms);
-            *f = (*f).max(e.at_ms);
-            let c = commits.entry(e.seq).or_insert_with(|| Commit {
-                seq: e.seq,
-                command: e.command.clone(),
-                tables: BTreeMap::new(),
-                info: e.info.clone(),
-                at: None,
-            });
-            if let Some(change) = e.change {
-                c.tables.insert((*t).to_string(), change);
-            }
-        }
-    }
-    for (seq, c) in &mut commits {
-        c.at = chrono::DateTime::from_timestamp_millis(finished[seq])
-            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
-    }
+    let commits: BTreeMap<u64, Commit> = logged_commits(wh.root())?.into_iter().map(|(s, (c, _))| (s, c)).collect();
     let mut out = String::new();
     for c in commits.values().rev() {
         if table.is_some_and(|t| !c.tables.contains_key(t)) {
@@ -407,13 +407,17 @@ fn apply(root: &Path, commit: &Commit) -> Result<()> {
             let first = rows - more.iter().map(|m| m.1).sum::<u64>();
             parts.push((part.clone(), first));
             parts.extend(more.iter().cloned());
+            let mut renamed = false;
             for (part, _) in &parts {
                 let tmp = tmp_part(&dir, part);
                 if tmp.exists() {
                     fs::rename(&tmp, dir.join(part)).map_err(|e| Error::io(dir.join(part), e))?;
+                    renamed = true;
                 }
             }
-            sync_dir(&dir);
+            if renamed {
+                sync_dir(&dir);
+            }
         }
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         delta::block_on(delta::commit_table(&dir, table, change, &parts, commit.seq, &commit.command, &commit.info))?;

@@ -34,6 +34,11 @@ use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
+/// The tables a later change updates in place: `Transaction::part_writer` writes them in
+/// files of [`part_rows`].
+const UPDATED_IN_PLACE: [&str; 3] =
+    [crate::schema::table::CASES, crate::schema::table::PERSONS, crate::schema::table::ENRICHED];
+
 /// Rows per file of the tables a later change updates in place (`cases`, `persons`,
 /// `enriched`): an update rewrites the files holding the rows it changes (copy-on-write), so
 /// files of this size, in the order the rows came, keep a re-export's cost to the few files
