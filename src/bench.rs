@@ -231,11 +231,10 @@ fn peer(python: &Path, script: &Path, exports: &Path, out: &Path) -> Result<Peer
     let mut run = PeerRun::default();
     for f in &files {
         let t = Instant::now();
-        let o = Command::new(python)
-            .arg(script)
-            .arg(f)
-            .arg("--out")
-            .arg(out)
+        let mut cmd = Command::new(python);
+        cmd.arg(script).arg(f).arg("--out").arg(out);
+        crate::mem::allow_huge_pages_in_child(&mut cmd);
+        let o = cmd
             .output()
             .map_err(|e| Error::Service(format!("could not start the peer with {}: {e}", python.display())))?;
         let seconds = t.elapsed().as_secs_f64();

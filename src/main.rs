@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     // faster but held every stage's high-water mark to the end (2.0 GB peak against
     // 1.4 GB). `MIMALLOC_PURGE_DELAY` in the environment wins.
     minqing::mem::set_purge_delay(minqing::mem::PURGE_DELAY_MS);
+    minqing::mem::no_huge_pages();
     // `minqing sql … | head` should end quietly, as other command-line tools do
     #[cfg(unix)]
     // SAFETY: restoring the default action of one signal before any thread starts

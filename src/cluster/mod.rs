@@ -412,11 +412,8 @@ pub fn run_on(
             })
     };
     tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
-    let scores = crate::facts::tables::read_scores(wh)?;
     // looked up once per case (describing a cluster asks for each member's twice)
-    let risk: Vec<Option<(i32, crate::model::Level)>> =
-        facts.iter().map(|f| scores.get(&(f.source.to_string(), f.case_id.clone())).copied()).collect();
-    drop(scores);
+    let risk = crate::facts::tables::scores_of(wh, &facts)?;
     let risk_of = |i: usize| risk[i].as_ref();
     let score = |i: usize| risk_of(i).map(|s| s.0);
     // red as `risk` graded it, by the levels of risk.toml

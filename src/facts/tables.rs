@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use super::CaseFacts;
 use super::columns::{Columns, day, number, text, texts, time};
 use crate::Result;
 use crate::model::{ClusterKind, Dimension, Grain, Level, Measure, Metric, Source, Tally, UNKNOWN};
@@ -102,24 +103,74 @@ pub fn read_risk(wh: &Warehouse) -> Result<Vec<RiskRow>> {
     Ok(out)
 }
 
-/// Each scored case's (score, level) by (source, case_id); empty before the risk stage has run.
-pub fn read_scores(wh: &Warehouse) -> Result<rustc_hash::FxHashMap<(String, String), (i32, Level)>> {
+/// Each case's (score, level) from `risk`, in the order of `facts` (`None`: not scored;
+/// all `None` before the risk stage has run). `risk` keeps its rows in the facts' order, so
+/// both are walked together; a row out of that order is looked up by (source, case_id).
+pub fn scores_of(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Vec<Option<(i32, Level)>>> {
     use schema::risk as r;
-    let mut out = rustc_hash::FxHashMap::default();
+    let mut out = vec![None; facts.len()];
+    let mut find = Aligned::new(facts);
     for b in read_table_columns(wh, table::RISK, Some(&[r::SOURCE, r::CASE_ID, r::SCORE, r::LEVEL]))? {
         let c = Columns::new(&b, table::RISK);
         let (source, case_id, score, level) =
             (c.str(r::SOURCE)?, c.str(r::CASE_ID)?, c.int(r::SCORE)?, c.str(r::LEVEL)?);
         for i in 0..c.rows() {
+            let Some(k) = find.row(source.value(i), case_id.value(i)) else { continue };
             let l = level.value(i);
             let l = Level::parse(l).ok_or_else(|| bad(table::RISK, r::LEVEL, l))?;
-            out.insert(
-                (source.value(i).to_string(), case_id.value(i).to_string()),
-                (score.get(i).unwrap_or(0) as i32, l),
-            );
+            out[k] = Some((score.get(i).unwrap_or(0) as i32, l));
         }
     }
     Ok(out)
+}
+
+/// Finds a table's rows among the facts: the next fact first (a stage's output keeps the
+/// facts' order), by (source, case_id) otherwise.
+struct Aligned<'a> {
+    facts: &'a [CaseFacts],
+    next: usize,
+    index: Option<rustc_hash::FxHashMap<(&'a str, &'a str), usize>>,
+}
+
+impl<'a> Aligned<'a> {
+    fn new(facts: &'a [CaseFacts]) -> Self {
+        Aligned { facts, next: 0, index: None }
+    }
+
+    fn row(&mut self, source: &str, case_id: &str) -> Option<usize> {
+        let at = match self.facts.get(self.next) {
+            Some(f) if &*f.source == source && f.case_id == case_id => Some(self.next),
+            _ => {
+                let facts = self.facts;
+                let index = self.index.get_or_insert_with(|| {
+                    facts.iter().enumerate().map(|(k, f)| ((&*f.source, f.case_id.as_str()), k)).collect()
+                });
+                index.get(&(source, case_id)).copied()
+            }
+        }?;
+        self.next = at + 1;
+        Some(at)
+    }
+}
+
+#[cfg(test)]
+mod aligned_tests {
+    use super::*;
+
+    #[test]
+    fn rows_in_order_out_of_order_and_unknown_all_find_their_case() {
+        let fact = |s: &str, id: &str| CaseFacts { source: s.into(), case_id: id.into(), ..Default::default() };
+        let facts = [fact("petition", "1"), fact("hotline", "1"), fact("petition", "2"), fact("message", "9")];
+        let mut a = Aligned::new(&facts);
+        assert_eq!(a.row("petition", "1"), Some(0));
+        assert_eq!(a.row("hotline", "1"), Some(1));
+        assert!(a.index.is_none(), "rows in the facts' order need no index");
+        assert_eq!(a.row("message", "9"), Some(3));
+        assert_eq!(a.row("petition", "2"), Some(2));
+        assert_eq!(a.row("petition", "7"), None);
+        assert_eq!(a.row("message", "9"), Some(3));
+        assert_eq!(a.row("hotline", "2"), None);
+    }
 }
 
 /// One row of `risk_groups`: an entity, a person or a town rolled up.

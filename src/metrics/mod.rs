@@ -108,11 +108,8 @@ pub fn run_on(
     let t0 = Instant::now();
     let Some(as_of) = as_of.or_else(|| latest_day(facts)) else { return Ok(MetricsReport::default()) };
     let facts = crate::facts::known_by(facts, as_of);
-    let levels = crate::facts::tables::read_scores(wh)?;
-    let high_risk: Vec<bool> = facts
-        .iter()
-        .map(|f| levels.get(&(f.source.to_string(), f.case_id.clone())).is_some_and(|(_, l)| l.is_high()))
-        .collect();
+    let high_risk: Vec<bool> =
+        crate::facts::tables::scores_of(wh, facts)?.iter().map(|s| s.is_some_and(|(_, l)| l.is_high())).collect();
     let populations = match &cfg.populations {
         Some(p) => ranking::load_populations(p)?,
         None => Vec::new(),
