@@ -144,7 +144,7 @@ impl ParquetPart {
     pub fn write(&mut self, b: &RecordBatch) -> Result<()> {
         let Some(n) = self.split else {
             self.rows += b.num_rows() as u64;
-            return Ok(self.writer.write(b)?);
+            return self.writer.write(b);
         };
         let mut at = 0;
         while at < b.num_rows() {
