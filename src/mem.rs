@@ -53,21 +53,29 @@ pub fn stage_end() {
 pub fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
-        // SAFETY: a process attribute; no memory is touched
+        // SAFETY: process attributes; no memory is touched
+        let was = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+        THP_DISABLED_AT_START.store(was.max(0), std::sync::atomic::Ordering::Relaxed);
         unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
     }
 }
 
-/// For a `Command` this process starts (the Python peer of `bench`): huge pages as the
-/// machine sets them, not as minqing chose for itself.
+/// Whether huge pages were already off when minqing started (set by its parent); -1 when
+/// minqing left the setting alone.
+static THP_DISABLED_AT_START: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// For a `Command` this process starts (the Python peer of `bench`): huge pages as they
+/// were when minqing started, not as minqing chose for itself.
 pub fn allow_huge_pages_in_child(cmd: &mut std::process::Command) {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt;
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent
+        let was = THP_DISABLED_AT_START.load(std::sync::atomic::Ordering::Relaxed);
+        let Ok(was) = libc::c_ulong::try_from(was) else { return };
         unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+            cmd.pre_exec(move || {
+                libc::prctl(libc::PR_SET_THP_DISABLE, was, 0, 0, 0);
                 Ok(())
             });
         }
