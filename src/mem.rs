@@ -49,7 +49,8 @@ pub fn stage_end() {
 /// environment chose. The allocator asks for huge pages; each first touch of a 2 MB page
 /// then zeroes all of it, and at 1M the `cluster` stage spent 20% of its samples doing so
 /// (5.9 s of system time against 2.6 s without; the whole bench 68.5 s against 65.5 s).
-/// Linux keeps the setting for children: [`allow_huge_pages_in_child`] clears it again.
+/// Linux keeps the setting for children: [`allow_huge_pages_in_child`] gives a child the
+/// setting minqing started with.
 pub fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
@@ -70,9 +71,9 @@ pub fn allow_huge_pages_in_child(cmd: &mut std::process::Command) {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::process::CommandExt;
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent
         let was = THP_DISABLED_AT_START.load(std::sync::atomic::Ordering::Relaxed);
         let Ok(was) = libc::c_ulong::try_from(was) else { return };
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent
         unsafe {
             cmd.pre_exec(move || {
                 libc::prctl(libc::PR_SET_THP_DISABLE, was, 0, 0, 0);
