@@ -28,7 +28,9 @@ fn mix(mut x: u64) -> u64 {
 
 /// The MinHash sketch of a text; `None` when it has fewer than 3 usable characters.
 pub fn sketch(text: &str) -> Option<[u32; K]> {
-    let chars: Vec<u32> = text.chars().filter(|c| c.is_alphanumeric()).map(|c| c as u32).collect();
+    // common Chinese characters are letters: answered before Unicode's slow tables
+    let usable = |c: &char| ('\u{4E00}'..='\u{9FA5}').contains(c) || c.is_alphanumeric();
+    let chars: Vec<u32> = text.chars().filter(usable).map(|c| c as u32).collect();
     if chars.len() < 3 {
         return None;
     }
@@ -73,27 +75,38 @@ fn find(parent: &mut [u32], mut i: u32) -> u32 {
 pub fn groups(texts: &[&str], threshold: f64) -> Vec<Option<usize>> {
     let sketches: Vec<Option<[u32; K]>> = texts.par_iter().map(|t| sketch(t)).collect();
     let n = texts.len();
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    for band in 0..BANDS {
-        let mut buckets: HashMap<u64, u32> = HashMap::with_capacity_and_hasher(n, Default::default());
-        for (i, s) in sketches.iter().enumerate() {
-            let Some(s) = s else { continue };
-            let rows = &s[band * ROWS..(band + 1) * ROWS];
-            let key = rows.iter().fold(band as u64, |acc, &v| mix(acc ^ u64::from(v)));
-            match buckets.get(&key) {
-                None => {
-                    buckets.insert(key, i as u32);
-                }
-                Some(&first) => {
-                    let f = sketches[first as usize].as_ref().expect("bucketed texts have sketches");
-                    if similarity(f, s) >= threshold {
-                        let (a, b) = (find(&mut parent, first), find(&mut parent, i as u32));
-                        if a != b {
-                            parent[a.max(b) as usize] = a.min(b);
+    // each band's pairs found on its own core: a bucket's members are checked against its
+    // first member, which does not depend on the other bands
+    let pairs: Vec<Vec<(u32, u32)>> = (0..BANDS)
+        .into_par_iter()
+        .map(|band| {
+            let mut pairs = vec![];
+            let mut buckets: HashMap<u64, u32> = HashMap::with_capacity_and_hasher(n, Default::default());
+            for (i, s) in sketches.iter().enumerate() {
+                let Some(s) = s else { continue };
+                let rows = &s[band * ROWS..(band + 1) * ROWS];
+                let key = rows.iter().fold(band as u64, |acc, &v| mix(acc ^ u64::from(v)));
+                match buckets.get(&key) {
+                    None => {
+                        buckets.insert(key, i as u32);
+                    }
+                    Some(&first) => {
+                        let f = sketches[first as usize].as_ref().expect("bucketed texts have sketches");
+                        if similarity(f, s) >= threshold {
+                            pairs.push((first, i as u32));
                         }
                     }
                 }
             }
+            pairs
+        })
+        .collect();
+    // a group's root is its smallest member whatever order the pairs are joined in
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    for (a, b) in pairs.into_iter().flatten() {
+        let (a, b) = (find(&mut parent, a), find(&mut parent, b));
+        if a != b {
+            parent[a.max(b) as usize] = a.min(b);
         }
     }
     let roots: Vec<u32> = (0..n as u32).map(|i| find(&mut parent, i)).collect();

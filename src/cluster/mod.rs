@@ -18,9 +18,9 @@ pub mod minhash;
 pub mod topical;
 pub mod xlsx;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -109,24 +109,32 @@ struct Texts {
 }
 
 fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
+    use rayon::prelude::*;
     let index: HashMap<(&str, &str), usize> =
         facts.iter().enumerate().map(|(i, f)| ((&*f.source, f.case_id.as_str()), i)).collect();
+    let cols = [cases::CASE_ID, cases::SOURCE, cases::TITLE, cases::CONTENT, cases::REPLY];
+    // each batch's rows read on all cores, then put in the facts' order
+    let rows: Vec<Vec<(usize, String, String, Option<String>)>> = read_table_columns(wh, table::CASES, Some(&cols))?
+        .par_iter()
+        .map(|b| {
+            let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>();
+            let (id, src, title, content, rep) =
+                (s(cases::CASE_ID), s(cases::SOURCE), s(cases::TITLE), s(cases::CONTENT), s(cases::REPLY));
+            (0..b.num_rows())
+                .filter_map(|r| {
+                    let &i = index.get(&(src.value(r), id.value(r)))?;
+                    let t = if title.is_null(r) { "" } else { title.value(r) };
+                    let reply = (!rep.is_null(r) && !rep.value(r).trim().is_empty()).then(|| rep.value(r).to_string());
+                    Some((i, format!("{t} {}", content.value(r)), t.to_string(), reply))
+                })
+                .collect()
+        })
+        .collect();
     let mut text = vec![String::new(); facts.len()];
     let mut titles = vec![String::new(); facts.len()];
     let mut reply = vec![None; facts.len()];
-    let cols = [cases::CASE_ID, cases::SOURCE, cases::TITLE, cases::CONTENT, cases::REPLY];
-    for b in read_table_columns(wh, table::CASES, Some(&cols))? {
-        let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>().clone();
-        let (id, src, title, content, rep) =
-            (s(cases::CASE_ID), s(cases::SOURCE), s(cases::TITLE), s(cases::CONTENT), s(cases::REPLY));
-        for r in 0..b.num_rows() {
-            if let Some(&i) = index.get(&(src.value(r), id.value(r))) {
-                let t = if title.is_null(r) { "" } else { title.value(r) };
-                text[i] = format!("{t} {}", content.value(r));
-                titles[i] = t.to_string();
-                reply[i] = (!rep.is_null(r) && !rep.value(r).trim().is_empty()).then(|| rep.value(r).to_string());
-            }
-        }
+    for (i, x, t, r) in rows.into_iter().flatten() {
+        (text[i], titles[i], reply[i]) = (x, t, r);
     }
     Ok(Texts { title: titles, text, reply })
 }
@@ -384,6 +392,7 @@ pub fn run_on(
     };
     facts.retain(|f| f.received.date() <= as_of);
     let texts = load_texts(wh, &facts)?;
+    tracing::info!("cluster: texts read at {:.2}s", t0.elapsed().as_secs_f64());
     let refs: Vec<&str> = texts.text.iter().map(String::as_str).collect();
     let dup = minhash::groups(&refs, cfg.dup_threshold);
     tracing::info!("cluster: near-duplicates at {:.2}s", t0.elapsed().as_secs_f64());

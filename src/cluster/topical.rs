@@ -64,46 +64,84 @@ pub struct CaseText<'a> {
 pub use crate::text::is_locality;
 
 /// Sparse L2-normalised vectors (term id, weight), sorted by term id, and the term ids'
-/// document frequencies.
+/// document frequencies. Term ids are given in order of first occurrence.
 fn vectors(cases: &[CaseText]) -> (Vec<Vec<(u32, f32)>>, Vec<u32>) {
+    use rayon::prelude::*;
+    // each chunk of cases counted on its own core with ids of its own, in first-occurrence
+    // order, so that taking the chunks in order gives every term the id a single pass would
+    let chunks: Vec<(Vec<&str>, Vec<Vec<(u32, f32)>>)> = cases.par_chunks(16 * 1024).map(term_counts).collect();
     let mut ids: HashMap<&str, u32> = HashMap::default();
     let mut df: Vec<u32> = vec![];
-    let mut counts: Vec<Vec<(u32, f32)>> = Vec::with_capacity(cases.len());
-    for c in cases {
-        let mut tf: HashMap<u32, f32> = HashMap::default();
-        // the body holds the title too: title terms count three times
-        let terms = c.title.iter().map(|t| (*t, 2.0)).chain(c.body.iter().map(|t| (*t, 1.0)));
-        // the key entity's name once more, as its own term (余易贷 / A2区余易贷 cut apart)
-        for (t, w) in terms.chain(c.entity.iter().map(|e| (e.as_str(), ENTITY_WEIGHT))) {
-            if t.chars().count() < 2 || is_locality(t) {
-                continue;
+    let global: Vec<Vec<u32>> = chunks
+        .iter()
+        .map(|(terms, counts)| {
+            let to: Vec<u32> = terms
+                .iter()
+                .map(|&t| {
+                    let next = ids.len() as u32;
+                    *ids.entry(t).or_insert(next)
+                })
+                .collect();
+            df.resize(ids.len(), 0);
+            for v in counts {
+                for (id, _) in v {
+                    df[to[*id as usize] as usize] += 1;
+                }
             }
-            let next = ids.len() as u32;
-            let id = *ids.entry(t).or_insert(next);
-            if id as usize == df.len() {
-                df.push(0);
-            }
-            *tf.entry(id).or_default() += w;
-        }
-        for id in tf.keys() {
-            df[*id as usize] += 1;
-        }
-        let mut v: Vec<(u32, f32)> = tf.into_iter().collect();
-        v.sort_unstable_by_key(|x| x.0);
-        counts.push(v);
-    }
+            to
+        })
+        .collect();
     let n = cases.len() as f32;
-    for v in &mut counts {
-        for (id, x) in v.iter_mut() {
-            let idf = ((1.0 + n) / (1.0 + df[*id as usize] as f32)).ln() + 1.0;
-            *x = (1.0 + x.ln()) * idf;
-        }
-        let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            v.iter_mut().for_each(|(_, x)| *x /= norm);
-        }
-    }
-    (counts, df)
+    let vecs: Vec<Vec<(u32, f32)>> = chunks
+        .into_par_iter()
+        .zip(global)
+        .flat_map_iter(|((_, counts), to)| {
+            let df = &df;
+            counts.into_iter().map(move |mut v| {
+                for (id, x) in v.iter_mut() {
+                    *id = to[*id as usize];
+                    let idf = ((1.0 + n) / (1.0 + df[*id as usize] as f32)).ln() + 1.0;
+                    *x = (1.0 + x.ln()) * idf;
+                }
+                v.sort_unstable_by_key(|x| x.0);
+                let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+                if norm > 0.0 {
+                    v.iter_mut().for_each(|(_, x)| *x /= norm);
+                }
+                v
+            })
+        })
+        .collect();
+    (vecs, df)
+}
+
+/// A chunk's terms in order of first occurrence and each case's term counts by those
+/// terms' positions.
+fn term_counts<'a>(cases: &'a [CaseText]) -> (Vec<&'a str>, Vec<Vec<(u32, f32)>>) {
+    let mut ids: HashMap<&str, u32> = HashMap::default();
+    let mut terms: Vec<&str> = vec![];
+    let counts = cases
+        .iter()
+        .map(|c| {
+            let mut tf: HashMap<u32, f32> = HashMap::default();
+            // the body holds the title too: title terms count three times
+            let title = c.title.iter().map(|t| (*t, 2.0)).chain(c.body.iter().map(|t| (*t, 1.0)));
+            // the key entity's name once more, as its own term (余易贷 / A2区余易贷 cut apart)
+            for (t, w) in title.chain(c.entity.iter().map(|e| (e.as_str(), ENTITY_WEIGHT))) {
+                if t.chars().count() < 2 || is_locality(t) {
+                    continue;
+                }
+                let next = terms.len() as u32;
+                let id = *ids.entry(t).or_insert_with(|| {
+                    terms.push(t);
+                    next
+                });
+                *tf.entry(id).or_default() += w;
+            }
+            tf.into_iter().collect()
+        })
+        .collect();
+    (terms, counts)
 }
 
 fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {

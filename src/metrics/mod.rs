@@ -114,11 +114,28 @@ pub fn run_on(
         Some(p) => ranking::load_populations(p)?,
         None => Vec::new(),
     };
-    let df = frame::case_frame(&facts, &high_risk, cfg, as_of);
-    let mut metrics = volumes::volumes(&df)?;
-    metrics.extend(rates::rates(&df)?);
-    let open = open_deadlines(&facts, cfg, as_of);
-    metrics.extend(deadline_counts(&facts, &open, cfg, as_of));
+    // the sections are independent: the case frame's sums beside the deadlines, surges,
+    // cross-region counts and backlog
+    let (frame_part, rest) = rayon::join(
+        || -> Result<_> {
+            let df = frame::case_frame(&facts, &high_risk, cfg, as_of);
+            let (v, r) = rayon::join(|| volumes::volumes(&df), || rates::rates(&df));
+            let mut m = v?;
+            m.extend(r?);
+            Ok((df, m))
+        },
+        || -> Result<_> {
+            let (open, (surges, backlog)) = rayon::join(
+                || open_deadlines(&facts, cfg, as_of),
+                || rayon::join(|| surges::find(&facts, as_of), || backlog::measure(&facts, cfg, as_of)),
+            );
+            let counts = deadline_counts(&facts, &open, cfg, as_of);
+            Ok((open, counts, surges, cross_region_by_town(wh, &facts, as_of)?, backlog))
+        },
+    );
+    let (df, mut metrics) = frame_part?;
+    let (open, counts, surges, cross, backlog) = rest?;
+    metrics.extend(counts);
     let month = as_of.format("%Y-%m").to_string();
     let mut overdue_by_town: HashMap<String, f64> = HashMap::new();
     for (i, _, _, left) in &open {
@@ -128,10 +145,8 @@ pub fn run_on(
     }
     let ranked = ranking::rank(&df, &overdue_by_town, &populations, &month)?;
     metrics.extend(ranking::metrics(&ranked, &month));
-    let surges = surges::find(&facts, as_of);
     metrics.extend(surges.iter().map(|s| s.metric(as_of)));
-    metrics.extend(cross_region_by_town(wh, &facts, as_of)?);
-    let backlog = backlog::measure(&facts, cfg, as_of);
+    metrics.extend(cross);
     let backlog_open = backlog.open;
     metrics.extend(backlog.metrics);
     metrics.sort_by(|a, b| {
@@ -236,9 +251,12 @@ pub use crate::model::UNKNOWN;
 /// residence differ (`cross_region`), with how they differ in the note.
 fn cross_region_by_town(wh: &Warehouse, facts: &[CaseFacts], as_of: NaiveDate) -> Result<Vec<Metric>> {
     use crate::schema::cross_region as cr;
-    use arrow::array::{Array, AsArray};
-    let mut differs: HashMap<(String, String), Vec<String>> = HashMap::new();
-    for b in crate::warehouse::read_table(wh, table::CROSS_REGION)? {
+    use arrow::array::AsArray;
+    use chrono::Datelike;
+    let batches = crate::warehouse::read_table(wh, table::CROSS_REGION)?;
+    // (source, case_id) → how its places differ
+    let mut differs: rustc_hash::FxHashMap<(&str, &str), Vec<&str>> = Default::default();
+    for b in &batches {
         let col = |n: &str| {
             b.column_by_name(n).ok_or_else(|| crate::Error::Schema(format!("cross_region has no column `{n}`")))
         };
@@ -248,36 +266,37 @@ fn cross_region_by_town(wh: &Warehouse, facts: &[CaseFacts], as_of: NaiveDate) -
             col(cr::DIFFERS)?.as_list::<i32>(),
         );
         for i in 0..b.num_rows() {
-            let l = d.value(i);
-            let l = l.as_string::<i32>();
-            differs.insert(
-                (s.value(i).to_string(), c.value(i).to_string()),
-                (0..l.len()).map(|j| l.value(j).to_string()).collect(),
-            );
+            let (start, end) = (d.value_offsets()[i] as usize, d.value_offsets()[i + 1] as usize);
+            let l = d.values().as_string::<i32>();
+            differs.insert((s.value(i), c.value(i)), (start..end).map(|j| l.value(j)).collect());
         }
     }
     if differs.is_empty() {
         return Ok(vec![]);
     }
-    // (month, town) → (cases, cross-region cases, by how they differ)
-    let mut by: BTreeMap<(String, String), (f64, f64, BTreeMap<String, usize>)> = BTreeMap::new();
+    // (year, month, town) → (cases, cross-region cases, by how they differ)
+    type Counts<'a> = (f64, f64, BTreeMap<&'a str, usize>);
+    let mut by: rustc_hash::FxHashMap<(i32, u32, &str), Counts> = Default::default();
     for f in facts.iter().filter(|f| f.received.date() <= as_of) {
-        let e = by
-            .entry((f.received.format("%Y-%m").to_string(), f.town.as_deref().unwrap_or(UNKNOWN).to_string()))
-            .or_default();
+        let e = by.entry((f.received.year(), f.received.month(), f.town.as_deref().unwrap_or(UNKNOWN))).or_default();
         e.0 += 1.0;
-        if let Some(d) = differs.get(&(f.source.to_string(), f.case_id.clone())) {
+        if let Some(d) = differs.get(&(&*f.source, f.case_id.as_str())) {
             e.1 += 1.0;
             for x in d {
-                *e.2.entry(x.clone()).or_default() += 1;
+                *e.2.entry(x).or_default() += 1;
             }
         }
     }
-    Ok(by
+    // in the order of the month's and town's names
+    let by: BTreeMap<(String, &str), Counts> = by
         .into_iter()
         .filter(|(_, (_, n, _))| *n > 0.0)
+        .map(|((y, m, town), c)| ((format!("{y:04}-{m:02}"), town), c))
+        .collect();
+    Ok(by
+        .into_iter()
         .map(|((month, town), (cases, n, how))| {
-            let mut m = Metric::count(Grain::Month, &month, "all", Dimension::Town, &town, Measure::CrossRegion, n);
+            let mut m = Metric::count(Grain::Month, &month, "all", Dimension::Town, town, Measure::CrossRegion, n);
             m.denominator = Some(cases);
             m.note = Some(how.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join("，"));
             m

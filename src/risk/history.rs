@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use chrono::Duration;
+use rayon::prelude::*;
 
 use super::config::RiskWeights;
 use crate::facts::CaseFacts;
@@ -48,97 +49,144 @@ fn is_online(f: &CaseFacts) -> bool {
 /// History of every case; `facts` must be sorted by time (as `load_facts` returns them).
 pub fn histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<History> {
     let mut out = vec![History::default(); facts.len()];
+    // the petitioners' and the issues' histories are apart: each worked out on its own core
+    let (person, entity) = rayon::join(|| person_histories(facts, w), || entity_histories(facts, w));
+    for (i, prior, level, events) in person.into_iter().flatten() {
+        let h = &mut out[i];
+        (h.person_prior, h.person_prior_level, h.person_events) = (prior, level, events);
+    }
+    for (i, e) in entity.into_iter().flatten() {
+        let h = &mut out[i];
+        (h.entity_cases, h.entity_people, h.entity_cases_90, h.entity_events) =
+            (e.entity_cases, e.entity_people, e.entity_cases_90, e.entity_events);
+        (h.online_posts, h.online_engagement, h.issue_age_days, h.issue_cases) =
+            (e.online_posts, e.online_engagement, e.issue_age_days, e.issue_cases);
+    }
+    out
+}
+
+/// Per petitioner, per case: (case, earlier cases in the repeat window, highest earlier
+/// level, earlier escalations in 90 days).
+fn person_histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<Vec<(usize, u32, Option<u8>, u32)>> {
     let mut by_person: HashMap<&Arc<str>, Vec<usize>> = HashMap::default();
-    // one issue: the same entity on the same focus topic (a village's land case is not its school's)
-    let mut by_entity: HashMap<(&Arc<str>, &Arc<str>), Vec<usize>> = HashMap::default();
     for (i, f) in facts.iter().enumerate() {
         if let Some(p) = &f.person {
             by_person.entry(p).or_default().push(i);
         }
+    }
+    let repeat = Duration::days(w.repeat.window_days);
+    let events = Duration::days(EVENT_WINDOW_DAYS);
+    let people: Vec<Vec<usize>> = by_person.into_values().collect();
+    people
+        .par_iter()
+        .map(|idx| {
+            let (mut lo, mut ev_lo) = (0usize, 0usize);
+            let mut max_level: Option<u8> = None;
+            let mut ev_prefix = vec![0u32; idx.len() + 1];
+            for (k, &i) in idx.iter().enumerate() {
+                ev_prefix[k + 1] = ev_prefix[k] + u32::from(facts[i].is_escalation());
+            }
+            let mut out = Vec::with_capacity(idx.len());
+            for (k, &i) in idx.iter().enumerate() {
+                let t = facts[i].received;
+                while facts[idx[lo]].received < t - repeat {
+                    lo += 1;
+                }
+                while facts[idx[ev_lo]].received < t - events {
+                    ev_lo += 1;
+                }
+                out.push((i, (k - lo) as u32, max_level, ev_prefix[k] - ev_prefix[ev_lo.min(k)]));
+                max_level = Some(max_level.map_or(facts[i].level, |m| m.max(facts[i].level)));
+            }
+            out
+        })
+        .collect()
+}
+
+/// Per issue (an entity on a focus topic), per case: its entity and online figures.
+fn entity_histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<Vec<(usize, History)>> {
+    // one issue: the same entity on the same focus topic (a village's land case is not its school's)
+    let mut by_entity: HashMap<(&Arc<str>, &Arc<str>), Vec<usize>> = HashMap::default();
+    for (i, f) in facts.iter().enumerate() {
         if let Some(e) = &f.entity {
             by_entity.entry((e, &f.focus_topic)).or_default().push(i);
         }
     }
-    let repeat = Duration::days(w.repeat.window_days);
-    let events = Duration::days(EVENT_WINDOW_DAYS);
-    for idx in by_person.values() {
-        let (mut lo, mut ev_lo) = (0usize, 0usize);
-        let mut max_level: Option<u8> = None;
-        let mut ev_prefix = vec![0u32; idx.len() + 1];
-        for (k, &i) in idx.iter().enumerate() {
-            ev_prefix[k + 1] = ev_prefix[k] + u32::from(facts[i].is_escalation());
-        }
-        for (k, &i) in idx.iter().enumerate() {
-            let t = facts[i].received;
-            while facts[idx[lo]].received < t - repeat {
-                lo += 1;
-            }
-            while facts[idx[ev_lo]].received < t - events {
-                ev_lo += 1;
-            }
-            let h = &mut out[i];
-            h.person_prior = (k - lo) as u32;
-            h.person_prior_level = max_level;
-            h.person_events = ev_prefix[k] - ev_prefix[ev_lo.min(k)];
-            max_level = Some(max_level.map_or(facts[i].level, |m| m.max(facts[i].level)));
-        }
-    }
     let linked = Duration::days(w.linked.window_days);
     let online = Duration::days(w.online.window_days);
-    for idx in by_entity.values() {
-        let offline: Vec<usize> = idx.iter().copied().filter(|&i| !is_online(&facts[i])).collect();
-        let posts: Vec<usize> = idx.iter().copied().filter(|&i| is_online(&facts[i])).collect();
-        let mut eng_prefix = vec![0i64; posts.len() + 1];
-        for (k, &i) in posts.iter().enumerate() {
-            eng_prefix[k + 1] = eng_prefix[k] + facts[i].engagement;
-        }
-        let mut ev_prefix = vec![0u32; idx.len() + 1];
-        for (k, &i) in idx.iter().enumerate() {
-            ev_prefix[k + 1] = ev_prefix[k] + u32::from(facts[i].is_escalation());
-        }
-        // sliding windows, all moving forward with time
-        let (mut off_hi, mut off_lo) = (0usize, 0usize);
-        let (mut post_hi, mut post_lo) = (0usize, 0usize);
-        let mut all_lo = 0usize;
-        let mut people: HashMap<Option<&Arc<str>>, u32> = HashMap::default();
-        for (k, &i) in idx.iter().enumerate() {
-            let t = facts[i].received;
-            // offline cases received up to this one (same time counts when earlier in order)
-            while off_hi < offline.len() && offline[off_hi] <= i {
-                *people.entry(facts[offline[off_hi]].person.as_ref()).or_default() += 1;
-                off_hi += 1;
+    let events = Duration::days(EVENT_WINDOW_DAYS);
+    let issues: Vec<Vec<usize>> = by_entity.into_values().collect();
+    issues
+        .par_iter()
+        .map(|idx| {
+            let offline: Vec<usize> = idx.iter().copied().filter(|&i| !is_online(&facts[i])).collect();
+            let posts: Vec<usize> = idx.iter().copied().filter(|&i| is_online(&facts[i])).collect();
+            let mut eng_prefix = vec![0i64; posts.len() + 1];
+            for (k, &i) in posts.iter().enumerate() {
+                eng_prefix[k + 1] = eng_prefix[k] + facts[i].engagement;
             }
-            while off_lo < off_hi && facts[offline[off_lo]].received < t - linked {
-                let p = facts[offline[off_lo]].person.as_ref();
-                if let Some(n) = people.get_mut(&p) {
-                    *n -= 1;
-                    if *n == 0 {
-                        people.remove(&p);
+            let mut ev_prefix = vec![0u32; idx.len() + 1];
+            for (k, &i) in idx.iter().enumerate() {
+                ev_prefix[k + 1] = ev_prefix[k] + u32::from(facts[i].is_escalation());
+            }
+            // sliding windows, all moving forward with time
+            let (mut off_hi, mut off_lo) = (0usize, 0usize);
+            let (mut post_hi, mut post_lo) = (0usize, 0usize);
+            let mut all_lo = 0usize;
+            // cases in the linked window per petitioner, and how many named petitioners that is
+            let mut people: HashMap<Option<&Arc<str>>, u32> = HashMap::default();
+            let mut named = 0u32;
+            let mut out = Vec::with_capacity(idx.len());
+            for (k, &i) in idx.iter().enumerate() {
+                let t = facts[i].received;
+                // offline cases received up to this one (same time counts when earlier in order)
+                while off_hi < offline.len() && offline[off_hi] <= i {
+                    let p = facts[offline[off_hi]].person.as_ref();
+                    let n = people.entry(p).or_default();
+                    *n += 1;
+                    if *n == 1 && p.is_some() {
+                        named += 1;
                     }
+                    off_hi += 1;
                 }
-                off_lo += 1;
+                while off_lo < off_hi && facts[offline[off_lo]].received < t - linked {
+                    let p = facts[offline[off_lo]].person.as_ref();
+                    if let Some(n) = people.get_mut(&p) {
+                        *n -= 1;
+                        if *n == 0 {
+                            people.remove(&p);
+                            named -= u32::from(p.is_some());
+                        }
+                    }
+                    off_lo += 1;
+                }
+                while post_hi < posts.len() && posts[post_hi] <= i {
+                    post_hi += 1;
+                }
+                while post_lo < post_hi && facts[posts[post_lo]].received < t - online {
+                    post_lo += 1;
+                }
+                while facts[idx[all_lo]].received < t - events {
+                    all_lo += 1;
+                }
+                out.push((
+                    i,
+                    History {
+                        entity_cases: (off_hi - off_lo) as u32,
+                        entity_people: named,
+                        entity_cases_90: (k - all_lo.min(k)) as u32,
+                        entity_events: ev_prefix[k] - ev_prefix[all_lo.min(k)],
+                        online_posts: (post_hi - post_lo) as u32,
+                        online_engagement: eng_prefix[post_hi] - eng_prefix[post_lo],
+                        issue_age_days: (t - facts[idx[0]].received).num_days(),
+                        issue_cases: k as u32,
+                        ..Default::default()
+                    },
+                ));
             }
-            while post_hi < posts.len() && posts[post_hi] <= i {
-                post_hi += 1;
-            }
-            while post_lo < post_hi && facts[posts[post_lo]].received < t - online {
-                post_lo += 1;
-            }
-            while facts[idx[all_lo]].received < t - events {
-                all_lo += 1;
-            }
-            let h = &mut out[i];
-            h.entity_cases = (off_hi - off_lo) as u32;
-            h.entity_people = people.keys().filter(|p| p.is_some()).count() as u32;
-            h.entity_cases_90 = (k - all_lo.min(k)) as u32;
-            h.entity_events = ev_prefix[k] - ev_prefix[all_lo.min(k)];
-            h.online_posts = (post_hi - post_lo) as u32;
-            h.online_engagement = eng_prefix[post_hi] - eng_prefix[post_lo];
-            h.issue_age_days = (t - facts[idx[0]].received).num_days();
-            h.issue_cases = k as u32;
-        }
-    }
-    out
+            out
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -238,50 +238,62 @@ pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>)
 }
 
 /// [`read_table_columns`] over some of a table's files.
+///
+/// The files are decoded on all cores; the batches come back in the files' order.
 pub fn read_parts(table: &str, parts: &[std::path::PathBuf], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+    use rayon::prelude::*;
     let known = crate::schema::schema_of(table).ok();
+    let each: Vec<Vec<RecordBatch>> =
+        parts.par_iter().map(|part| read_part(part, columns, known.as_ref())).collect::<Result<_>>()?;
+    Ok(each.into_iter().flatten().collect())
+}
+
+/// One file's batches, with the columns asked for (absent nullable ones as nulls).
+fn read_part(
+    part: &Path,
+    columns: Option<&[&str]>,
+    known: Option<&arrow::datatypes::SchemaRef>,
+) -> Result<Vec<RecordBatch>> {
     let mut out = vec![];
-    for part in parts {
-        let file = fs::File::open(part).map_err(|e| Error::io(part, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-        let have = builder.schema().clone();
-        // the columns to return: those asked for, or every column of the table
-        let target: Vec<arrow::datatypes::FieldRef> = match (columns, &known) {
-            (Some(cols), _) => cols
-                .iter()
-                .map(|c| {
-                    let field =
-                        known.as_ref().and_then(|k| k.field_with_name(c).ok()).or_else(|| have.field_with_name(c).ok());
-                    field.map(|f| std::sync::Arc::new(f.clone())).ok_or_else(|| missing(part, c, &have))
-                })
-                .collect::<Result<_>>()?,
-            (None, Some(k)) => k.fields().iter().cloned().collect(),
-            (None, None) => have.fields().iter().cloned().collect(),
-        };
-        let mut idx = vec![];
-        for f in &target {
-            match have.index_of(f.name()) {
-                Ok(i) => idx.push(i),
-                Err(_) if f.is_nullable() => {}
-                Err(_) => return Err(missing(part, f.name(), &have)),
-            }
+    let file = fs::File::open(part).map_err(|e| Error::io(part, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let have = builder.schema().clone();
+    // the columns to return: those asked for, or every column of the table
+    let target: Vec<arrow::datatypes::FieldRef> = match (columns, known) {
+        (Some(cols), _) => cols
+            .iter()
+            .map(|c| {
+                let field =
+                    known.as_ref().and_then(|k| k.field_with_name(c).ok()).or_else(|| have.field_with_name(c).ok());
+                field.map(|f| std::sync::Arc::new(f.clone())).ok_or_else(|| missing(part, c, &have))
+            })
+            .collect::<Result<_>>()?,
+        (None, Some(k)) => k.fields().iter().cloned().collect(),
+        (None, None) => have.fields().iter().cloned().collect(),
+    };
+    let mut idx = vec![];
+    for f in &target {
+        match have.index_of(f.name()) {
+            Ok(i) => idx.push(i),
+            Err(_) if f.is_nullable() => {}
+            Err(_) => return Err(missing(part, f.name(), &have)),
         }
-        idx.sort_unstable();
-        let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
-        let out_schema = std::sync::Arc::new(arrow::datatypes::Schema::new(target.clone()));
-        // 8k rows a batch: stages hand each batch to all cores, and 1k-row batches left
-        // them waiting on the per-batch steps in between
-        for b in builder.with_projection(mask).with_batch_size(8192).build()? {
-            let b = b?;
-            let cols = target
-                .iter()
-                .map(|f| match b.column_by_name(f.name()) {
-                    Some(c) => c.clone(),
-                    None => arrow::array::new_null_array(f.data_type(), b.num_rows()),
-                })
-                .collect();
-            out.push(RecordBatch::try_new(out_schema.clone(), cols)?);
-        }
+    }
+    idx.sort_unstable();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), idx);
+    let out_schema = std::sync::Arc::new(arrow::datatypes::Schema::new(target.clone()));
+    // 8k rows a batch: stages hand each batch to all cores, and 1k-row batches left
+    // them waiting on the per-batch steps in between
+    for b in builder.with_projection(mask).with_batch_size(8192).build()? {
+        let b = b?;
+        let cols = target
+            .iter()
+            .map(|f| match b.column_by_name(f.name()) {
+                Some(c) => c.clone(),
+                None => arrow::array::new_null_array(f.data_type(), b.num_rows()),
+            })
+            .collect();
+        out.push(RecordBatch::try_new(out_schema.clone(), cols)?);
     }
     Ok(out)
 }
