@@ -100,8 +100,10 @@ impl std::fmt::Display for EnrichReport {
 }
 
 struct Row {
-    tokens: Vec<String>,
-    terms: Vec<String>,
+    /// `title + " " + content`, and where each of jieba's pieces of it ends (bytes).
+    whole: String,
+    piece_ends: Vec<u32>,
+    keywords: Vec<String>,
     topic: crate::classify::Topic,
     entities: Vec<String>,
     entity_key: Option<String>,
@@ -182,6 +184,7 @@ impl Enricher {
             s(cases::REGION_TOWN)?,
         );
         let (lex, topics, model, gaz, seg) = (&self.lex, &self.topics, &self.model, &self.gaz, self.segmenter());
+        let (df, n_docs) = (&self.df, self.n_docs);
         Ok((0..b.num_rows())
             .into_par_iter()
             .map(|i| {
@@ -227,9 +230,19 @@ impl Enricher {
                 {
                     (cty, twn, filled) = (Some(cc), Some(tw), true);
                 }
+                let terms: Vec<&str> = tt.iter().chain(&ct).copied().collect();
+                let keywords = keywords(&terms, df, n_docs);
+                // the pieces are kept as where they end: they join back to the text, so the
+                // `tokens` column is the text itself cut at those points
+                let base = whole.as_ptr() as usize;
+                let piece_ends: Vec<u32> =
+                    pieces.iter().map(|p| (p.as_ptr() as usize - base + p.len()) as u32).collect();
+                debug_assert_eq!(piece_ends.last().map_or(0, |&e| e as usize), whole.len(), "pieces cover the text");
+                drop((pieces, tt, ct, terms));
                 Row {
-                    tokens: pieces.iter().map(|p| p.to_string()).collect(),
-                    terms: tt.iter().chain(&ct).map(|p| p.to_string()).collect(),
+                    whole,
+                    piece_ends,
+                    keywords,
                     topic,
                     entities: ents.iter().map(|e| e.label()).collect(),
                     entity_key,
@@ -243,14 +256,9 @@ impl Enricher {
             .collect())
     }
 
-    fn keywords(&self, rows: &[Row]) -> Vec<Vec<String>> {
-        rows.par_iter().map(|r| keywords(&r.terms, &self.df, self.n_docs)).collect()
-    }
-
     /// One batch of cases → its `enriched` rows.
     pub fn enrich_batch(&self, b: &RecordBatch) -> Result<RecordBatch> {
-        let rows = self.rows(b)?;
-        to_batch(b, &rows, &self.keywords(&rows))
+        to_batch(b, &self.rows(b)?)
     }
 }
 
@@ -374,11 +382,11 @@ fn enrich_all(
     Ok(report)
 }
 
-type Pending = (RecordBatch, Vec<Row>, Vec<Vec<String>>);
+type Pending = (RecordBatch, Vec<Row>);
 
 // Arrow building and Parquet encoding run on their own thread, so both cores stay on the text
-fn background_batch((b, rows, keywords): Pending) -> Result<RecordBatch> {
-    to_batch(&b, &rows, &keywords)
+fn background_batch((b, rows): Pending) -> Result<RecordBatch> {
+    to_batch(&b, &rows)
 }
 
 /// Enrich one batch of cases and hand it to the writer; false when the writer stopped.
@@ -390,14 +398,13 @@ fn enrich_into(
     topic_counts: &mut HashMap<String, usize>,
 ) -> Result<bool> {
     let rows = enricher.rows(b)?;
-    let keywords = enricher.keywords(&rows);
     for r in &rows {
         *topic_counts.entry(r.topic.focus_topic.clone()).or_default() += 1;
         report.threats += usize::from(r.has_threat());
         report.regions_filled += usize::from(r.filled);
     }
     report.cases += rows.len();
-    Ok(writer.write((b.clone(), rows, keywords)))
+    Ok(writer.write((b.clone(), rows)))
 }
 
 /// Only the cases in `keys` (added or changed after commit `since`), with the kept
@@ -535,15 +542,19 @@ pub(crate) fn sample_df(batches: &[RecordBatch], seg: &Segmenter, total: usize) 
 }
 
 /// The top terms by TF × IDF (ties by first appearance); single characters left out.
-fn keywords(terms: &[String], df: &HashMap<String, u32>, n: u32) -> Vec<String> {
+fn keywords(terms: &[&str], df: &HashMap<String, u32>, n: u32) -> Vec<String> {
     let mut tf: Vec<(&str, f64, usize)> = vec![];
-    for (pos, t) in terms.iter().enumerate() {
+    let mut at: HashMap<&str, usize> = HashMap::default();
+    for (pos, &t) in terms.iter().enumerate() {
         if t.chars().count() < 2 {
             continue;
         }
-        match tf.iter_mut().find(|(w, ..)| w == t) {
-            Some(e) => e.1 += 1.0,
-            None => tf.push((t, 1.0, pos)),
+        match at.get(t) {
+            Some(&k) => tf[k].1 += 1.0,
+            None => {
+                at.insert(t, tf.len());
+                tf.push((t, 1.0, pos));
+            }
         }
     }
     let mut scored: Vec<(f64, usize, &str)> = tf
@@ -566,7 +577,34 @@ fn list<'a>(values: impl Iterator<Item = &'a [String]>) -> ArrayRef {
     Arc::new(b.finish())
 }
 
-fn to_batch(cases_batch: &RecordBatch, rows: &[Row], keywords: &[Vec<String>]) -> Result<RecordBatch> {
+/// The `tokens` column: each row's text cut where its pieces end (no copy per piece).
+fn pieces_list(rows: &[Row]) -> Result<ArrayRef> {
+    use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+    let too_big = || Error::Internal("a batch of texts over 2 GB: cannot be one Arrow column".into());
+    let mut bytes: Vec<u8> = Vec::with_capacity(rows.iter().map(|r| r.whole.len()).sum());
+    let mut ends: Vec<i32> = Vec::with_capacity(1 + rows.iter().map(|r| r.piece_ends.len()).sum::<usize>());
+    let mut lists: Vec<i32> = Vec::with_capacity(rows.len() + 1);
+    ends.push(0);
+    lists.push(0);
+    for r in rows {
+        let base = bytes.len();
+        bytes.extend_from_slice(r.whole.as_bytes());
+        for &e in &r.piece_ends {
+            ends.push(i32::try_from(base + e as usize).map_err(|_| too_big())?);
+        }
+        lists.push(i32::try_from(ends.len() - 1).map_err(|_| too_big())?);
+    }
+    let strings = StringArray::try_new(OffsetBuffer::new(ScalarBuffer::from(ends)), Buffer::from_vec(bytes), None)?;
+    let field = Arc::new(arrow::datatypes::Field::new_list_field(arrow::datatypes::DataType::Utf8, true));
+    Ok(Arc::new(arrow::array::ListArray::try_new(
+        field,
+        OffsetBuffer::new(ScalarBuffer::from(lists)),
+        Arc::new(strings),
+        None,
+    )?))
+}
+
+fn to_batch(cases_batch: &RecordBatch, rows: &[Row]) -> Result<RecordBatch> {
     let col = |n: &str| -> Result<ArrayRef> {
         let c = cases_batch
             .column_by_name(n)
@@ -577,8 +615,8 @@ fn to_batch(cases_batch: &RecordBatch, rows: &[Row], keywords: &[Vec<String>]) -
     let cols: Vec<ArrayRef> = vec![
         col(cases::CASE_ID)?,
         col(cases::SOURCE)?,
-        list(rows.iter().map(|r| r.tokens.as_slice())),
-        list(keywords.iter().map(Vec::as_slice)),
+        pieces_list(rows)?,
+        list(rows.iter().map(|r| r.keywords.as_slice())),
         s(&|r| Some(r.topic.l1.as_str())),
         s(&|r| Some(r.topic.l2.as_str())),
         s(&|r| Some(r.topic.focus_topic.as_str())),
