@@ -398,7 +398,10 @@ pub fn run_on(
     tracing::info!("cluster: near-duplicates at {:.2}s", t0.elapsed().as_secs_f64());
     let cut = topical_texts(&facts, &texts);
     tracing::info!("cluster: texts cut at {:.2}s", t0.elapsed().as_secs_f64());
-    let topical = topical::groups(&cut, cfg.window_days);
+    // the risk scores are read while the cases are grouped
+    let (topical, risk) =
+        rayon::join(|| topical::groups(&cut, cfg.window_days), || crate::facts::tables::scores_of(wh, &facts));
+    let risk = risk?;
     // each term's document frequency, counted on both cores
     let df: HashMap<&str, usize> = {
         use rayon::prelude::*;
@@ -422,7 +425,6 @@ pub fn run_on(
     };
     tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
     // looked up once per case (describing a cluster asks for each member's twice)
-    let risk = crate::facts::tables::scores_of(wh, &facts)?;
     let risk_of = |i: usize| risk[i].as_ref();
     let score = |i: usize| risk_of(i).map(|s| s.0);
     // red as `risk` graded it, by the levels of risk.toml
@@ -677,12 +679,12 @@ fn clusters_batch(c: &[Cluster], as_of: NaiveDate) -> Result<RecordBatch> {
 
 fn members_batch(c: &[Cluster], facts: &[CaseFacts], dup: &[Option<usize>]) -> Result<RecordBatch> {
     let rows: Vec<(&str, usize)> = c.iter().flat_map(|c| c.members.iter().map(move |&i| (c.id.as_str(), i))).collect();
-    let cols: Vec<ArrayRef> = vec![
-        strs(rows.iter().map(|r| r.0)),
-        strs(rows.iter().map(|r| facts[r.1].case_id.as_str())),
-        strs(rows.iter().map(|r| &*facts[r.1].source)),
-        Arc::new(rows.iter().map(|r| dup[r.1].map(|d| facts[d].case_id.as_str())).collect::<StringArray>()),
-    ];
+    let cols = crate::facts::columns_in_parallel(&[
+        &|| strs(rows.iter().map(|r| r.0)),
+        &|| strs(rows.iter().map(|r| facts[r.1].case_id.as_str())),
+        &|| strs(rows.iter().map(|r| &*facts[r.1].source)),
+        &|| Arc::new(rows.iter().map(|r| dup[r.1].map(|d| facts[d].case_id.as_str())).collect::<StringArray>()),
+    ]);
     Ok(RecordBatch::try_new(cluster_members_schema(), cols)?)
 }
 

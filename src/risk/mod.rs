@@ -112,7 +112,10 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
     let tx: Vec<Vec<f64>> = train.par_iter().map(|&i| model::features(&facts[i], &hist[i], &arrival(i))).collect();
     let ty: Vec<bool> = train.iter().map(|&i| labels[i] == Some(true)).collect();
     tracing::info!("risk: scored, features ready at {:.2}s", t0.elapsed().as_secs_f64());
-    let fitted = model::EscalationModel::fit(&tx, &ty)?;
+    // the model is fitted on one core while the other builds the columns that do not need it
+    let (fitted, columns) =
+        rayon::join(|| model::EscalationModel::fit(&tx, &ty), || risk_columns(&facts, &scored, &w, as_of));
+    let fitted = fitted?;
     tracing::info!("risk: model fitted at {:.2}s", t0.elapsed().as_secs_f64());
     let probs: Vec<Option<f64>> = (0..facts.len())
         .into_par_iter()
@@ -134,7 +137,7 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
         (report.model_rows, report.model_positives) = (m.trained_on, m.positives);
     }
     let mut tx = wh.begin()?;
-    tx.replace(table::RISK, &[risk_batch(&facts, &scored, &probs, &w, as_of)?])?;
+    tx.replace(table::RISK, &[risk_batch(columns, &probs)?])?;
     tx.replace(table::RISK_GROUPS, &[groups_batch(&groups, as_of)?])?;
     tracing::info!("risk: tables written at {:.2}s", t0.elapsed().as_secs_f64());
     report.seconds = t0.elapsed().as_secs_f64();
@@ -166,31 +169,31 @@ fn opt_strs<'a>(v: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
     Arc::new(v.collect::<StringArray>())
 }
 
-fn risk_batch(
-    facts: &[CaseFacts],
-    scored: &[Scored],
-    probs: &[Option<f64>],
-    w: &RiskWeights,
-    as_of: NaiveDate,
-) -> Result<RecordBatch> {
+/// The `risk` columns but the escalation chance, in the schema's order.
+fn risk_columns(facts: &[CaseFacts], scored: &[Scored], w: &RiskWeights, as_of: NaiveDate) -> Vec<ArrayRef> {
     let n = facts.len();
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(facts.iter().map(|f| Some(f.case_id.as_str())).collect::<StringArray>()),
-        Arc::new(facts.iter().map(|f| Some(&*f.source)).collect::<StringArray>()),
-        Arc::new(TimestampMicrosecondArray::from_iter_values(facts.iter().map(|f| time_to_micros(f.received)))),
-        opt_strs(facts.iter().map(|f| f.person.as_deref())),
-        opt_strs(facts.iter().map(|f| f.entity.as_deref())),
-        Arc::new(facts.iter().map(|f| Some(&*f.focus_topic)).collect::<StringArray>()),
-        opt_strs(facts.iter().map(|f| f.town.as_deref())),
-        opt_strs(facts.iter().map(|f| f.dept.as_deref())),
-        Arc::new(Int32Array::from_iter_values(facts.iter().map(|f| f.people() as i32))),
-        Arc::new(Int32Array::from_iter_values(scored.iter().map(|s| s.score as i32))),
-        Arc::new(scored.iter().map(|s| Some(w.levels.of(s.score).as_str())).collect::<StringArray>()),
-        reasons_array(scored.iter().map(|s| s.reasons.iter().map(|r| r.text.as_str()))),
-        Arc::new(probs.iter().copied().collect::<Float64Array>()),
-        Arc::new(Date32Array::from(vec![date32(as_of); n])),
-    ];
-    Ok(RecordBatch::try_new(risk_schema(), cols)?)
+    crate::facts::columns_in_parallel(&[
+        &|| Arc::new(facts.iter().map(|f| Some(f.case_id.as_str())).collect::<StringArray>()),
+        &|| Arc::new(facts.iter().map(|f| Some(&*f.source)).collect::<StringArray>()),
+        &|| Arc::new(TimestampMicrosecondArray::from_iter_values(facts.iter().map(|f| time_to_micros(f.received)))),
+        &|| opt_strs(facts.iter().map(|f| f.person.as_deref())),
+        &|| opt_strs(facts.iter().map(|f| f.entity.as_deref())),
+        &|| Arc::new(facts.iter().map(|f| Some(&*f.focus_topic)).collect::<StringArray>()),
+        &|| opt_strs(facts.iter().map(|f| f.town.as_deref())),
+        &|| opt_strs(facts.iter().map(|f| f.dept.as_deref())),
+        &|| Arc::new(Int32Array::from_iter_values(facts.iter().map(|f| f.people() as i32))),
+        &|| Arc::new(Int32Array::from_iter_values(scored.iter().map(|s| s.score as i32))),
+        &|| Arc::new(scored.iter().map(|s| Some(w.levels.of(s.score).as_str())).collect::<StringArray>()),
+        &|| reasons_array(scored.iter().map(|s| s.reasons.iter().map(|r| r.text.as_str()))),
+        &|| Arc::new(Date32Array::from(vec![date32(as_of); n])),
+    ])
+}
+
+/// The `risk` batch: its columns with the escalation chance put in its place.
+fn risk_batch(mut columns: Vec<ArrayRef>, probs: &[Option<f64>]) -> Result<RecordBatch> {
+    let at = risk_schema().index_of(crate::schema::risk::ESCALATION_PROB)?;
+    columns.insert(at, Arc::new(probs.iter().copied().collect::<Float64Array>()));
+    Ok(RecordBatch::try_new(risk_schema(), columns)?)
 }
 
 fn groups_batch(groups: &[GroupRisk], as_of: NaiveDate) -> Result<RecordBatch> {
