@@ -45,7 +45,7 @@ pub fn sniff_encoding(path: &Path, prefix: &[u8], whole: bool) -> Result<&'stati
 
 /// A text export opened for streaming: decoded to UTF-8, with its encoding's name.
 pub struct Decoded {
-    pub reader: Box<dyn Read>,
+    pub reader: Box<dyn Read + Send>,
     pub encoding: &'static Encoding,
     /// The first bytes, decoded (for sniffing the delimiter).
     pub head: String,
@@ -125,7 +125,7 @@ pub fn open(path: &Path) -> Result<Table> {
 struct CsvRows {
     path: PathBuf,
     encoding: &'static str,
-    rdr: csv::Reader<Guard<Box<dyn Read>>>,
+    rdr: csv::Reader<Guard<Box<dyn Read + Send>>>,
     record: csv::StringRecord,
     row: u64,
     limit: Arc<AtomicU64>,

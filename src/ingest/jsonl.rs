@@ -43,7 +43,7 @@ fn next_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<
     }
 }
 
-fn lines(path: &Path) -> Result<(String, BufReader<Box<dyn std::io::Read>>)> {
+fn lines(path: &Path) -> Result<(String, BufReader<Box<dyn std::io::Read + Send>>)> {
     let d = open_decoded(path)?;
     Ok((d.encoding.name().to_string(), BufReader::with_capacity(1 << 16, d.reader)))
 }
@@ -75,7 +75,7 @@ pub fn open(path: &Path) -> Result<Table> {
 
 struct JsonRows {
     path: PathBuf,
-    r: BufReader<Box<dyn std::io::Read>>,
+    r: BufReader<Box<dyn std::io::Read + Send>>,
     buf: Vec<u8>,
     row: u64,
     headers: Vec<String>,

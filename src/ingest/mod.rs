@@ -236,16 +236,15 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
             raw: crate::normalize::mask_identifiers(&b.raw).into_owned(),
         };
         progress.message(ingest_file.clone());
-        let mut items = head_bad
+        let items = head_bad
             .into_iter()
             .map(|b| Ok(Item::Bad(b)))
             .chain(head.into_iter().skip(header_idx + 1).map(|(r, c)| Ok(Item::Row(r, c))))
             .chain(table.rows);
-        loop {
-            let chunk: Vec<Item> = items.by_ref().take(CHUNK_ROWS).collect::<Result<_>>()?;
-            if chunk.is_empty() {
-                break;
-            }
+        // the file is read and decoded on a thread of its own, a chunk ahead of the parsing
+        let chunks = read_ahead(items);
+        for chunk in chunks.iter() {
+            let chunk = chunk?;
             let parsed: Vec<Option<Outcome>> = chunk
                 .into_par_iter()
                 .map(|item| match item {
@@ -311,6 +310,32 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
 
 /// Rows parsed and written at a time.
 const CHUNK_ROWS: usize = 32 * 1024;
+
+/// Chunks of `CHUNK_ROWS` items, read on their own thread one chunk ahead; ends after the
+/// first error. Dropping the receiver stops the thread at its next chunk.
+fn read_ahead(
+    mut items: impl Iterator<Item = Result<Item>> + Send + 'static,
+) -> std::sync::mpsc::Receiver<Result<Vec<Item>>> {
+    let (send, recv) = std::sync::mpsc::sync_channel(1);
+    std::thread::spawn(move || {
+        loop {
+            let chunk: Result<Vec<Item>> = items.by_ref().take(CHUNK_ROWS).collect();
+            match chunk {
+                Ok(c) if c.is_empty() => break,
+                Ok(c) => {
+                    if send.send(Ok(c)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = send.send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    recv
+}
 /// Largest cell accepted; a longer one rejects its row (no petition is a megabyte long).
 pub const MAX_CELL_BYTES: usize = 1 << 20;
 

@@ -115,24 +115,26 @@ pub fn links<'a>(
     county: &HashMap<(&str, &str), &str>,
     key: &PersonKey,
 ) -> (Vec<(&'a str, &'a str)>, LinkReport) {
+    use rayon::prelude::*;
+    // the keys each identifier alone would give, worked out on all cores (a keyed hash each)
+    let derived: Vec<[Option<String>; 3]> = rows
+        .par_iter()
+        .map(|&(_, source, case_id, name, id, phone)| {
+            // a message-board account is one person within its county
+            let account = (source == "message").then(|| county.get(&(source, case_id)).copied());
+            [
+                id.and_then(|id| key.person_key(Some(id), None, None, None)),
+                phone.and_then(|p| key.person_key(None, Some(p), None, None)),
+                account.and_then(|region| name.and_then(|n| key.person_key(None, None, Some(n), region))),
+            ]
+        })
+        .collect();
     let mut sets = Sets::default();
-    for &(k, source, case_id, name, id, phone) in rows {
+    for (&(k, ..), others) in rows.iter().zip(derived) {
         let me = sets.stored(k);
-        if let Some(other) = id.and_then(|id| key.person_key(Some(id), None, None, None)) {
+        for other in others.into_iter().flatten() {
             let o = sets.derived(other);
             sets.union(me, o);
-        }
-        if let Some(other) = phone.and_then(|p| key.person_key(None, Some(p), None, None)) {
-            let o = sets.derived(other);
-            sets.union(me, o);
-        }
-        // a message-board account is one person within its county
-        if source == "message" {
-            let region = county.get(&(source, case_id)).copied();
-            if let Some(other) = name.and_then(|n| key.person_key(None, None, Some(n), region)) {
-                let o = sets.derived(other);
-                sets.union(me, o);
-            }
         }
     }
     // the person's keys that stand in `persons` (a derived identifier joins only when a

@@ -75,7 +75,7 @@ pub enum Item {
 pub struct Table {
     pub name: String,
     pub encoding: Option<String>,
-    pub rows: Box<dyn Iterator<Item = Result<Item>>>,
+    pub rows: Box<dyn Iterator<Item = Result<Item>> + Send>,
 }
 
 impl From<Sheet> for Table {
