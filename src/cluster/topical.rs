@@ -66,10 +66,14 @@ pub use crate::text::is_locality;
 /// Sparse L2-normalised vectors (term id, weight), sorted by term id, and the term ids'
 /// document frequencies. Term ids are given in order of first occurrence.
 fn vectors(cases: &[CaseText]) -> (Vec<Vec<(u32, f32)>>, Vec<u32>) {
+    vectors_by_chunks(cases, 16 * 1024)
+}
+
+fn vectors_by_chunks(cases: &[CaseText], chunk: usize) -> (Vec<Vec<(u32, f32)>>, Vec<u32>) {
     use rayon::prelude::*;
     // each chunk of cases counted on its own core with ids of its own, in first-occurrence
     // order, so that taking the chunks in order gives every term the id a single pass would
-    let chunks: Vec<(Vec<&str>, Vec<Vec<(u32, f32)>>)> = cases.par_chunks(16 * 1024).map(term_counts).collect();
+    let chunks: Vec<(Vec<&str>, Vec<Vec<(u32, f32)>>)> = cases.par_chunks(chunk).map(term_counts).collect();
     let mut ids: HashMap<&str, u32> = HashMap::default();
     let mut df: Vec<u32> = vec![];
     let global: Vec<Vec<u32>> = chunks
@@ -436,6 +440,31 @@ mod tests {
             matter: String::new(),
             received: NaiveDate::from_ymd_opt(2019, 3, 1).unwrap().and_hms_opt(9, 0, 0).unwrap()
                 + chrono::Duration::days(day),
+        }
+    }
+
+    #[test]
+    fn chunks_give_the_ids_and_weights_of_one_pass() {
+        let cases = vec![
+            case(0, "翠湖花园逾期交房", "开发商逾期交房两年，业主多次反映"),
+            case(1, "噪音扰民", "工地夜间施工噪音扰民，居民无法休息"),
+            case(2, "翠湖花园办证难", "业主交房三年仍未办理不动产证"),
+            case(3, "拖欠工资", "宏建公司拖欠农民工工资，工地夜间停工"),
+            case(4, "开发商逾期交房", "业主要求开发商尽快交房"),
+        ];
+        let whole = vectors_by_chunks(&cases, usize::MAX);
+        // ids in order of first occurrence, over the whole collection
+        let mut seen: Vec<&str> = vec![];
+        for c in &cases {
+            for t in c.title.iter().chain(&c.body) {
+                if t.chars().count() >= 2 && !is_locality(t) && !seen.contains(t) {
+                    seen.push(t);
+                }
+            }
+        }
+        assert_eq!(whole.1.len(), seen.len());
+        for chunk in [1, 2, 3] {
+            assert_eq!(vectors_by_chunks(&cases, chunk), whole, "chunks of {chunk}");
         }
     }
 
