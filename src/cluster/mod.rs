@@ -114,7 +114,9 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
         facts.iter().enumerate().map(|(i, f)| ((&*f.source, f.case_id.as_str()), i)).collect();
     let cols = [cases::CASE_ID, cases::SOURCE, cases::TITLE, cases::CONTENT, cases::REPLY];
     // each batch's rows read on all cores, then put in the facts' order
-    let rows: Vec<Vec<(usize, String, String, Option<String>)>> = read_table_columns(wh, table::CASES, Some(&cols))?
+    // (case, title + content, title, reply)
+    type Read = (usize, String, String, Option<String>);
+    let rows: Vec<Vec<Read>> = read_table_columns(wh, table::CASES, Some(&cols))?
         .par_iter()
         .map(|b| {
             let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>();

@@ -73,7 +73,7 @@ fn vectors_by_chunks(cases: &[CaseText], chunk: usize) -> (Vec<Vec<(u32, f32)>>,
     use rayon::prelude::*;
     // each chunk of cases counted on its own core with ids of its own, in first-occurrence
     // order, so that taking the chunks in order gives every term the id a single pass would
-    let chunks: Vec<(Vec<&str>, Vec<Vec<(u32, f32)>>)> = cases.par_chunks(chunk).map(term_counts).collect();
+    let chunks: Vec<Counted> = cases.par_chunks(chunk).map(term_counts).collect();
     let mut ids: HashMap<&str, u32> = HashMap::default();
     let mut df: Vec<u32> = vec![];
     let global: Vec<Vec<u32>> = chunks
@@ -121,7 +121,9 @@ fn vectors_by_chunks(cases: &[CaseText], chunk: usize) -> (Vec<Vec<(u32, f32)>>,
 
 /// A chunk's terms in order of first occurrence and each case's term counts by those
 /// terms' positions.
-fn term_counts<'a>(cases: &'a [CaseText]) -> (Vec<&'a str>, Vec<Vec<(u32, f32)>>) {
+type Counted<'a> = (Vec<&'a str>, Vec<Vec<(u32, f32)>>);
+
+fn term_counts<'a>(cases: &'a [CaseText]) -> Counted<'a> {
     let mut ids: HashMap<&str, u32> = HashMap::default();
     let mut terms: Vec<&str> = vec![];
     let counts = cases

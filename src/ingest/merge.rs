@@ -64,21 +64,33 @@ impl Versions {
         let mut v = Versions::default();
         if !wh.parts(table::CASE_VERSIONS)?.is_empty() {
             use case_versions::*;
-            let mut latest: FxHashMap<u128, (i64, u128)> = FxHashMap::default();
-            for b in read_table_columns(wh, table::CASE_VERSIONS, Some(&[SOURCE, CASE_ID, ROW_HASH, COMMIT]))? {
-                let s = column(&b, SOURCE)?.as_string::<i32>();
-                let id = column(&b, CASE_ID)?.as_string::<i32>();
-                let h = column(&b, ROW_HASH)?.as_string::<i32>();
-                let c = column(&b, COMMIT)?.as_primitive::<arrow::datatypes::Int64Type>();
-                for i in 0..b.num_rows() {
-                    let key = case_key(s.value(i), id.value(i));
-                    let hash = u128::from_str_radix(h.value(i), 16)
-                        .map_err(|_| Error::Schema(format!("case_versions.row_hash `{}` is not hex", h.value(i))))?;
-                    v.seen.insert((key, hash));
-                    let e = latest.entry(key).or_insert((c.value(i), hash));
-                    if c.value(i) >= e.0 {
-                        *e = (c.value(i), hash);
-                    }
+            let batches = read_table_columns(wh, table::CASE_VERSIONS, Some(&[SOURCE, CASE_ID, ROW_HASH, COMMIT]))?;
+            // keys and hashes worked out on all cores, then taken in the table's order
+            let rows: Vec<Vec<(u128, u128, i64)>> = batches
+                .par_iter()
+                .map(|b| -> Result<Vec<(u128, u128, i64)>> {
+                    let s = column(b, SOURCE)?.as_string::<i32>();
+                    let id = column(b, CASE_ID)?.as_string::<i32>();
+                    let h = column(b, ROW_HASH)?.as_string::<i32>();
+                    let c = column(b, COMMIT)?.as_primitive::<arrow::datatypes::Int64Type>();
+                    (0..b.num_rows())
+                        .map(|i| {
+                            let hash = u128::from_str_radix(h.value(i), 16).map_err(|_| {
+                                Error::Schema(format!("case_versions.row_hash `{}` is not hex", h.value(i)))
+                            })?;
+                            Ok((case_key(s.value(i), id.value(i)), hash, c.value(i)))
+                        })
+                        .collect()
+                })
+                .collect::<Result<_>>()?;
+            let n = rows.iter().map(Vec::len).sum();
+            v.seen.reserve(n);
+            let mut latest: FxHashMap<u128, (i64, u128)> = FxHashMap::with_capacity_and_hasher(n, Default::default());
+            for (key, hash, commit) in rows.into_iter().flatten() {
+                v.seen.insert((key, hash));
+                let e = latest.entry(key).or_insert((commit, hash));
+                if commit >= e.0 {
+                    *e = (commit, hash);
                 }
             }
             v.current = latest.into_iter().map(|(k, (_, h))| (k, h)).collect();

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::cross_region::Seen;
@@ -115,7 +116,6 @@ pub fn links<'a>(
     county: &HashMap<(&str, &str), &str>,
     key: &PersonKey,
 ) -> (Vec<(&'a str, &'a str)>, LinkReport) {
-    use rayon::prelude::*;
     // the keys each identifier alone would give, worked out on all cores (a keyed hash each)
     let derived: Vec<[Option<String>; 3]> = rows
         .par_iter()
@@ -129,7 +129,11 @@ pub fn links<'a>(
             ]
         })
         .collect();
-    let mut sets = Sets::default();
+    let mut sets = Sets {
+        stored: HashMap::with_capacity_and_hasher(rows.len(), Default::default()),
+        derived: HashMap::with_capacity_and_hasher(rows.len(), Default::default()),
+        parent: Vec::with_capacity(2 * rows.len()),
+    };
     for (&(k, ..), others) in rows.iter().zip(derived) {
         let me = sets.stored(k);
         for other in others.into_iter().flatten() {
@@ -141,7 +145,7 @@ pub fn links<'a>(
     // row keyed by it exists: derived k and stored k are the same key)
     let keys: Vec<&'a str> = {
         let mut v: Vec<&str> = rows.iter().map(|r| r.0).collect();
-        v.sort_unstable();
+        v.par_sort_unstable();
         v.dedup();
         v
     };
@@ -151,8 +155,8 @@ pub fn links<'a>(
             sets.union(me, o);
         }
     }
-    let mut smallest: HashMap<usize, &str> = HashMap::default();
-    let mut size: HashMap<usize, usize> = HashMap::default();
+    let mut smallest: HashMap<usize, &str> = HashMap::with_capacity_and_hasher(keys.len(), Default::default());
+    let mut size: HashMap<usize, usize> = HashMap::with_capacity_and_hasher(keys.len(), Default::default());
     let roots: Vec<usize> = keys
         .iter()
         .map(|&k| {
@@ -221,16 +225,23 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
     let wanted: rustc_hash::FxHashSet<(&str, &str)> = rows.iter().map(|r| (r.1, r.2)).collect();
     let cols = [cases::SOURCE, cases::CASE_ID, cases::REGION_COUNTY, cases::REGION_TOWN];
     let case_batches = read_table_columns(wh, table::CASES, Some(&cols))?;
-    let mut place: HashMap<(&str, &str), (Option<&str>, Option<&str>)> = HashMap::default();
-    for b in &case_batches {
-        let (s, c) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
-        let (r, t) = (b.column(2).as_string::<i32>(), b.column(3).as_string::<i32>());
-        for i in 0..b.num_rows() {
-            if wanted.contains(&(s.value(i), c.value(i))) {
-                place.insert((s.value(i), c.value(i)), (opt(r, i), opt(t, i)));
-            }
-        }
-    }
+    // (source, case_id) → (county, town)
+    type Where<'c> = (Option<&'c str>, Option<&'c str>);
+    type Place<'c> = ((&'c str, &'c str), Where<'c>);
+    let mut place: HashMap<(&str, &str), Where> = HashMap::with_capacity_and_hasher(wanted.len(), Default::default());
+    // the cases with a person found on all cores, then kept in the table's order
+    let found: Vec<Vec<Place>> = case_batches
+        .par_iter()
+        .map(|b| {
+            let (s, c) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>());
+            let (r, t) = (b.column(2).as_string::<i32>(), b.column(3).as_string::<i32>());
+            (0..b.num_rows())
+                .filter(|&i| wanted.contains(&(s.value(i), c.value(i))))
+                .map(|i| ((s.value(i), c.value(i)), (opt(r, i), opt(t, i))))
+                .collect()
+        })
+        .collect();
+    place.extend(found.into_iter().flatten());
     let county: HashMap<(&str, &str), &str> =
         place.iter().filter(|((s, _), _)| *s == "message").filter_map(|(k, (c, _))| Some((*k, (*c)?))).collect();
     let (pairs, report) = links(&rows, &county, key);

@@ -118,7 +118,7 @@ pub fn run_on(
     // cross-region counts and backlog
     let (frame_part, rest) = rayon::join(
         || -> Result<_> {
-            let df = frame::case_frame(&facts, &high_risk, cfg, as_of);
+            let df = frame::case_frame(facts, &high_risk, cfg, as_of);
             let (v, r) = rayon::join(|| volumes::volumes(&df), || rates::rates(&df));
             let mut m = v?;
             m.extend(r?);
@@ -126,11 +126,11 @@ pub fn run_on(
         },
         || -> Result<_> {
             let (open, (surges, backlog)) = rayon::join(
-                || open_deadlines(&facts, cfg, as_of),
-                || rayon::join(|| surges::find(&facts, as_of), || backlog::measure(&facts, cfg, as_of)),
+                || open_deadlines(facts, cfg, as_of),
+                || rayon::join(|| surges::find(facts, as_of), || backlog::measure(facts, cfg, as_of)),
             );
-            let counts = deadline_counts(&facts, &open, cfg, as_of);
-            Ok((open, counts, surges, cross_region_by_town(wh, &facts, as_of)?, backlog))
+            let counts = deadline_counts(facts, &open, cfg, as_of);
+            Ok((open, counts, surges, cross_region_by_town(wh, facts, as_of)?, backlog))
         },
     );
     let (df, mut metrics) = frame_part?;

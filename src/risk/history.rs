@@ -65,9 +65,12 @@ pub fn histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<History> {
     out
 }
 
-/// Per petitioner, per case: (case, earlier cases in the repeat window, highest earlier
+/// A case's petitioner history: (case, earlier cases in the repeat window, highest earlier
 /// level, earlier escalations in 90 days).
-fn person_histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<Vec<(usize, u32, Option<u8>, u32)>> {
+type PersonHistory = (usize, u32, Option<u8>, u32);
+
+/// Per petitioner, each case's [`PersonHistory`].
+fn person_histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<Vec<PersonHistory>> {
     let mut by_person: HashMap<&Arc<str>, Vec<usize>> = HashMap::default();
     for (i, f) in facts.iter().enumerate() {
         if let Some(p) = &f.person {

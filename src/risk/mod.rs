@@ -114,7 +114,7 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
     tracing::info!("risk: scored, features ready at {:.2}s", t0.elapsed().as_secs_f64());
     // the model is fitted on one core while the other builds the columns that do not need it
     let (fitted, columns) =
-        rayon::join(|| model::EscalationModel::fit(&tx, &ty), || risk_columns(&facts, &scored, &w, as_of));
+        rayon::join(|| model::EscalationModel::fit(&tx, &ty), || risk_columns(facts, &scored, &w, as_of));
     let fitted = fitted?;
     tracing::info!("risk: model fitted at {:.2}s", t0.elapsed().as_secs_f64());
     let probs: Vec<Option<f64>> = (0..facts.len())
