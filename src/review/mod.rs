@@ -130,25 +130,32 @@ fn strings(b: &RecordBatch, name: &str) -> Result<StringArray> {
 }
 
 fn read_replies(wh: &Warehouse) -> Result<Vec<Row>> {
-    let mut rows = vec![];
-    for b in read_table_columns(wh, table::CASES, Some(&COLUMNS))? {
-        let s = |n| strings(&b, n);
-        let (src, id, title, content, reply, dept) = (
-            s(cases::SOURCE)?,
-            s(cases::CASE_ID)?,
-            s(cases::TITLE)?,
-            s(cases::CONTENT)?,
-            s(cases::REPLY)?,
-            s(cases::DEPT)?,
-        );
-        let (rec, rep, due) =
-            (micros(&b, cases::RECEIVED_AT)?, micros(&b, cases::REPLIED_AT)?, micros(&b, cases::DUE_AT)?);
-        let opt = |a: &StringArray, i: usize| {
-            (a.is_valid(i) && !a.value(i).trim().is_empty()).then(|| a.value(i).to_string())
-        };
-        for i in 0..b.num_rows() {
-            let Some(r) = opt(&reply, i) else { continue };
-            rows.push(Row {
+    // each batch's replies on its own core, in the table's order
+    let batches = read_table_columns(wh, table::CASES, Some(&COLUMNS))?;
+    let each: Vec<Vec<Row>> = batches.par_iter().map(replies_of).collect::<Result<_>>()?;
+    let mut rows: Vec<Row> = each.into_iter().flatten().collect();
+    rows.par_sort_by(|a, b| (&a.source, &a.case_id).cmp(&(&b.source, &b.case_id)));
+    Ok(rows)
+}
+
+/// The cases of one batch that have a reply.
+fn replies_of(b: &RecordBatch) -> Result<Vec<Row>> {
+    let s = |n| strings(b, n);
+    let (src, id, title, content, reply, dept) = (
+        s(cases::SOURCE)?,
+        s(cases::CASE_ID)?,
+        s(cases::TITLE)?,
+        s(cases::CONTENT)?,
+        s(cases::REPLY)?,
+        s(cases::DEPT)?,
+    );
+    let (rec, rep, due) = (micros(b, cases::RECEIVED_AT)?, micros(b, cases::REPLIED_AT)?, micros(b, cases::DUE_AT)?);
+    let opt =
+        |a: &StringArray, i: usize| (a.is_valid(i) && !a.value(i).trim().is_empty()).then(|| a.value(i).to_string());
+    Ok((0..b.num_rows())
+        .filter_map(|i| {
+            let r = opt(&reply, i)?;
+            Some(Row {
                 source: src.value(i).to_string(),
                 case_id: id.value(i).to_string(),
                 title: opt(&title, i).unwrap_or_default(),
@@ -158,18 +165,16 @@ fn read_replies(wh: &Warehouse) -> Result<Vec<Row>> {
                 replied: rep[i],
                 due: due[i],
                 dept: opt(&dept, i),
-            });
-        }
-    }
-    rows.sort_by(|a, b| (&a.source, &a.case_id).cmp(&(&b.source, &b.case_id)));
-    Ok(rows)
+            })
+        })
+        .collect())
 }
 
 /// Review every reply in the warehouse and replace `reply_review`.
 pub fn run(wh: &Warehouse) -> Result<(ReviewReport, Vec<Reviewed>)> {
     let t0 = Instant::now();
     let rows = read_replies(wh)?;
-    let texts: Vec<String> = rows.iter().map(|r| format!("{} {}", r.title, r.content)).collect();
+    let texts: Vec<String> = rows.par_iter().map(|r| format!("{} {}", r.title, r.content)).collect();
     let step = texts.len().div_ceil(RARITY_SAMPLE).max(1);
     let rarity = Rarity::of(texts.iter().zip(&rows).step_by(step).map(|(t, r)| (t.as_str(), r.reply.as_str())));
     let day = 86_400_000_000i64;

@@ -101,7 +101,8 @@ fn grams(text: &str) -> HashSet<Gram> {
     let mut out = HashSet::default();
     let mut prev: Option<char> = None;
     for c in text.chars() {
-        let word = c.is_alphanumeric();
+        // common Chinese characters are letters: answered before Unicode's slow tables
+        let word = ('\u{4E00}'..='\u{9FA5}').contains(&c) || c.is_alphanumeric();
         if let (Some(p), true) = (prev, word)
             && (!p.is_ascii() || !c.is_ascii())
         {
@@ -148,18 +149,36 @@ const FOREIGN_WEIGHT: f64 = 0.5;
 impl Rarity {
     /// Document frequencies over these case texts and their replies.
     pub fn of<'a>(texts: impl Iterator<Item = (&'a str, &'a str)>) -> Rarity {
-        let mut r = Rarity::default();
-        for (case, reply) in texts {
-            r.n += 1;
-            for g in grams(case) {
-                *r.df.entry(g).or_default() += 1;
-            }
-            r.replies += 1;
-            for g in grams(reply) {
-                *r.reply_df.entry(g).or_default() += 1;
-            }
+        use rayon::prelude::*;
+        // counted on all cores, the counts of each core added up (the order does not matter)
+        let texts: Vec<(&str, &str)> = texts.collect();
+        texts
+            .par_iter()
+            .fold(Rarity::default, |mut r, (case, reply)| {
+                r.n += 1;
+                for g in grams(case) {
+                    *r.df.entry(g).or_default() += 1;
+                }
+                r.replies += 1;
+                for g in grams(reply) {
+                    *r.reply_df.entry(g).or_default() += 1;
+                }
+                r
+            })
+            .reduce(Rarity::default, Rarity::add)
+    }
+
+    /// Two sets of counts as one.
+    fn add(self, other: Rarity) -> Rarity {
+        let (mut big, small) = if self.df.len() >= other.df.len() { (self, other) } else { (other, self) };
+        for (g, n) in small.df {
+            *big.df.entry(g).or_default() += n;
         }
-        r
+        for (g, n) in small.reply_df {
+            *big.reply_df.entry(g).or_default() += n;
+        }
+        (big.n, big.replies) = (big.n + small.n, big.replies + small.replies);
+        big
     }
 
     fn df(&self, g: Gram) -> u32 {
