@@ -198,24 +198,47 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
     for p in parts {
         out.extend(p);
     }
-    let mut strings = Interner::default();
     // `enrich` writes its rows in the order of `cases`, so row g of `enriched` is almost
-    // always case g: check that first, and sort an index by (source, case_id) only if a row
-    // is found out of place (an older warehouse, or cases added since enrich ran)
-    let mut sorted: Option<Vec<usize>> = None;
-    {
+    // always case g. When every row is, each batch is joined to its own run of cases on
+    // its own core; otherwise (an older warehouse, or cases added since enrich ran) rows
+    // are found one by one, through an index by (source, case_id) sorted when first needed.
+    let batches = {
         use enriched::*;
         let cols =
             [CASE_ID, SOURCE, FOCUS_TOPIC, FOCUS_SUB, LEAD_DEPT, ENTITY_KEY, THREATS, REGION_COUNTY, REGION_TOWN];
-        let mut g = 0usize;
-        for b in read_table_columns(wh, table::ENRICHED, Some(&cols))? {
-            let c = Cols(&b);
-            let st = |n: &str| -> Result<&StringArray> { Ok(c.col(n)?.as_string::<i32>()) };
-            let (case_id, source, topic, sub) = (st(CASE_ID)?, st(SOURCE)?, st(FOCUS_TOPIC)?, st(FOCUS_SUB)?);
-            let (entity, lead, county, town) = (st(ENTITY_KEY)?, st(LEAD_DEPT)?, st(REGION_COUNTY)?, st(REGION_TOWN)?);
-            let threats = c.col(THREATS)?.as_list::<i32>();
-            for i in 0..b.num_rows() {
-                let (src, id) = (opt(source, i).unwrap_or_default(), opt(case_id, i).unwrap_or_default());
+        read_table_columns(wh, table::ENRICHED, Some(&cols))?
+    };
+    let cols: Vec<EnrichedCols> = batches.iter().map(EnrichedCols::of).collect::<Result<_>>()?;
+    let firsts: Vec<usize> = cols
+        .iter()
+        .scan(0usize, |g, c| {
+            let first = *g;
+            *g += c.len();
+            Some(first)
+        })
+        .collect();
+    let in_place = cols.iter().map(EnrichedCols::len).sum::<usize>() == out.len()
+        && cols.par_iter().zip(&firsts).all(|(c, &g)| (0..c.len()).all(|i| c.is_case(i, &out[g + i])));
+    if in_place {
+        let mut runs: Vec<&mut [CaseFacts]> = Vec::with_capacity(cols.len());
+        let mut rest: &mut [CaseFacts] = &mut out;
+        for c in &cols {
+            let (run, after) = std::mem::take(&mut rest).split_at_mut(c.len());
+            runs.push(run);
+            rest = after;
+        }
+        cols.par_iter().zip(runs).for_each(|(c, run)| {
+            let mut strings = Interner::default();
+            for (i, f) in run.iter_mut().enumerate() {
+                c.apply(i, f, &mut strings);
+            }
+        });
+    } else {
+        let mut strings = Interner::default();
+        let mut sorted: Option<Vec<usize>> = None;
+        for (c, &g) in cols.iter().zip(&firsts) {
+            for i in 0..c.len() {
+                let (src, id) = c.key(i);
                 let key = |f: &CaseFacts| (&*f.source, f.case_id.as_str()).cmp(&(src, id));
                 let at = out.get(g + i).filter(|f| key(f).is_eq()).map(|_| g + i);
                 let at = at.or_else(|| {
@@ -229,21 +252,10 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
                     });
                     idx.binary_search_by(|&k| key(&out[k])).ok().map(|p| idx[p])
                 });
-                let Some(k) = at else { continue };
-                let f = &mut out[k];
-                f.focus_topic = strings.get(opt(topic, i).unwrap_or("其他"));
-                f.focus_sub = strings.get(opt(sub, i).unwrap_or(""));
-                f.entity = opt(entity, i).map(|v| strings.get(v));
-                f.lead_dept = opt(lead, i).filter(|v| !v.is_empty()).map(|v| strings.get(v));
-                if f.town.is_none() {
-                    f.town = opt(town, i).map(|v| strings.get(v));
-                    f.county = f.county.take().or(opt(county, i).map(|v| strings.get(v)));
+                if let Some(k) = at {
+                    c.apply(i, &mut out[k], &mut strings);
                 }
-                let hits = threats.value(i);
-                let hits = hits.as_string::<i32>();
-                f.threats = (0..hits.len()).filter_map(|j| parse_threat(hits.value(j))).collect();
             }
-            g += b.num_rows();
         }
     }
     // one person across sources: every key of a linked person counts as the person's id
@@ -267,6 +279,67 @@ pub fn load_facts(wh: &Warehouse) -> Result<Vec<CaseFacts>> {
     out.par_sort_by(|a, b| (a.received, &a.source, &a.case_id).cmp(&(b.received, &b.source, &b.case_id)));
     tracing::info!("facts: {} cases loaded in {:.2}s", out.len(), t0.elapsed().as_secs_f64());
     Ok(out)
+}
+
+/// The columns of one batch of `enriched` that the facts take.
+struct EnrichedCols<'b> {
+    case_id: &'b StringArray,
+    source: &'b StringArray,
+    topic: &'b StringArray,
+    sub: &'b StringArray,
+    entity: &'b StringArray,
+    lead: &'b StringArray,
+    county: &'b StringArray,
+    town: &'b StringArray,
+    threats: &'b arrow::array::ListArray,
+}
+
+impl<'b> EnrichedCols<'b> {
+    fn of(b: &'b RecordBatch) -> Result<EnrichedCols<'b>> {
+        use enriched::*;
+        let c = Cols(b);
+        let st = |n: &str| -> Result<&'b StringArray> { Ok(c.col(n)?.as_string::<i32>()) };
+        Ok(EnrichedCols {
+            case_id: st(CASE_ID)?,
+            source: st(SOURCE)?,
+            topic: st(FOCUS_TOPIC)?,
+            sub: st(FOCUS_SUB)?,
+            entity: st(ENTITY_KEY)?,
+            lead: st(LEAD_DEPT)?,
+            county: st(REGION_COUNTY)?,
+            town: st(REGION_TOWN)?,
+            threats: c.col(THREATS)?.as_list::<i32>(),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.case_id.len()
+    }
+
+    /// (source, case_id) of row `i`.
+    fn key(&self, i: usize) -> (&'b str, &'b str) {
+        (opt(self.source, i).unwrap_or_default(), opt(self.case_id, i).unwrap_or_default())
+    }
+
+    fn is_case(&self, i: usize, f: &CaseFacts) -> bool {
+        let (src, id) = self.key(i);
+        &*f.source == src && f.case_id == id
+    }
+
+    /// Row `i`'s enrichment onto its case.
+    fn apply(&self, i: usize, f: &mut CaseFacts, strings: &mut Interner) {
+        f.focus_topic = strings.get(opt(self.topic, i).unwrap_or("其他"));
+        f.focus_sub = strings.get(opt(self.sub, i).unwrap_or(""));
+        f.entity = opt(self.entity, i).map(|v| strings.get(v));
+        f.lead_dept = opt(self.lead, i).filter(|v| !v.is_empty()).map(|v| strings.get(v));
+        if f.town.is_none() {
+            f.town = opt(self.town, i).map(|v| strings.get(v));
+            f.county = f.county.take().or(opt(self.county, i).map(|v| strings.get(v)));
+        }
+        let hits = self.threats.value(i);
+        let hits = hits.as_string::<i32>();
+        f.threats = (0..hits.len()).filter_map(|j| parse_threat(hits.value(j))).collect();
+    }
 }
 
 /// The other places of each cross-region case: its 户籍地 and 居住地 where they are not the

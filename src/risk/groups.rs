@@ -2,12 +2,12 @@
 //! (县 → 市 → 省 → 京) with the dates each level was first reached, and the chance of
 //! escalation from the learned model.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use rayon::prelude::*;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::config::RiskWeights;
 use super::rules::Scored;

@@ -10,6 +10,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
+use rayon::prelude::*;
 
 use super::history::History;
 use super::rules::Scored;
@@ -100,7 +101,7 @@ pub fn observed_labels(facts: &[CaseFacts], known_on: NaiveDate) -> Vec<Option<b
         })
     };
     facts
-        .iter()
+        .par_iter()
         .map(|f| {
             ((f.received + horizon).date() < known_on).then(|| {
                 f.person.as_ref().is_some_and(|p| next_within(by_person.get(p), f.received))
