@@ -195,11 +195,15 @@ impl Enricher {
                 let title_len = t.len();
                 let mut byte = 0;
                 let (mut tt, mut ct) = (vec![], vec![]);
+                // the pieces are kept as where they end: they join back to the text, so the
+                // `tokens` column is the text itself cut at those points
+                let mut piece_ends: Vec<u32> = Vec::with_capacity(pieces.len());
                 for p in &pieces {
                     if seg.is_term(p) {
                         if byte < title_len { tt.push(*p) } else { ct.push(*p) }
                     }
                     byte += p.len();
+                    piece_ends.push(byte as u32);
                 }
                 let hits = lex.hits(&whole);
                 let pred = model.as_ref().map(|m| m.predict_terms(&tt, &ct, &hits, (t, c)));
@@ -232,12 +236,6 @@ impl Enricher {
                 }
                 let terms: Vec<&str> = tt.iter().chain(&ct).copied().collect();
                 let keywords = keywords(&terms, df, n_docs);
-                // the pieces are kept as where they end: they join back to the text, so the
-                // `tokens` column is the text itself cut at those points
-                let base = whole.as_ptr() as usize;
-                let piece_ends: Vec<u32> =
-                    pieces.iter().map(|p| (p.as_ptr() as usize - base + p.len()) as u32).collect();
-                debug_assert_eq!(piece_ends.last().map_or(0, |&e| e as usize), whole.len(), "pieces cover the text");
                 drop((pieces, tt, ct, terms));
                 Row {
                     whole,
@@ -587,6 +585,9 @@ fn pieces_list(rows: &[Row]) -> Result<ArrayRef> {
     ends.push(0);
     lists.push(0);
     for r in rows {
+        if r.piece_ends.last().map_or(0, |&e| e as usize) != r.whole.len() {
+            return Err(Error::Internal("jieba's pieces of a text do not join back to it".into()));
+        }
         let base = bytes.len();
         bytes.extend_from_slice(r.whole.as_bytes());
         for &e in &r.piece_ends {

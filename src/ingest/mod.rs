@@ -242,7 +242,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
             .chain(head.into_iter().skip(header_idx + 1).map(|(r, c)| Ok(Item::Row(r, c))))
             .chain(table.rows);
         // the file is read and decoded on a thread of its own, a chunk ahead of the parsing
-        let chunks = read_ahead(items);
+        let (chunks, reader) = read_ahead(items);
         for chunk in chunks.iter() {
             let chunk = chunk?;
             let parsed: Vec<Option<Outcome>> = chunk
@@ -285,6 +285,11 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
                 return Err(out.finish().err().unwrap_or_else(|| Error::Internal("the ingest writer stopped".into())));
             }
         }
+        // the chunks ended: at the end of the file, or because the reader panicked (a file
+        // cut short must not be committed)
+        if let Err(panic) = reader.join() {
+            std::panic::resume_unwind(panic);
+        }
         tracing::info!("{}: {} rows, {} added", rep.file, rep.rows_read, rep.added);
         report.files.push(rep);
     }
@@ -312,12 +317,13 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
 const CHUNK_ROWS: usize = 32 * 1024;
 
 /// Chunks of `CHUNK_ROWS` items, read on their own thread one chunk ahead; ends after the
-/// first error. Dropping the receiver stops the thread at its next chunk.
+/// first error. Dropping the receiver stops the thread at its next chunk; the handle tells
+/// a panic of the reader from the end of the file.
 fn read_ahead(
     mut items: impl Iterator<Item = Result<Item>> + Send + 'static,
-) -> std::sync::mpsc::Receiver<Result<Vec<Item>>> {
+) -> (std::sync::mpsc::Receiver<Result<Vec<Item>>>, std::thread::JoinHandle<()>) {
     let (send, recv) = std::sync::mpsc::sync_channel(1);
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         loop {
             let chunk: Result<Vec<Item>> = items.by_ref().take(CHUNK_ROWS).collect();
             match chunk {
@@ -334,7 +340,7 @@ fn read_ahead(
             }
         }
     });
-    recv
+    (recv, reader)
 }
 /// Largest cell accepted; a longer one rejects its row (no petition is a megabyte long).
 pub const MAX_CELL_BYTES: usize = 1 << 20;
