@@ -28,9 +28,7 @@ fn mix(mut x: u64) -> u64 {
 
 /// The MinHash sketch of a text; `None` when it has fewer than 3 usable characters.
 pub fn sketch(text: &str) -> Option<[u32; K]> {
-    // common Chinese characters are letters: answered before Unicode's slow tables
-    let usable = |c: &char| ('\u{4E00}'..='\u{9FA5}').contains(c) || c.is_alphanumeric();
-    let chars: Vec<u32> = text.chars().filter(usable).map(|c| c as u32).collect();
+    let chars: Vec<u32> = text.chars().filter(|&c| crate::text::is_word_char(c)).map(|c| c as u32).collect();
     if chars.len() < 3 {
         return None;
     }

@@ -101,8 +101,7 @@ fn grams(text: &str) -> HashSet<Gram> {
     let mut out = HashSet::default();
     let mut prev: Option<char> = None;
     for c in text.chars() {
-        // common Chinese characters are letters: answered before Unicode's slow tables
-        let word = ('\u{4E00}'..='\u{9FA5}').contains(&c) || c.is_alphanumeric();
+        let word = crate::text::is_word_char(c);
         if let (Some(p), true) = (prev, word)
             && (!p.is_ascii() || !c.is_ascii())
         {

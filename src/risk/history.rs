@@ -51,16 +51,13 @@ pub fn histories(facts: &[CaseFacts], w: &RiskWeights) -> Vec<History> {
     let mut out = vec![History::default(); facts.len()];
     // the petitioners' and the issues' histories are apart: each worked out on its own core
     let (person, entity) = rayon::join(|| person_histories(facts, w), || entity_histories(facts, w));
+    // the issue's figures (the petitioner's left at their defaults), then the petitioner's
+    for (i, e) in entity.into_iter().flatten() {
+        out[i] = e;
+    }
     for (i, prior, level, events) in person.into_iter().flatten() {
         let h = &mut out[i];
         (h.person_prior, h.person_prior_level, h.person_events) = (prior, level, events);
-    }
-    for (i, e) in entity.into_iter().flatten() {
-        let h = &mut out[i];
-        (h.entity_cases, h.entity_people, h.entity_cases_90, h.entity_events) =
-            (e.entity_cases, e.entity_people, e.entity_cases_90, e.entity_events);
-        (h.online_posts, h.online_engagement, h.issue_age_days, h.issue_cases) =
-            (e.online_posts, e.online_engagement, e.issue_age_days, e.issue_cases);
     }
     out
 }

@@ -5,6 +5,12 @@ pub mod threat;
 
 pub use segment::Segmenter;
 
+/// `c.is_alphanumeric()`, with the common Chinese characters (all letters) answered before
+/// Unicode's slow tables.
+pub fn is_word_char(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FA5}').contains(&c) || c.is_alphanumeric()
+}
+
 /// A word that only says where: `A市`, `A3区`, `青溪县`, `城关镇` (an anonymised export's
 /// letter codes, or a short name with a county, town or city suffix).
 pub fn is_locality(term: &str) -> bool {

@@ -80,7 +80,7 @@ impl Segmenter {
         if piece.chars().all(|c| c.is_ascii_digit() || c == '.') {
             return false;
         }
-        if !piece.chars().any(|c| hanzi(c) || c.is_alphanumeric()) {
+        if !piece.chars().any(super::is_word_char) {
             return false;
         }
         !self.stop.contains(piece)

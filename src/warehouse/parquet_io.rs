@@ -241,7 +241,6 @@ pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>)
 ///
 /// The files are decoded on all cores; the batches come back in the files' order.
 pub fn read_parts(table: &str, parts: &[std::path::PathBuf], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
-    use rayon::prelude::*;
     let known = crate::schema::schema_of(table).ok();
     let each: Vec<Vec<RecordBatch>> =
         parts.par_iter().map(|part| read_part(part, columns, known.as_ref())).collect::<Result<_>>()?;
