@@ -188,6 +188,10 @@ pub mod enriched {
     pub const THREAT_TEXT: &str = "threat_text";
     pub const REGION_COUNTY: &str = "region_county";
     pub const REGION_TOWN: &str = "region_town";
+    /// The text's MinHash sketch for near-duplicates (`cluster::minhash`: 64 bins, each a
+    /// little-endian u32), null for a text of under 3 usable characters; computed here so
+    /// that `cluster` sketches only the cases enriched since its last run.
+    pub const SKETCH: &str = "sketch";
 }
 
 /// Columns of `risk`: one row per case, scored as of a date.
@@ -525,6 +529,7 @@ pub fn enriched_schema() -> SchemaRef {
         f(THREAT_TEXT, Boolean, false),
         f(REGION_COUNTY, S, true),
         f(REGION_TOWN, S, true),
+        f(SKETCH, DataType::Binary, true),
     ]))
 }
 

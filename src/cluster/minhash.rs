@@ -55,6 +55,23 @@ pub fn sketch(text: &str) -> Option<[u32; K]> {
     Some(bins)
 }
 
+/// A sketch as stored (`enriched.sketch`): its bins as little-endian u32s.
+pub fn to_bytes(s: &[u32; K]) -> Vec<u8> {
+    s.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// A stored sketch back; `None` when the bytes are not one.
+pub fn from_bytes(b: &[u8]) -> Option<[u32; K]> {
+    if b.len() != 4 * K {
+        return None;
+    }
+    let mut s = [0u32; K];
+    for (v, c) in s.iter_mut().zip(b.chunks_exact(4)) {
+        *v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    Some(s)
+}
+
 /// Estimated Jaccard similarity of two sketches.
 pub fn similarity(a: &[u32; K], b: &[u32; K]) -> f64 {
     a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / K as f64
@@ -70,9 +87,15 @@ fn find(parent: &mut [u32], mut i: u32) -> u32 {
 
 /// Near-duplicate group of each text: the index of the group's first member, or `None`
 /// for a text with no near-duplicate.
+#[cfg(test)]
 pub fn groups(texts: &[&str], threshold: f64) -> Vec<Option<usize>> {
     let sketches: Vec<Option<[u32; K]>> = texts.par_iter().map(|t| sketch(t)).collect();
-    let n = texts.len();
+    groups_of(&sketches, threshold)
+}
+
+/// Near-duplicate groups of texts already sketched (`None`: too short to have a sketch).
+pub fn groups_of(sketches: &[Option<[u32; K]>], threshold: f64) -> Vec<Option<usize>> {
+    let n = sketches.len();
     // each band's pairs found on its own core: a bucket's members are checked against its
     // first member, which does not depend on the other bands
     let pairs: Vec<Vec<(u32, u32)>> = (0..BANDS)
@@ -133,5 +156,12 @@ mod tests {
         assert_eq!(g[3], None);
         assert!(similarity(&sketch(a).unwrap(), &sketch(c).unwrap()) < 0.2);
         assert_eq!(sketch("好"), None);
+    }
+
+    #[test]
+    fn a_stored_sketch_reads_back_whole() {
+        let s = sketch("翠湖花园小区开发商逾期交房已经两年").unwrap();
+        assert_eq!(from_bytes(&to_bytes(&s)), Some(s));
+        assert_eq!(from_bytes(&to_bytes(&s)[1..]), None);
     }
 }

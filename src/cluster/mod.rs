@@ -25,7 +25,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray, TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray, StringArray,
+    TimestampMicrosecondArray,
 };
 use arrow::record_batch::RecordBatch;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -35,7 +36,7 @@ pub use eval::evaluate;
 use crate::Result;
 use crate::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
 use crate::model::{ClusterKind, Source, entity_name};
-use crate::schema::{cases, cluster_members_schema, clusters_schema, table};
+use crate::schema::{cases, cluster_members_schema, clusters_schema, enriched, table};
 use crate::warehouse::{Warehouse, read_table_columns};
 
 /// Share of an entity cluster's cases with collective action or threat language that makes
@@ -101,44 +102,150 @@ pub struct Cluster {
     pub co_regions: String,
 }
 
-/// What the text of a case says and how it was answered, for sketches and the typical-case library.
+/// What the text of a case says and how it was answered: its terms and sketch for the
+/// grouping, its title and reply for the typical-case library.
+///
+/// The text is read as `enrich` cut it: `enriched.tokens` are the pieces of
+/// `title + " " + content` with the gazetteer's names and the user dictionary, so every
+/// stage reads one text one way, and `enriched.sketch` is its near-duplicate sketch, so
+/// only the cases enriched since are cut and sketched again. A case with no `enriched`
+/// row is cut here with the built-in dictionary; one enriched by an older minqing (no
+/// sketch) is sketched here.
 struct Texts {
     title: Vec<String>,
-    text: Vec<String>,
     reply: Vec<Option<String>>,
+    /// The `tokens` column of each batch of `enriched`.
+    tokens: Vec<ListArray>,
+    /// Where each case's pieces are: (batch, row) in `tokens`.
+    at: Vec<Option<(u32, u32)>>,
+    sketch: Vec<Option<[u32; minhash::K]>>,
+    /// `title + " " + content` of the cases without an `enriched` row (empty for the rest).
+    own: Vec<String>,
+}
+
+impl Texts {
+    /// The case's pieces: the strings of its `tokens` list and their range in them.
+    fn pieces(&self, i: usize) -> Option<(&StringArray, std::ops::Range<usize>)> {
+        let (b, r) = self.at[i]?;
+        let list = &self.tokens[b as usize];
+        let o = list.value_offsets();
+        Some((list.values().as_string::<i32>(), o[r as usize] as usize..o[r as usize + 1] as usize))
+    }
+
+    /// `title + " " + content`: the pieces joined back (one slice of the column), or the
+    /// text read for a case with no pieces.
+    fn text(&self, i: usize) -> Result<&str> {
+        let Some((s, range)) = self.pieces(i) else { return Ok(&self.own[i]) };
+        let o = s.value_offsets();
+        std::str::from_utf8(&s.values()[o[range.start] as usize..o[range.end] as usize])
+            .map_err(|_| crate::Error::Internal("a text in `enriched.tokens` is not UTF-8 across its pieces".into()))
+    }
+
+    /// The terms of the case's title and of its whole text, as the grouping takes them.
+    fn terms(&self, i: usize, seg: &crate::text::Segmenter) -> (Vec<&str>, Vec<&str>) {
+        let Some((s, range)) = self.pieces(i) else {
+            return (seg.terms(&self.title[i]), seg.terms(&self.own[i]));
+        };
+        let title = &self.title[i];
+        let whole = &s.values()[s.value_offsets()[range.start] as usize..];
+        // the pieces start with the title's (the space after it is a piece of its own);
+        // a title changed since `enrich` ran is cut anew
+        let aligned = whole.starts_with(title.as_bytes()) && whole.get(title.len()) == Some(&b' ');
+        let (mut t, mut body) = (vec![], Vec::with_capacity(range.len() / 2));
+        let mut at = 0;
+        for j in range {
+            let p = s.value(j);
+            if seg.is_term(p) {
+                if aligned && at < title.len() {
+                    t.push(p);
+                }
+                body.push(p);
+            }
+            at += p.len();
+        }
+        body.shrink_to_fit();
+        if !aligned {
+            t = seg.terms(title);
+        }
+        (t, body)
+    }
 }
 
 fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
     use rayon::prelude::*;
+    let n = facts.len();
     let index: HashMap<(&str, &str), usize> =
         facts.iter().enumerate().map(|(i, f)| ((&*f.source, f.case_id.as_str()), i)).collect();
-    let cols = [cases::CASE_ID, cases::SOURCE, cases::TITLE, cases::CONTENT, cases::REPLY];
-    // each batch's rows read on all cores, then put in the facts' order
-    // (case, title + content, title, reply)
-    type Read = (usize, String, String, Option<String>);
+    let find = |b: &RecordBatch, src: &str, id: &str| -> Vec<(usize, usize)> {
+        let s = |c: &str| b.column_by_name(c).expect("projected").as_string::<i32>();
+        let (src, id) = (s(src), s(id));
+        (0..b.num_rows()).filter_map(|r| Some((*index.get(&(src.value(r), id.value(r)))?, r))).collect()
+    };
+    // the pieces and sketches `enrich` stored
+    let ecols = [enriched::CASE_ID, enriched::SOURCE, enriched::TOKENS, enriched::SKETCH];
+    let batches = read_table_columns(wh, table::ENRICHED, Some(&ecols))?;
+    let found: Vec<Vec<(usize, usize)>> =
+        batches.par_iter().map(|b| find(b, enriched::SOURCE, enriched::CASE_ID)).collect();
+    let (mut at, mut sketch) = (vec![None; n], vec![None; n]);
+    for (bi, (b, rows)) in batches.iter().zip(found).enumerate() {
+        let sk = b.column_by_name(enriched::SKETCH).expect("projected").as_binary::<i32>();
+        for (i, r) in rows {
+            at[i] = Some((bi as u32, r as u32));
+            sketch[i] = if sk.is_null(r) { None } else { minhash::from_bytes(sk.value(r)) };
+        }
+    }
+    let tokens: Vec<ListArray> = batches
+        .iter()
+        .map(|b| b.column_by_name(enriched::TOKENS).expect("projected").as_list::<i32>().clone())
+        .collect();
+    drop(batches);
+    // titles and replies; the whole text only for cases `enrich` has not read
+    let unread = at.iter().any(Option::is_none);
+    let mut cols = vec![cases::CASE_ID, cases::SOURCE, cases::TITLE, cases::REPLY];
+    if unread {
+        cols.push(cases::CONTENT);
+    }
+    type Read = (usize, String, Option<String>, Option<String>);
     let rows: Vec<Vec<Read>> = read_table_columns(wh, table::CASES, Some(&cols))?
         .par_iter()
         .map(|b| {
             let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>();
-            let (id, src, title, content, rep) =
-                (s(cases::CASE_ID), s(cases::SOURCE), s(cases::TITLE), s(cases::CONTENT), s(cases::REPLY));
-            (0..b.num_rows())
-                .filter_map(|r| {
-                    let &i = index.get(&(src.value(r), id.value(r)))?;
+            let (title, rep) = (s(cases::TITLE), s(cases::REPLY));
+            find(b, cases::SOURCE, cases::CASE_ID)
+                .into_iter()
+                .map(|(i, r)| {
                     let t = if title.is_null(r) { "" } else { title.value(r) };
                     let reply = (!rep.is_null(r) && !rep.value(r).trim().is_empty()).then(|| rep.value(r).to_string());
-                    Some((i, format!("{t} {}", content.value(r)), t.to_string(), reply))
+                    let own = (unread && at[i].is_none()).then(|| format!("{t} {}", s(cases::CONTENT).value(r)));
+                    (i, t.to_string(), reply, own)
                 })
                 .collect()
         })
         .collect();
-    let mut text = vec![String::new(); facts.len()];
-    let mut titles = vec![String::new(); facts.len()];
-    let mut reply = vec![None; facts.len()];
-    for (i, x, t, r) in rows.into_iter().flatten() {
-        (text[i], titles[i], reply[i]) = (x, t, r);
+    let mut texts = Texts {
+        title: vec![String::new(); n],
+        reply: vec![None; n],
+        tokens,
+        at,
+        sketch: vec![],
+        own: vec![String::new(); n],
+    };
+    for (i, t, r, own) in rows.into_iter().flatten() {
+        (texts.title[i], texts.reply[i]) = (t, r);
+        if let Some(x) = own {
+            texts.own[i] = x;
+        }
     }
-    Ok(Texts { title: titles, text, reply })
+    // sketched here: the cases without one stored (short texts again, to no sketch)
+    texts.sketch = sketch
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, s)| match s {
+            Some(s) => Ok(Some(s)),
+            None => Ok(minhash::sketch(texts.text(i)?)),
+        })
+        .collect::<Result<_>>()?;
+    Ok(texts)
 }
 
 /// The problem as analysts name it, by matter.
@@ -395,43 +502,21 @@ pub fn run_on(
     facts.retain(|f| f.received.date() <= as_of);
     let texts = load_texts(wh, &facts)?;
     tracing::info!("cluster: texts read at {:.2}s", t0.elapsed().as_secs_f64());
-    let refs: Vec<&str> = texts.text.iter().map(String::as_str).collect();
-    let dup = minhash::groups(&refs, cfg.dup_threshold);
+    let dup = minhash::groups_of(&texts.sketch, cfg.dup_threshold);
     tracing::info!("cluster: near-duplicates at {:.2}s", t0.elapsed().as_secs_f64());
     let cut = topical_texts(&facts, &texts);
     tracing::info!("cluster: texts cut at {:.2}s", t0.elapsed().as_secs_f64());
     // the risk scores are read while the cases are grouped
-    let (topical, risk) =
+    let ((topical, terms), risk) =
         rayon::join(|| topical::groups(&cut, cfg.window_days), || crate::facts::tables::scores_of(wh, &facts));
     let risk = risk?;
-    // each term's document frequency, counted on both cores
-    let df: HashMap<&str, usize> = {
-        use rayon::prelude::*;
-        cut.par_iter()
-            .fold(HashMap::default, |mut df: HashMap<&str, usize>, c| {
-                let mut seen: Vec<&str> = c.body.clone();
-                seen.sort_unstable();
-                seen.dedup();
-                for t in seen {
-                    *df.entry(t).or_default() += 1;
-                }
-                df
-            })
-            .reduce(HashMap::default, |a, b| {
-                let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-                for (t, n) in small {
-                    *big.entry(t).or_default() += n;
-                }
-                big
-            })
-    };
     tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
     // looked up once per case (describing a cluster asks for each member's twice)
     let risk_of = |i: usize| risk[i].as_ref();
     let score = |i: usize| risk_of(i).map(|s| s.0);
     // red as `risk` graded it, by the levels of risk.toml
     let red = |i: usize| risk_of(i).is_some_and(|s| s.1 == crate::model::Level::Red);
-    let words = Words { cases: &cut, df: &df };
+    let words = Words { cases: &cut, terms: &terms };
     // each cluster described on its own, on both cores (collected in the groups' order)
     let mut clusters: Vec<Cluster> = {
         use rayon::prelude::*;
@@ -472,21 +557,24 @@ fn topical_texts<'a>(facts: &[CaseFacts], texts: &'a Texts) -> Vec<topical::Case
     (0..facts.len())
         .into_par_iter()
         .inspect(|_| progress.inc(1))
-        .map(|i| topical::CaseText {
-            title: seg.terms(&texts.title[i]),
-            body: seg.terms(&texts.text[i]),
-            entity: facts[i].entity.as_deref().map(|e| entity_name(e).to_string()),
-            topic: facts[i].focus_topic.to_string(),
-            matter: facts[i].focus_sub.to_string(),
-            received: facts[i].received,
+        .map(|i| {
+            let (title, body) = texts.terms(i, seg);
+            topical::CaseText {
+                title,
+                body,
+                entity: facts[i].entity.as_deref().map(|e| entity_name(e).to_string()),
+                topic: facts[i].focus_topic.to_string(),
+                matter: facts[i].focus_sub.to_string(),
+                received: facts[i].received,
+            }
         })
         .collect()
 }
 
-/// The terms of every case and their document frequencies, for titles from key terms.
+/// The terms of every case as the grouping counted them, for titles from key terms.
 struct Words<'a> {
     cases: &'a [topical::CaseText<'a>],
-    df: &'a HashMap<&'a str, usize>,
+    terms: &'a topical::Terms<'a>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -525,7 +613,7 @@ fn describe(
         Some(whole.unwrap_or_else(|| code.to_string()))
     });
     let seg = crate::text::Segmenter::builtin();
-    let mut keys = topical::key_terms(words.cases, &m, words.df, facts.len());
+    let mut keys = topical::key_terms(words.terms, &m, facts.len());
     keys.retain(|k| seg.is_content_word(k));
     let phrase = topical::title_phrase(words.cases, &m, &keys);
     let mut by_source = [0usize; 4];
@@ -725,6 +813,67 @@ mod tests {
             focus_topic: "房地产".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_text_is_read_as_enrich_cut_it_stored_sketch_or_not() {
+        use crate::enrich::{EnrichConfig, Enricher};
+        use crate::ingest::record::CaseRow;
+        let tmp = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(tmp.path()).unwrap();
+        let texts = [
+            (Some("翠湖花园逾期交房"), "开发商逾期交房两年，业主多次反映，请督促尽快交房。"),
+            (Some("宏建公司拖欠工资"), "宏建公司拖欠我们三十多名农民工工资共计四十万元。"),
+            (None, "工地夜间施工 噪音扰民，居民无法休息"),
+            (None, "好"),
+            (Some("学位已满"), "孩子今年九月上小学，学校说学位已满不能入学。"),
+        ];
+        let mut rows: Vec<CaseRow> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, (t, c))| CaseRow {
+                case_id: format!("P{i}"),
+                source: "petition".into(),
+                received_at: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(9, 0, 0).unwrap(),
+                title: t.map(String::from),
+                content: c.to_string(),
+                ..Default::default()
+            })
+            .collect();
+        // the last case not enriched yet; the second as an older minqing enriched it (no sketch)
+        let e = Enricher::load(&EnrichConfig::default()).unwrap();
+        let enriched = e.enrich_batch(&crate::ingest::batch::cases_batch(&rows[..4]).unwrap()).unwrap();
+        let sketch = enriched.schema().index_of(crate::schema::enriched::SKETCH).unwrap();
+        let mut cols = enriched.columns().to_vec();
+        let old = cols[sketch].as_binary::<i32>();
+        cols[sketch] = Arc::new(
+            (0..old.len())
+                .map(|r| (r != 1 && !old.is_null(r)).then(|| old.value(r)))
+                .collect::<arrow::array::BinaryArray>(),
+        );
+        // and the first case's title changed since it was enriched
+        rows[0].title = Some("翠湖花园办证难".into());
+        let mut tx = wh.begin().unwrap();
+        tx.replace(table::CASES, &[crate::ingest::batch::cases_batch(&rows).unwrap()]).unwrap();
+        tx.replace(table::ENRICHED, &[RecordBatch::try_new(enriched.schema(), cols).unwrap()]).unwrap();
+        tx.commit("test", serde_json::Value::Null).unwrap();
+
+        let facts: Vec<CaseFacts> = rows
+            .iter()
+            .map(|r| CaseFacts { case_id: r.case_id.clone(), source: r.source.as_str().into(), ..Default::default() })
+            .collect();
+        let got = load_texts(&wh, &facts).unwrap();
+        let seg = crate::text::Segmenter::builtin();
+        for (i, (t, c)) in texts.iter().enumerate() {
+            let whole = format!("{} {c}", t.unwrap_or(""));
+            assert_eq!(got.text(i).unwrap(), whole, "case {i}");
+            assert_eq!(got.at[i].is_some(), i < 4, "case {i}");
+            assert_eq!(got.sketch[i], minhash::sketch(&whole), "case {i}");
+            let title = rows[i].title.as_deref().unwrap_or("");
+            assert_eq!(got.terms(i, seg), (seg.terms(title), seg.terms(&whole)), "case {i}");
+        }
+        assert_eq!(got.sketch[3], None);
+        assert_eq!(got.title[0], "翠湖花园办证难");
     }
 
     #[test]

@@ -63,45 +63,74 @@ pub struct CaseText<'a> {
 /// A term that only says where (kept apart, never a reason to group).
 pub use crate::text::is_locality;
 
-/// Sparse L2-normalised vectors (term id, weight), sorted by term id, and the term ids'
-/// document frequencies. Term ids are given in order of first occurrence.
-fn vectors(cases: &[CaseText]) -> (Vec<Vec<(u32, f32)>>, Vec<u32>) {
+/// The terms the grouping counted, kept for describing its groups (`key_terms`), so that no
+/// term of a million cases is sorted or hashed as a string twice.
+#[derive(Debug, Default, PartialEq)]
+pub struct Terms<'a> {
+    /// Each term id's term.
+    names: Vec<&'a str>,
+    /// How many cases have the term among their whole text's terms (`CaseText::body`).
+    in_text: Vec<u32>,
+    /// Each case's distinct terms by id; `OUTSIDE_TEXT` is set on a term of its title or
+    /// key entity's name that is not among its text's terms.
+    of_case: Vec<Vec<u32>>,
+}
+
+/// The bit of a term id in `Terms::of_case` that says the term is not among the text's.
+const OUTSIDE_TEXT: u32 = 1 << 31;
+
+type Vectors = Vec<Vec<(u32, f32)>>;
+
+/// Sparse L2-normalised vectors (term id, weight), sorted by term id, the term ids'
+/// document frequencies, and the terms. Term ids are given in order of first occurrence.
+fn vectors<'a>(cases: &'a [CaseText]) -> (Vectors, Vec<u32>, Terms<'a>) {
     vectors_by_chunks(cases, 16 * 1024)
 }
 
-fn vectors_by_chunks(cases: &[CaseText], chunk: usize) -> (Vec<Vec<(u32, f32)>>, Vec<u32>) {
+fn vectors_by_chunks<'a>(cases: &'a [CaseText], chunk: usize) -> (Vectors, Vec<u32>, Terms<'a>) {
     use rayon::prelude::*;
     // each chunk of cases counted on its own core with ids of its own, in first-occurrence
     // order, so that taking the chunks in order gives every term the id a single pass would
     let chunks: Vec<Counted> = cases.par_chunks(chunk).map(term_counts).collect();
     let mut ids: HashMap<&str, u32> = HashMap::default();
-    let mut df: Vec<u32> = vec![];
+    let mut names: Vec<&str> = vec![];
+    let (mut df, mut in_text): (Vec<u32>, Vec<u32>) = (vec![], vec![]);
     let global: Vec<Vec<u32>> = chunks
         .iter()
-        .map(|(terms, counts)| {
-            let to: Vec<u32> = terms
+        .map(|c| {
+            let to: Vec<u32> = c
+                .terms
                 .iter()
                 .map(|&t| {
                     let next = ids.len() as u32;
-                    *ids.entry(t).or_insert(next)
+                    *ids.entry(t).or_insert_with(|| {
+                        names.push(t);
+                        next
+                    })
                 })
                 .collect();
             df.resize(ids.len(), 0);
-            for v in counts {
+            in_text.resize(ids.len(), 0);
+            for v in &c.counts {
                 for (id, _) in v {
                     df[to[*id as usize] as usize] += 1;
+                }
+            }
+            for v in &c.of_case {
+                for id in v.iter().filter(|&&id| id & OUTSIDE_TEXT == 0) {
+                    in_text[to[*id as usize] as usize] += 1;
                 }
             }
             to
         })
         .collect();
     let n = cases.len() as f32;
-    let vecs: Vec<Vec<(u32, f32)>> = chunks
+    let (vecs, of_case): (Vectors, Vec<Vec<u32>>) = chunks
         .into_par_iter()
         .zip(global)
-        .flat_map_iter(|((_, counts), to)| {
+        .flat_map_iter(|(c, to)| {
             let df = &df;
-            counts.into_iter().map(move |mut v| {
+            c.counts.into_iter().zip(c.of_case).map(move |(mut v, mut terms)| {
                 for (id, x) in v.iter_mut() {
                     *id = to[*id as usize];
                     let idf = ((1.0 + n) / (1.0 + df[*id as usize] as f32)).ln() + 1.0;
@@ -112,42 +141,65 @@ fn vectors_by_chunks(cases: &[CaseText], chunk: usize) -> (Vec<Vec<(u32, f32)>>,
                 if norm > 0.0 {
                     v.iter_mut().for_each(|(_, x)| *x /= norm);
                 }
-                v
+                for id in terms.iter_mut() {
+                    *id = to[(*id & !OUTSIDE_TEXT) as usize] | (*id & OUTSIDE_TEXT);
+                }
+                terms.sort_unstable();
+                (v, terms)
             })
         })
-        .collect();
-    (vecs, df)
+        .unzip();
+    (vecs, df, Terms { names, in_text, of_case })
 }
 
-/// A chunk's terms in order of first occurrence and each case's term counts by those
-/// terms' positions.
-type Counted<'a> = (Vec<&'a str>, Vec<Vec<(u32, f32)>>);
+/// A chunk's terms in order of first occurrence, each case's term counts by those terms'
+/// positions, and each case's distinct terms (with `OUTSIDE_TEXT`).
+struct Counted<'a> {
+    terms: Vec<&'a str>,
+    counts: Vectors,
+    of_case: Vec<Vec<u32>>,
+}
 
 fn term_counts<'a>(cases: &'a [CaseText]) -> Counted<'a> {
     let mut ids: HashMap<&str, u32> = HashMap::default();
     let mut terms: Vec<&str> = vec![];
-    let counts = cases
+    // a case's counts by term position, whether each is among the text's terms, and the
+    // positions it touched (so only those are read and reset)
+    let (mut weight, mut in_text, mut touched): (Vec<f32>, Vec<bool>, Vec<u32>) = (vec![], vec![], vec![]);
+    let (counts, of_case) = cases
         .iter()
         .map(|c| {
-            let mut tf: HashMap<u32, f32> = HashMap::default();
             // the body holds the title too: title terms count three times
-            let title = c.title.iter().map(|t| (*t, 2.0)).chain(c.body.iter().map(|t| (*t, 1.0)));
+            let title = c.title.iter().map(|t| (*t, 2.0, false)).chain(c.body.iter().map(|t| (*t, 1.0, true)));
             // the key entity's name once more, as its own term (余易贷 / A2区余易贷 cut apart)
-            for (t, w) in title.chain(c.entity.iter().map(|e| (e.as_str(), ENTITY_WEIGHT))) {
+            for (t, w, text) in title.chain(c.entity.iter().map(|e| (e.as_str(), ENTITY_WEIGHT, false))) {
                 if t.chars().count() < 2 || is_locality(t) {
                     continue;
                 }
                 let next = terms.len() as u32;
                 let id = *ids.entry(t).or_insert_with(|| {
                     terms.push(t);
+                    weight.push(0.0);
+                    in_text.push(false);
                     next
-                });
-                *tf.entry(id).or_default() += w;
+                }) as usize;
+                // every weight is positive: zero is a term not seen yet in this case
+                if weight[id] == 0.0 {
+                    touched.push(id as u32);
+                }
+                weight[id] += w;
+                in_text[id] |= text;
             }
-            tf.into_iter().collect()
+            let tf: Vec<(u32, f32)> = touched.iter().map(|&id| (id, weight[id as usize])).collect();
+            let distinct =
+                touched.iter().map(|&id| if in_text[id as usize] { id } else { id | OUTSIDE_TEXT }).collect();
+            for id in touched.drain(..) {
+                (weight[id as usize], in_text[id as usize]) = (0.0, false);
+            }
+            (tf, distinct)
         })
-        .collect();
-    (terms, counts)
+        .unzip();
+    Counted { terms, counts, of_case }
 }
 
 fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
@@ -337,10 +389,11 @@ pub fn average_linkage(
     out
 }
 
-/// Groups of cases about one matter (two or more cases each, in order of their first case).
-pub fn groups(cases: &[CaseText], window_days: i64) -> Vec<Vec<usize>> {
+/// Groups of cases about one matter (two or more cases each, in order of their first
+/// case), and the terms counted on the way.
+pub fn groups<'a>(cases: &'a [CaseText], window_days: i64) -> (Vec<Vec<usize>>, Terms<'a>) {
     let t0 = std::time::Instant::now();
-    let (vecs, df) = vectors(cases);
+    let (vecs, df, terms) = vectors(cases);
     tracing::info!("topical: {} vectors, {} terms at {:.2}s", vecs.len(), df.len(), t0.elapsed().as_secs_f64());
     let pairs = candidate_pairs(cases, &vecs, &df, window_days);
     tracing::info!("topical: {} pairs compared at {:.2}s", pairs.len(), t0.elapsed().as_secs_f64());
@@ -360,35 +413,28 @@ pub fn groups(cases: &[CaseText], window_days: i64) -> Vec<Vec<usize>> {
             None => i,
         })
         .collect();
-    average_linkage(cases.len(), &pairs, LINK, &entity, &seed)
+    (average_linkage(cases.len(), &pairs, LINK, &entity, &seed), terms)
 }
 
 /// The terms that say what a group is about, most telling first: in many of its members
-/// and rare elsewhere.
-pub fn key_terms(cases: &[CaseText], members: &[usize], df: &HashMap<&str, usize>, n: usize) -> Vec<String> {
-    let mut inside: HashMap<&str, (usize, bool)> = HashMap::default();
+/// and rare elsewhere (`n` cases in all).
+pub fn key_terms(terms: &Terms, members: &[usize], n: usize) -> Vec<String> {
+    // term → members with it, and whether one has it only in its title or entity's name
+    let mut inside: HashMap<u32, (usize, bool)> = HashMap::default();
     for &i in members {
-        let c = &cases[i];
-        let mut seen: Vec<(&str, bool)> = c.title.iter().map(|t| (*t, true)).collect();
-        seen.extend(c.body.iter().map(|t| (*t, false)));
-        seen.extend(c.entity.iter().map(|t| (t.as_str(), true)));
-        seen.sort_unstable();
-        seen.dedup_by(|a, b| a.0 == b.0);
-        for (t, in_title) in seen {
-            if t.chars().count() < 2 || is_locality(t) {
-                continue;
-            }
-            let e = inside.entry(t).or_default();
+        for &id in &terms.of_case[i] {
+            let e = inside.entry(id & !OUTSIDE_TEXT).or_default();
             e.0 += 1;
-            e.1 |= in_title;
+            e.1 |= id & OUTSIDE_TEXT != 0;
         }
     }
     let mut scored: Vec<(f64, &str)> = inside
         .into_iter()
         .filter(|(_, (k, _))| *k * 2 >= members.len())
-        .map(|(t, (k, in_title))| {
-            let idf = ((1.0 + n as f64) / (1.0 + df.get(t).copied().unwrap_or(1) as f64)).ln();
-            (k as f64 * idf * if in_title { 1.5 } else { 1.0 }, t)
+        .map(|(id, (k, outside))| {
+            let df = terms.in_text[id as usize].max(1);
+            let idf = ((1.0 + n as f64) / (1.0 + df as f64)).ln();
+            (k as f64 * idf * if outside { 1.5 } else { 1.0 }, terms.names[id as usize])
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
@@ -465,6 +511,7 @@ mod tests {
             }
         }
         assert_eq!(whole.1.len(), seen.len());
+        assert_eq!(whole.2.names, seen);
         for chunk in [1, 2, 3] {
             assert_eq!(vectors_by_chunks(&cases, chunk), whole, "chunks of {chunk}");
         }
@@ -500,12 +547,15 @@ mod tests {
                 cases.push(case(k as i64 * 7 + d, title, body));
             }
         }
-        let g = groups(&cases, 180);
+        let (g, terms) = groups(&cases, 180);
         assert!(g.contains(&vec![0, 1, 2]), "{g:?}");
+        // what the group is about, from the terms counted while grouping
+        let keys = key_terms(&terms, &[0, 1, 2], cases.len());
+        assert!(["凉塘路", "旧城", "改造"].iter().all(|k| keys[..4].contains(&k.to_string())), "{keys:?}");
         assert!(g.contains(&vec![3, 4, 5]), "{g:?}");
         // out of the time window: not compared
         cases[2].received += chrono::Duration::days(400);
-        let g = groups(&cases, 180);
+        let (g, _) = groups(&cases, 180);
         assert!(g.iter().all(|m| !m.contains(&2)), "{g:?}");
     }
 

@@ -112,6 +112,8 @@ struct Row {
     county: Option<String>,
     town: Option<String>,
     filled: bool,
+    /// The near-duplicate sketch of `whole`.
+    sketch: Option<[u32; crate::cluster::minhash::K]>,
 }
 
 impl Row {
@@ -238,6 +240,7 @@ impl Enricher {
                 let keywords = keywords(&terms, df, n_docs);
                 drop((pieces, tt, ct, terms));
                 Row {
+                    sketch: crate::cluster::minhash::sketch(&whole),
                     whole,
                     piece_ends,
                     keywords,
@@ -632,6 +635,11 @@ fn to_batch(cases_batch: &RecordBatch, rows: &[Row]) -> Result<RecordBatch> {
         Arc::new(rows.iter().map(|r| Some(r.has_threat())).collect::<BooleanArray>()),
         s(&|r| r.county.as_deref()),
         s(&|r| r.town.as_deref()),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.sketch.as_ref().map(crate::cluster::minhash::to_bytes))
+                .collect::<arrow::array::BinaryArray>(),
+        ),
     ];
     Ok(RecordBatch::try_new(enriched_schema(), cols)?)
 }

@@ -9,7 +9,7 @@
 //! unchanged + rejected + rejected before` for every file, and re-ingesting a file, or an
 //! older export, changes nothing. Raw names, ID numbers and phones go only to `persons`.
 
-mod batch;
+pub(crate) mod batch;
 pub mod cross_region;
 mod csv;
 pub mod forget;

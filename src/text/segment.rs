@@ -4,7 +4,7 @@
 //! a text always join back to it; `terms` keeps the pieces that carry meaning (no
 //! stopwords, punctuation, spaces or lone digits) for features and keywords.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::io::BufReader;
 use std::path::Path;
 use std::sync::LazyLock;
@@ -19,6 +19,7 @@ const STOPWORDS: &str = include_str!("../../models/stopwords.txt");
 /// A segmenter: jieba's dictionary plus the domain words, and the stopword list.
 pub struct Segmenter {
     jieba: Jieba,
+    /// Looked up for every piece of every text: hashed with Fx, not SipHash.
     stop: HashSet<String>,
 }
 
@@ -73,6 +74,10 @@ impl Segmenter {
         let hanzi = |c: char| ('\u{4E00}'..='\u{9FA5}').contains(&c);
         let mut chars = piece.chars();
         let Some(first) = chars.next() else { return false };
+        // most pieces open with one: a letter, so only the stopword list can refuse them
+        if hanzi(first) {
+            return !self.stop.contains(piece);
+        }
         let single = chars.next().is_none();
         if single && !(hanzi(first) || first.is_alphabetic()) {
             return false;

@@ -12,6 +12,7 @@ use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 
 use super::Warehouse;
@@ -38,6 +39,10 @@ fn open_writer(path: &Path, schema: SchemaRef) -> Result<Encoder> {
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP))
         .set_created_by(format!("minqing {}", env!("CARGO_PKG_VERSION")))
+        // MinHash sketches are random bytes: neither a dictionary nor compression finds
+        // anything in them, and trying costs a pass over a quarter of a gigabyte per million
+        .set_column_dictionary_enabled(ColumnPath::from(crate::schema::enriched::SKETCH), false)
+        .set_column_compression(ColumnPath::from(crate::schema::enriched::SKETCH), Compression::UNCOMPRESSED)
         .build();
     // the ArrowWriter sets the file up (the Arrow schema in its metadata); the row groups
     // are then encoded here, a column per core
