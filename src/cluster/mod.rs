@@ -102,8 +102,8 @@ pub struct Cluster {
     pub co_regions: String,
 }
 
-/// What the text of a case says and how it was answered: its terms and sketch for the
-/// grouping, its title and reply for the typical-case library.
+/// What the text of a case says and how it was answered: its text for the grouping, its
+/// title and reply for the typical-case library.
 ///
 /// The text is read as `enrich` cut it: `enriched.tokens` are the pieces of
 /// `title + " " + content` with the gazetteer's names and the user dictionary, so every
@@ -114,40 +114,46 @@ pub struct Cluster {
 struct Texts {
     title: Vec<String>,
     reply: Vec<Option<String>>,
-    /// The `tokens` column of each batch of `enriched`.
-    tokens: Vec<ListArray>,
-    /// Where each case's pieces are: (batch, row) in `tokens`.
-    at: Vec<Option<(u32, u32)>>,
-    sketch: Vec<Option<[u32; minhash::K]>>,
+    /// The bytes of each batch of `enriched.tokens`: every piece, joined (the terms are
+    /// slices of these; the pieces' offsets go once the texts are cut).
+    bytes: Vec<arrow::buffer::Buffer>,
     /// `title + " " + content` of the cases without an `enriched` row (empty for the rest).
     own: Vec<String>,
 }
 
-impl Texts {
+/// Where each case's pieces are in `enriched.tokens`, until the texts are cut.
+struct Pieces {
+    tokens: Vec<ListArray>,
+    /// (batch, row) of each case in `tokens`.
+    at: Vec<Option<(u32, u32)>>,
+}
+
+impl Pieces {
     /// The case's pieces: the strings of its `tokens` list and their range in them.
-    fn pieces(&self, i: usize) -> Option<(&StringArray, std::ops::Range<usize>)> {
+    fn of(&self, i: usize) -> Option<(&StringArray, std::ops::Range<usize>, usize)> {
         let (b, r) = self.at[i]?;
         let list = &self.tokens[b as usize];
         let o = list.value_offsets();
-        Some((list.values().as_string::<i32>(), o[r as usize] as usize..o[r as usize + 1] as usize))
+        Some((list.values().as_string::<i32>(), o[r as usize] as usize..o[r as usize + 1] as usize, b as usize))
     }
 
     /// `title + " " + content`: the pieces joined back (one slice of the column), or the
     /// text read for a case with no pieces.
-    fn text(&self, i: usize) -> Result<&str> {
-        let Some((s, range)) = self.pieces(i) else { return Ok(&self.own[i]) };
+    fn text<'t>(&'t self, texts: &'t Texts, i: usize) -> Result<&'t str> {
+        let Some((s, range, _)) = self.of(i) else { return Ok(&texts.own[i]) };
         let o = s.value_offsets();
         std::str::from_utf8(&s.values()[o[range.start] as usize..o[range.end] as usize])
             .map_err(|_| crate::Error::Internal("a text in `enriched.tokens` is not UTF-8 across its pieces".into()))
     }
 
-    /// The terms of the case's title and of its whole text, as the grouping takes them.
-    fn terms(&self, i: usize, seg: &crate::text::Segmenter) -> (Vec<&str>, Vec<&str>) {
-        let Some((s, range)) = self.pieces(i) else {
-            return (seg.terms(&self.title[i]), seg.terms(&self.own[i]));
+    /// The terms of the case's title and of its whole text, as the grouping takes them
+    /// (slices of `texts`, which outlive the pieces).
+    fn terms<'t>(&self, texts: &'t Texts, i: usize, seg: &crate::text::Segmenter) -> (Vec<&'t str>, Vec<&'t str>) {
+        let Some((s, range, b)) = self.of(i) else {
+            return (seg.terms(&texts.title[i]), seg.terms(&texts.own[i]));
         };
-        let title = &self.title[i];
-        let whole = &s.values()[s.value_offsets()[range.start] as usize..];
+        let (title, bytes, o) = (&texts.title[i], &texts.bytes[b], s.value_offsets());
+        let whole = &bytes[o[range.start] as usize..];
         // the pieces start with the title's (the space after it is a piece of its own);
         // a title changed since `enrich` ran is cut anew
         let aligned = whole.starts_with(title.as_bytes()) && whole.get(title.len()) == Some(&b' ');
@@ -156,6 +162,9 @@ impl Texts {
         for j in range {
             let p = s.value(j);
             if seg.is_term(p) {
+                // the same bytes, borrowed from what stays
+                let p = std::str::from_utf8(&bytes[o[j] as usize..o[j + 1] as usize])
+                    .expect("a piece of a UTF-8 column is UTF-8");
                 if aligned && at < title.len() {
                     t.push(p);
                 }
@@ -171,7 +180,8 @@ impl Texts {
     }
 }
 
-fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
+/// The texts of `facts`, and each case's near-duplicate group (`minhash::groups_of`).
+fn load_texts(wh: &Warehouse, facts: &[CaseFacts], threshold: f64) -> Result<(Texts, Pieces, Vec<Option<usize>>)> {
     use rayon::prelude::*;
     let n = facts.len();
     let index: HashMap<(&str, &str), usize> =
@@ -181,26 +191,43 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
         let (src, id) = (s(src), s(id));
         (0..b.num_rows()).filter_map(|r| Some((*index.get(&(src.value(r), id.value(r)))?, r))).collect()
     };
-    // the pieces and sketches `enrich` stored
-    let ecols = [enriched::CASE_ID, enriched::SOURCE, enriched::TOKENS, enriched::SKETCH];
-    let batches = read_table_columns(wh, table::ENRICHED, Some(&ecols))?;
-    let found: Vec<Vec<(usize, usize)>> =
-        batches.par_iter().map(|b| find(b, enriched::SOURCE, enriched::CASE_ID)).collect();
-    let (mut at, mut sketch) = (vec![None; n], vec![None; n]);
-    for (bi, (b, rows)) in batches.iter().zip(found).enumerate() {
+    // the sketches `enrich` stored; a case without a row, or whose file has none (an older
+    // minqing's), is sketched here
+    let mut sketch = vec![None; n];
+    let mut here = vec![true; n];
+    for b in read_table_columns(wh, table::ENRICHED, Some(&[enriched::CASE_ID, enriched::SOURCE, enriched::SKETCH]))? {
         let sk = b.column_by_name(enriched::SKETCH).expect("projected").as_binary::<i32>();
-        for (i, r) in rows {
-            at[i] = Some((bi as u32, r as u32));
+        let stored = sk.null_count() < sk.len();
+        for (i, r) in find(&b, enriched::SOURCE, enriched::CASE_ID) {
+            here[i] = !stored;
             sketch[i] = if sk.is_null(r) { None } else { minhash::from_bytes(sk.value(r)) };
         }
     }
+    let here: Vec<usize> = (0..n).filter(|&i| here[i]).collect();
+    // with every sketch stored, the near-duplicates are found before the pieces are read
+    // (the sketches and the pieces are never held at once)
+    let mut dup = here.is_empty().then(|| minhash::groups_of(&sketch, threshold));
+    if dup.is_some() {
+        sketch = vec![];
+    }
+    // the pieces `enrich` cut
+    let batches =
+        read_table_columns(wh, table::ENRICHED, Some(&[enriched::CASE_ID, enriched::SOURCE, enriched::TOKENS]))?;
+    let found: Vec<Vec<(usize, usize)>> =
+        batches.par_iter().map(|b| find(b, enriched::SOURCE, enriched::CASE_ID)).collect();
+    let mut at = vec![None; n];
+    for (bi, rows) in found.into_iter().enumerate() {
+        for (i, r) in rows {
+            at[i] = Some((bi as u32, r as u32));
+        }
+    }
     let tokens: Vec<ListArray> = batches
-        .iter()
+        .into_iter()
         .map(|b| b.column_by_name(enriched::TOKENS).expect("projected").as_list::<i32>().clone())
         .collect();
-    drop(batches);
+    let pieces = Pieces { tokens, at };
     // titles and replies; the whole text only for cases `enrich` has not read
-    let unread = at.iter().any(Option::is_none);
+    let unread = pieces.at.iter().any(Option::is_none);
     let mut cols = vec![cases::CASE_ID, cases::SOURCE, cases::TITLE, cases::REPLY];
     if unread {
         cols.push(cases::CONTENT);
@@ -216,7 +243,7 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
                 .map(|(i, r)| {
                     let t = if title.is_null(r) { "" } else { title.value(r) };
                     let reply = (!rep.is_null(r) && !rep.value(r).trim().is_empty()).then(|| rep.value(r).to_string());
-                    let own = (unread && at[i].is_none()).then(|| format!("{t} {}", s(cases::CONTENT).value(r)));
+                    let own = (unread && pieces.at[i].is_none()).then(|| format!("{t} {}", s(cases::CONTENT).value(r)));
                     (i, t.to_string(), reply, own)
                 })
                 .collect()
@@ -225,9 +252,12 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
     let mut texts = Texts {
         title: vec![String::new(); n],
         reply: vec![None; n],
-        tokens,
-        at,
-        sketch: vec![],
+        // copied to their length: a column reader's buffer may hold more than it read
+        bytes: pieces
+            .tokens
+            .iter()
+            .map(|l| arrow::buffer::Buffer::from(l.values().as_string::<i32>().values().as_slice()))
+            .collect(),
         own: vec![String::new(); n],
     };
     for (i, t, r, own) in rows.into_iter().flatten() {
@@ -236,16 +266,15 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Texts> {
             texts.own[i] = x;
         }
     }
-    // sketched here: the cases without one stored (short texts again, to no sketch)
-    texts.sketch = sketch
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, s)| match s {
-            Some(s) => Ok(Some(s)),
-            None => Ok(minhash::sketch(texts.text(i)?)),
-        })
-        .collect::<Result<_>>()?;
-    Ok(texts)
+    if dup.is_none() {
+        let made: Vec<Option<[u32; minhash::K]>> =
+            here.par_iter().map(|&i| Ok(minhash::sketch(pieces.text(&texts, i)?))).collect::<Result<_>>()?;
+        for (&i, s) in here.iter().zip(made) {
+            sketch[i] = s;
+        }
+        dup = Some(minhash::groups_of(&sketch, threshold));
+    }
+    Ok((texts, pieces, dup.expect("found above")))
 }
 
 /// The problem as analysts name it, by matter.
@@ -500,11 +529,9 @@ pub fn run_on(
         return Ok((ClusterReport::default(), vec![], vec![]));
     };
     facts.retain(|f| f.received.date() <= as_of);
-    let texts = load_texts(wh, &facts)?;
-    tracing::info!("cluster: texts read at {:.2}s", t0.elapsed().as_secs_f64());
-    let dup = minhash::groups_of(&texts.sketch, cfg.dup_threshold);
-    tracing::info!("cluster: near-duplicates at {:.2}s", t0.elapsed().as_secs_f64());
-    let cut = topical_texts(&facts, &texts);
+    let (texts, pieces, dup) = load_texts(wh, &facts, cfg.dup_threshold)?;
+    tracing::info!("cluster: texts read, near-duplicates found at {:.2}s", t0.elapsed().as_secs_f64());
+    let cut = topical_texts(&facts, &texts, pieces);
     tracing::info!("cluster: texts cut at {:.2}s", t0.elapsed().as_secs_f64());
     // the risk scores are read while the cases are grouped
     let ((topical, terms), risk) =
@@ -550,7 +577,7 @@ pub fn run_on(
 }
 
 /// Each case's title and whole-text terms for the topical grouping.
-fn topical_texts<'a>(facts: &[CaseFacts], texts: &'a Texts) -> Vec<topical::CaseText<'a>> {
+fn topical_texts<'a>(facts: &[CaseFacts], texts: &'a Texts, pieces: Pieces) -> Vec<topical::CaseText<'a>> {
     use rayon::prelude::*;
     let seg = crate::text::Segmenter::builtin();
     let progress = crate::progress::Progress::bar("cluster", facts.len() as u64, "cases read");
@@ -558,7 +585,7 @@ fn topical_texts<'a>(facts: &[CaseFacts], texts: &'a Texts) -> Vec<topical::Case
         .into_par_iter()
         .inspect(|_| progress.inc(1))
         .map(|i| {
-            let (title, body) = texts.terms(i, seg);
+            let (title, body) = pieces.terms(texts, i, seg);
             topical::CaseText {
                 title,
                 body,
@@ -826,7 +853,8 @@ mod tests {
             (Some("宏建公司拖欠工资"), "宏建公司拖欠我们三十多名农民工工资共计四十万元。"),
             (None, "工地夜间施工 噪音扰民，居民无法休息"),
             (None, "好"),
-            (Some("学位已满"), "孩子今年九月上小学，学校说学位已满不能入学。"),
+            (Some("翠湖花园逾期交房"), "开发商逾期交房两年，业主多次反映，请督促尽快交房。"),
+            (Some("宏建公司拖欠工资"), "宏建公司拖欠我们三十多名农民工工资共计四十万元。"),
         ];
         let mut rows: Vec<CaseRow> = texts
             .iter()
@@ -840,39 +868,46 @@ mod tests {
                 ..Default::default()
             })
             .collect();
-        // the last case not enriched yet; the second as an older minqing enriched it (no sketch)
+        // the first case sent again (4) not enriched yet; the second in a file as an older
+        // minqing wrote it (no sketches), its copy (5) in one with
         let e = Enricher::load(&EnrichConfig::default()).unwrap();
-        let enriched = e.enrich_batch(&crate::ingest::batch::cases_batch(&rows[..4]).unwrap()).unwrap();
+        let picked: Vec<CaseRow> = rows.iter().enumerate().filter(|(i, _)| *i != 4).map(|(_, r)| r.clone()).collect();
+        let enriched = e.enrich_batch(&crate::ingest::batch::cases_batch(&picked).unwrap()).unwrap();
+        let stored =
+            arrow::compute::concat_batches(&enriched.schema(), &[enriched.slice(0, 1), enriched.slice(2, 3)]).unwrap();
         let sketch = enriched.schema().index_of(crate::schema::enriched::SKETCH).unwrap();
-        let mut cols = enriched.columns().to_vec();
-        let old = cols[sketch].as_binary::<i32>();
-        cols[sketch] = Arc::new(
-            (0..old.len())
-                .map(|r| (r != 1 && !old.is_null(r)).then(|| old.value(r)))
-                .collect::<arrow::array::BinaryArray>(),
-        );
+        let mut cols = enriched.slice(1, 1).columns().to_vec();
+        cols[sketch] = arrow::array::new_null_array(&arrow::datatypes::DataType::Binary, 1);
+        let older = RecordBatch::try_new(enriched.schema(), cols).unwrap();
         // and the first case's title changed since it was enriched
         rows[0].title = Some("翠湖花园办证难".into());
         let mut tx = wh.begin().unwrap();
         tx.replace(table::CASES, &[crate::ingest::batch::cases_batch(&rows).unwrap()]).unwrap();
-        tx.replace(table::ENRICHED, &[RecordBatch::try_new(enriched.schema(), cols).unwrap()]).unwrap();
+        tx.replace(table::ENRICHED, &[stored]).unwrap();
+        tx.commit("test", serde_json::Value::Null).unwrap();
+        let mut tx = wh.begin().unwrap();
+        tx.append(table::ENRICHED, &[older]).unwrap();
         tx.commit("test", serde_json::Value::Null).unwrap();
 
         let facts: Vec<CaseFacts> = rows
             .iter()
             .map(|r| CaseFacts { case_id: r.case_id.clone(), source: r.source.as_str().into(), ..Default::default() })
             .collect();
-        let got = load_texts(&wh, &facts).unwrap();
+        let (got, pieces, dup) = load_texts(&wh, &facts, minhash::THRESHOLD).unwrap();
         let seg = crate::text::Segmenter::builtin();
+        let mut wholes = vec![];
         for (i, (t, c)) in texts.iter().enumerate() {
             let whole = format!("{} {c}", t.unwrap_or(""));
-            assert_eq!(got.text(i).unwrap(), whole, "case {i}");
-            assert_eq!(got.at[i].is_some(), i < 4, "case {i}");
-            assert_eq!(got.sketch[i], minhash::sketch(&whole), "case {i}");
+            assert_eq!(pieces.text(&got, i).unwrap(), whole, "case {i}");
+            assert_eq!(pieces.at[i].is_some(), i != 4, "case {i}");
             let title = rows[i].title.as_deref().unwrap_or("");
-            assert_eq!(got.terms(i, seg), (seg.terms(title), seg.terms(&whole)), "case {i}");
+            assert_eq!(pieces.terms(&got, i, seg), (seg.terms(title), seg.terms(&whole)), "case {i}");
+            wholes.push(whole);
         }
-        assert_eq!(got.sketch[3], None);
+        // the near-duplicates of the texts themselves, whichever way each was sketched
+        let refs: Vec<&str> = wholes.iter().map(String::as_str).collect();
+        assert_eq!(dup, minhash::groups(&refs, minhash::THRESHOLD));
+        assert_eq!((dup[0], dup[4], dup[1], dup[5]), (Some(0), Some(0), Some(1), Some(1)));
         assert_eq!(got.title[0], "翠湖花园办证难");
     }
 
