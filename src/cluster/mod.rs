@@ -565,8 +565,19 @@ pub fn run_on(
     };
     report.top = clusters.iter().take(5).map(|c| (c.title.clone(), c.members.len(), c.heat)).collect();
     let mut tx = wh.begin()?;
-    tx.replace(table::CLUSTERS, &[clusters_batch(&clusters, as_of)?])?;
-    tx.replace(table::CLUSTER_MEMBERS, &[members_batch(&clusters, &facts, &dup)?])?;
+    // a million cases' terms let go on both cores while the tables are written
+    drop(terms);
+    let ((), written) = rayon::join(
+        move || {
+            use rayon::prelude::*;
+            cut.into_par_iter().for_each(drop)
+        },
+        || -> Result<()> {
+            tx.replace(table::CLUSTERS, &[clusters_batch(&clusters, as_of)?])?;
+            tx.replace(table::CLUSTER_MEMBERS, &[members_batch(&clusters, &facts, &dup)?])
+        },
+    );
+    written?;
     report.seconds = t0.elapsed().as_secs_f64();
     tx.commit(
         "cluster",

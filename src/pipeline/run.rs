@@ -188,6 +188,50 @@ pub fn run(
         let cl = clusters_xlsx.map(|(c, facts)| {
             scope.spawn(move || crate::cluster::xlsx::write(&tmp_ref.join("clusters.xlsx"), c, facts))
         });
+        // the letters and lists, each on its own thread while the briefing is made: each
+        // gives its output's name and what it counted
+        type Listed = Result<(&'static str, Option<(&'static str, serde_json::Value)>)>;
+        let key_ref = &key_name;
+        let jobs: [(&str, Box<dyn FnOnce() -> Listed + Send + '_>); 5] = [
+            (
+                "letters",
+                Box::new(move || {
+                    let n = crate::report::letters::write_all(wh, &tmp_ref.join("letters"), &p.issuer, as_of)?;
+                    Ok(("letters", Some(("letters", json!(n)))))
+                }),
+            ),
+            (
+                "risk.xlsx",
+                Box::new(move || {
+                    let n = crate::report::lists::risk_xlsx(wh, &tmp_ref.join("risk.xlsx"), start, end)?;
+                    Ok(("risk.xlsx", Some(("risk_list", json!(n)))))
+                }),
+            ),
+            (
+                "overdue.xlsx",
+                Box::new(move || {
+                    let n = crate::report::lists::overdue_xlsx(wh, &tmp_ref.join("overdue.xlsx"))?;
+                    Ok(("overdue.xlsx", Some(("overdue_list", json!(n)))))
+                }),
+            ),
+            (
+                "replies.xlsx",
+                Box::new(move || {
+                    let n = crate::report::lists::replies_xlsx(wh, &tmp_ref.join("replies.xlsx"), start, end)?;
+                    Ok(("replies.xlsx", Some(("replies_list", json!(n)))))
+                }),
+            ),
+            (
+                "metrics.xlsx",
+                Box::new(move || {
+                    let path = tmp_ref.join("metrics.xlsx");
+                    crate::report::lists::metrics_xlsx(wh, &path, p.period.grain(), key_ref, as_of)?;
+                    Ok(("metrics.xlsx", None))
+                }),
+            ),
+        ];
+        let lists: Vec<_> =
+            jobs.into_iter().filter(|(output, _)| p.writes(output)).map(|(_, job)| scope.spawn(job)).collect();
         if ["briefing.md", "briefing.html", "briefing.docx", "charts"].iter().any(|o| p.writes(o)) {
             let mut b = Briefing::gather(wh, &p.title, p.period, as_of)?;
             b.targets = p.targets.clone();
@@ -214,29 +258,12 @@ pub fn run(
                 written.push("briefing.html".to_string());
             }
         }
-        if p.writes("letters") {
-            let n = crate::report::letters::write_all(wh, &tmp.join("letters"), &p.issuer, as_of)?;
-            counts.insert("letters".into(), json!(n));
-            written.push("letters".into());
-        }
-        if p.writes("risk.xlsx") {
-            let n = crate::report::lists::risk_xlsx(wh, &tmp.join("risk.xlsx"), start, end)?;
-            counts.insert("risk_list".into(), json!(n));
-            written.push("risk.xlsx".into());
-        }
-        if p.writes("overdue.xlsx") {
-            let n = crate::report::lists::overdue_xlsx(wh, &tmp.join("overdue.xlsx"))?;
-            counts.insert("overdue_list".into(), json!(n));
-            written.push("overdue.xlsx".into());
-        }
-        if p.writes("replies.xlsx") {
-            let n = crate::report::lists::replies_xlsx(wh, &tmp.join("replies.xlsx"), start, end)?;
-            counts.insert("replies_list".into(), json!(n));
-            written.push("replies.xlsx".into());
-        }
-        if p.writes("metrics.xlsx") {
-            crate::report::lists::metrics_xlsx(wh, &tmp.join("metrics.xlsx"), p.period.grain(), &key_name, as_of)?;
-            written.push("metrics.xlsx".into());
+        for h in lists {
+            let (output, count) = h.join().map_err(|_| Error::Internal("writing the lists panicked".into()))??;
+            if let Some((name, n)) = count {
+                counts.insert(name.into(), n);
+            }
+            written.push(output.into());
         }
         if let Some(h) = cl {
             h.join().map_err(|_| Error::Internal("writing clusters.xlsx panicked".into()))??;
