@@ -189,8 +189,9 @@ pub mod enriched {
     pub const REGION_COUNTY: &str = "region_county";
     pub const REGION_TOWN: &str = "region_town";
     /// The text's MinHash sketch for near-duplicates (`cluster::minhash`: 64 bins, each a
-    /// little-endian u32), null for a text of under 3 usable characters; computed here so
-    /// that `cluster` sketches only the cases enriched since its last run.
+    /// little-endian u32), empty for a text of under 3 usable characters, null in a row an
+    /// older minqing wrote; computed here so that `cluster` sketches only the cases
+    /// enriched since its last run.
     pub const SKETCH: &str = "sketch";
 }
 

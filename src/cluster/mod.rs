@@ -153,7 +153,7 @@ impl Pieces {
             return (seg.terms(&texts.title[i]), seg.terms(&texts.own[i]));
         };
         let (title, bytes, o) = (&texts.title[i], &texts.bytes[b], s.value_offsets());
-        let whole = &bytes[o[range.start] as usize..];
+        let whole = &bytes[o[range.start] as usize..o[range.end] as usize];
         // the pieces start with the title's (the space after it is a piece of its own);
         // a title changed since `enrich` ran is cut anew
         let aligned = whole.starts_with(title.as_bytes()) && whole.get(title.len()) == Some(&b' ');
@@ -191,22 +191,24 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts], threshold: f64) -> Result<(Te
         let (src, id) = (s(src), s(id));
         (0..b.num_rows()).filter_map(|r| Some((*index.get(&(src.value(r), id.value(r)))?, r))).collect()
     };
-    // the sketches `enrich` stored; a case without a row, or whose file has none (an older
-    // minqing's), is sketched here
+    // the sketches `enrich` stored (empty: a text too short for one); a case without a row,
+    // or whose row has none (an older minqing's) or not one of this minqing's, is sketched here
     let mut sketch = vec![None; n];
     let mut here = vec![true; n];
     for b in read_table_columns(wh, table::ENRICHED, Some(&[enriched::CASE_ID, enriched::SOURCE, enriched::SKETCH]))? {
         let sk = b.column_by_name(enriched::SKETCH).expect("projected").as_binary::<i32>();
-        let stored = sk.null_count() < sk.len();
         for (i, r) in find(&b, enriched::SOURCE, enriched::CASE_ID) {
-            here[i] = !stored;
-            sketch[i] = if sk.is_null(r) { None } else { minhash::from_bytes(sk.value(r)) };
+            if sk.is_valid(r) {
+                (sketch[i], here[i]) = match sk.value(r) {
+                    [] => (None, false),
+                    v => (minhash::from_bytes(v), minhash::from_bytes(v).is_none()),
+                };
+            }
         }
     }
-    let here: Vec<usize> = (0..n).filter(|&i| here[i]).collect();
     // with every sketch stored, the near-duplicates are found before the pieces are read
     // (the sketches and the pieces are never held at once)
-    let mut dup = here.is_empty().then(|| minhash::groups_of(&sketch, threshold));
+    let mut dup = (!here.contains(&true)).then(|| minhash::groups_of(&sketch, threshold));
     if dup.is_some() {
         sketch = vec![];
     }
@@ -267,11 +269,10 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts], threshold: f64) -> Result<(Te
         }
     }
     if dup.is_none() {
-        let made: Vec<Option<[u32; minhash::K]>> =
-            here.par_iter().map(|&i| Ok(minhash::sketch(pieces.text(&texts, i)?))).collect::<Result<_>>()?;
-        for (&i, s) in here.iter().zip(made) {
-            sketch[i] = s;
-        }
+        sketch.par_iter_mut().zip(&here).enumerate().filter(|(_, (_, h))| **h).try_for_each(|(i, (s, _))| {
+            *s = minhash::sketch(pieces.text(&texts, i)?);
+            Ok::<_, crate::Error>(())
+        })?;
         dup = Some(minhash::groups_of(&sketch, threshold));
     }
     Ok((texts, pieces, dup.expect("found above")))
@@ -879,25 +880,25 @@ mod tests {
                 ..Default::default()
             })
             .collect();
-        // the first case sent again (4) not enriched yet; the second in a file as an older
-        // minqing wrote it (no sketches), its copy (5) in one with
-        let e = Enricher::load(&EnrichConfig::default()).unwrap();
+        // enriched with a gazetteer that keeps 翠湖花园 whole (the built-in dictionary cuts it)
+        let gaz = tmp.path().join("gazetteer.csv");
+        std::fs::write(&gaz, "kind,name,town,county\nestate,翠湖花园,城关镇,青溪县\n").unwrap();
+        let e = Enricher::load(&EnrichConfig { gazetteer: Some(gaz), ..Default::default() }).unwrap();
+        // the first case sent again (4) not enriched yet; the second as an older minqing
+        // wrote it (no sketch), its copy (5) with one
         let picked: Vec<CaseRow> = rows.iter().enumerate().filter(|(i, _)| *i != 4).map(|(_, r)| r.clone()).collect();
         let enriched = e.enrich_batch(&crate::ingest::batch::cases_batch(&picked).unwrap()).unwrap();
-        let stored =
-            arrow::compute::concat_batches(&enriched.schema(), &[enriched.slice(0, 1), enriched.slice(2, 3)]).unwrap();
-        let sketch = enriched.schema().index_of(crate::schema::enriched::SKETCH).unwrap();
-        let mut cols = enriched.slice(1, 1).columns().to_vec();
-        cols[sketch] = arrow::array::new_null_array(&arrow::datatypes::DataType::Binary, 1);
-        let older = RecordBatch::try_new(enriched.schema(), cols).unwrap();
+        let col = enriched.schema().index_of(crate::schema::enriched::SKETCH).unwrap();
+        let mut cols = enriched.columns().to_vec();
+        let stored = cols[col].as_binary::<i32>().clone();
+        cols[col] = Arc::new(
+            (0..stored.len()).map(|r| (r != 1).then(|| stored.value(r))).collect::<arrow::array::BinaryArray>(),
+        );
         // and the first case's title changed since it was enriched
         rows[0].title = Some("翠湖花园办证难".into());
         let mut tx = wh.begin().unwrap();
         tx.replace(table::CASES, &[crate::ingest::batch::cases_batch(&rows).unwrap()]).unwrap();
-        tx.replace(table::ENRICHED, &[stored]).unwrap();
-        tx.commit("test", serde_json::Value::Null).unwrap();
-        let mut tx = wh.begin().unwrap();
-        tx.append(table::ENRICHED, &[older]).unwrap();
+        tx.replace(table::ENRICHED, &[RecordBatch::try_new(enriched.schema(), cols).unwrap()]).unwrap();
         tx.commit("test", serde_json::Value::Null).unwrap();
 
         let facts: Vec<CaseFacts> = rows
@@ -905,20 +906,40 @@ mod tests {
             .map(|r| CaseFacts { case_id: r.case_id.clone(), source: r.source.as_str().into(), ..Default::default() })
             .collect();
         let (got, pieces, dup) = load_texts(&wh, &facts, minhash::THRESHOLD).unwrap();
-        let seg = crate::text::Segmenter::builtin();
         let mut wholes = vec![];
         for (i, (t, c)) in texts.iter().enumerate() {
             let whole = format!("{} {c}", t.unwrap_or(""));
             assert_eq!(pieces.text(&got, i).unwrap(), whole, "case {i}");
             assert_eq!(pieces.at[i].is_some(), i != 4, "case {i}");
+            // the stored pieces, or the built-in dictionary's for the case not enriched
+            let seg = if i == 4 { crate::text::Segmenter::builtin() } else { e.segmenter() };
             let title = rows[i].title.as_deref().unwrap_or("");
             assert_eq!(pieces.terms(&got, i, seg), (seg.terms(title), seg.terms(&whole)), "case {i}");
             wholes.push(whole);
         }
+        // cluster passes the built-in segmenter: the name comes whole from the stored pieces
+        let builtin = crate::text::Segmenter::builtin();
+        assert!(!builtin.terms(&wholes[0]).contains(&"翠湖花园"));
+        assert!(pieces.terms(&got, 0, builtin).1.contains(&"翠湖花园"));
         // the near-duplicates of the texts themselves, whichever way each was sketched
         let refs: Vec<&str> = wholes.iter().map(String::as_str).collect();
         assert_eq!(dup, minhash::groups(&refs, minhash::THRESHOLD));
         assert_eq!((dup[0], dup[4], dup[1], dup[5]), (Some(0), Some(0), Some(1), Some(1)));
+
+        // every sketch stored (the noise case's given the first case's): they are what is read
+        let mut cols = enriched.columns().to_vec();
+        cols[col] = Arc::new(
+            (0..stored.len())
+                .map(|r| Some(stored.value(if r == 2 { 0 } else { r })))
+                .collect::<arrow::array::BinaryArray>(),
+        );
+        let mut tx = wh.begin().unwrap();
+        tx.replace(table::ENRICHED, &[RecordBatch::try_new(enriched.schema(), cols).unwrap()]).unwrap();
+        tx.commit("test", serde_json::Value::Null).unwrap();
+        let enriched_facts: Vec<CaseFacts> =
+            facts.iter().enumerate().filter(|(i, _)| *i != 4).map(|(_, f)| f.clone()).collect();
+        let (_, _, dup) = load_texts(&wh, &enriched_facts, minhash::THRESHOLD).unwrap();
+        assert_eq!(dup, [Some(0), Some(1), Some(0), None, Some(1)]);
         assert_eq!(got.title[0], "翠湖花园办证难");
     }
 

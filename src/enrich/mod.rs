@@ -637,7 +637,8 @@ fn to_batch(cases_batch: &RecordBatch, rows: &[Row]) -> Result<RecordBatch> {
         s(&|r| r.town.as_deref()),
         Arc::new(
             rows.iter()
-                .map(|r| r.sketch.as_ref().map(crate::cluster::minhash::to_bytes))
+                // empty for a text too short to sketch (null is a row no sketch was made for)
+                .map(|r| Some(r.sketch.as_ref().map(crate::cluster::minhash::to_bytes).unwrap_or_default()))
                 .collect::<arrow::array::BinaryArray>(),
         ),
     ];

@@ -232,41 +232,53 @@ pub fn run(
         ];
         let lists: Vec<_> =
             jobs.into_iter().filter(|(output, _)| p.writes(output)).map(|(_, job)| scope.spawn(job)).collect();
-        if ["briefing.md", "briefing.html", "briefing.docx", "charts"].iter().any(|o| p.writes(o)) {
-            let mut b = Briefing::gather(wh, &p.title, p.period, as_of)?;
-            b.targets = p.targets.clone();
-            let mut figures = vec![];
-            if p.writes("charts") || p.writes("briefing.html") || p.writes("briefing.docx") {
-                let rendered = crate::report::figures::render_all(&b, &tmp.join("charts"))?;
-                counts.insert("charts".into(), json!(rendered.len()));
-                figures = rendered.into_iter().map(|(name, section, _)| (name, section)).collect();
-                written.push("charts".to_string());
+        // the briefing; its error is returned after every thread is joined (a thread's panic
+        // then surfaces as an error, not as the scope's panic)
+        let briefing = (|| -> Result<()> {
+            if ["briefing.md", "briefing.html", "briefing.docx", "charts"].iter().any(|o| p.writes(o)) {
+                let mut b = Briefing::gather(wh, &p.title, p.period, as_of)?;
+                b.targets = p.targets.clone();
+                let mut figures = vec![];
+                if p.writes("charts") || p.writes("briefing.html") || p.writes("briefing.docx") {
+                    let rendered = crate::report::figures::render_all(&b, &tmp.join("charts"))?;
+                    counts.insert("charts".into(), json!(rendered.len()));
+                    figures = rendered.into_iter().map(|(name, section, _)| (name, section)).collect();
+                    written.push("charts".to_string());
+                }
+                let doc = b.document(&figures);
+                if p.writes("briefing.md") {
+                    let md = doc.to_markdown();
+                    std::fs::write(tmp.join("briefing.md"), md).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
+                    written.push("briefing.md".to_string());
+                }
+                if p.writes("briefing.docx") {
+                    crate::report::docx::briefing(&doc, &tmp, &tmp.join("briefing.docx"))?;
+                    written.push("briefing.docx".to_string());
+                }
+                if p.writes("briefing.html") {
+                    let html = crate::report::html::to_html(&doc, &tmp)?;
+                    std::fs::write(tmp.join("briefing.html"), html)
+                        .map_err(|e| Error::io(tmp.join("briefing.html"), e))?;
+                    written.push("briefing.html".to_string());
+                }
             }
-            let doc = b.document(&figures);
-            if p.writes("briefing.md") {
-                let md = doc.to_markdown();
-                std::fs::write(tmp.join("briefing.md"), md).map_err(|e| Error::io(tmp.join("briefing.md"), e))?;
-                written.push("briefing.md".to_string());
-            }
-            if p.writes("briefing.docx") {
-                crate::report::docx::briefing(&doc, &tmp, &tmp.join("briefing.docx"))?;
-                written.push("briefing.docx".to_string());
-            }
-            if p.writes("briefing.html") {
-                let html = crate::report::html::to_html(&doc, &tmp)?;
-                std::fs::write(tmp.join("briefing.html"), html).map_err(|e| Error::io(tmp.join("briefing.html"), e))?;
-                written.push("briefing.html".to_string());
-            }
-        }
-        for h in lists {
-            let (output, count) = h.join().map_err(|_| Error::Internal("writing the lists panicked".into()))??;
+            Ok(())
+        })();
+        let lists: Vec<_> = lists
+            .into_iter()
+            .map(|h| h.join().map_err(|_| Error::Internal("writing the lists panicked".into())))
+            .collect();
+        let cl = cl.map(|h| h.join().map_err(|_| Error::Internal("writing clusters.xlsx panicked".into())));
+        briefing?;
+        for r in lists {
+            let (output, count) = r??;
             if let Some((name, n)) = count {
                 counts.insert(name.into(), n);
             }
             written.push(output.into());
         }
-        if let Some(h) = cl {
-            h.join().map_err(|_| Error::Internal("writing clusters.xlsx panicked".into()))??;
+        if let Some(r) = cl {
+            r??;
             written.push("clusters.xlsx".into());
         }
         Ok(())
