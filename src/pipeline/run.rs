@@ -191,8 +191,9 @@ pub fn run(
         // the letters and lists, each on its own thread while the briefing is made: each
         // gives its output's name and what it counted
         type Listed = Result<(&'static str, Option<(&'static str, serde_json::Value)>)>;
+        type Job<'j> = Box<dyn FnOnce() -> Listed + Send + 'j>;
         let key_ref = &key_name;
-        let jobs: [(&str, Box<dyn FnOnce() -> Listed + Send + '_>); 5] = [
+        let jobs: [(&str, Job); 5] = [
             (
                 "letters",
                 Box::new(move || {
