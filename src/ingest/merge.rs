@@ -84,16 +84,25 @@ impl Versions {
                 })
                 .collect::<Result<_>>()?;
             let n = rows.iter().map(Vec::len).sum();
-            v.seen.reserve(n);
-            let mut latest: FxHashMap<u128, (i64, u128)> = FxHashMap::with_capacity_and_hasher(n, Default::default());
-            for (key, hash, commit) in rows.into_iter().flatten() {
-                v.seen.insert((key, hash));
-                let e = latest.entry(key).or_insert((commit, hash));
-                if commit >= e.0 {
-                    *e = (commit, hash);
-                }
-            }
-            v.current = latest.into_iter().map(|(k, (_, h))| (k, h)).collect();
+            // every version seen, and each case's latest, built on a core each
+            (v.seen, v.current) = rayon::join(
+                || {
+                    let mut seen = FxHashSet::with_capacity_and_hasher(n, Default::default());
+                    seen.extend(rows.iter().flatten().map(|&(key, hash, _)| (key, hash)));
+                    seen
+                },
+                || {
+                    let mut latest: FxHashMap<u128, (i64, u128)> =
+                        FxHashMap::with_capacity_and_hasher(n, Default::default());
+                    for &(key, hash, commit) in rows.iter().flatten() {
+                        let e = latest.entry(key).or_insert((commit, hash));
+                        if commit >= e.0 {
+                            *e = (commit, hash);
+                        }
+                    }
+                    latest.into_iter().map(|(k, (_, h))| (k, h)).collect()
+                },
+            );
         } else {
             for b in read_table_columns(wh, table::CASES, None)? {
                 let (s, id, file) = (
