@@ -158,19 +158,17 @@ impl Pieces {
         // a title changed since `enrich` ran is cut anew
         let aligned = whole.starts_with(title.as_bytes()) && whole.get(title.len()) == Some(&b' ');
         let (mut t, mut body) = (vec![], Vec::with_capacity(range.len() / 2));
-        let mut at = 0;
+        let base = o[range.start] as usize;
         for j in range {
-            let p = s.value(j);
-            if seg.is_term(p) {
+            if seg.is_term(s.value(j)) {
                 // the same bytes, borrowed from what stays
-                let p = std::str::from_utf8(&bytes[o[j] as usize..o[j + 1] as usize])
-                    .expect("a piece of a UTF-8 column is UTF-8");
-                if aligned && at < title.len() {
+                let (start, end) = (o[j] as usize, o[j + 1] as usize);
+                let p = std::str::from_utf8(&bytes[start..end]).expect("a piece of a UTF-8 column is UTF-8");
+                if aligned && start - base < title.len() {
                     t.push(p);
                 }
                 body.push(p);
             }
-            at += p.len();
         }
         body.shrink_to_fit();
         if !aligned {
@@ -201,7 +199,10 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts], threshold: f64) -> Result<(Te
             if sk.is_valid(r) {
                 (sketch[i], here[i]) = match sk.value(r) {
                     [] => (None, false),
-                    v => (minhash::from_bytes(v), minhash::from_bytes(v).is_none()),
+                    v => {
+                        let stored = minhash::from_bytes(v);
+                        (stored, stored.is_none())
+                    }
                 };
             }
         }
