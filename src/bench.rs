@@ -114,7 +114,11 @@ pub fn bench(cfg: &BenchConfig) -> Result<BenchReport> {
     rep.stages = r.stages;
 
     if cfg.increment > 0.0 {
-        let (file, updated, added) = daily_increment(&cfg.data, cfg.increment, cfg.records)?;
+        // the day after the day the full run was about
+        let next = r
+            .as_of
+            .map_or(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a date"), |d| d + chrono::Duration::days(1));
+        let (file, updated, added) = daily_increment(&cfg.data, cfg.increment, cfg.records, next)?;
         let mut daily = p.clone();
         daily.exports = vec![file];
         let r = run(&wh, &daily, &cfg.models, &key, None, &reports.join("daily"))?;
@@ -132,9 +136,9 @@ pub fn bench(cfg: &BenchConfig) -> Result<BenchReport> {
 
 /// A day's re-export of the hotline register (`increment/hotline-day2.csv`): `share` of all
 /// records as work orders closed since (办结时间 and 回访结果 filled in) and as
-/// many new ones (the same calls again, new work-order numbers, the next day). Returns the
-/// file and the (updated, new) counts.
-fn daily_increment(data: &Path, share: f64, records: usize) -> Result<(PathBuf, usize, usize)> {
+/// many new ones (the same calls again, new work-order numbers, on `day`, the day after the
+/// full run's). Returns the file and the (updated, new) counts.
+fn daily_increment(data: &Path, share: f64, records: usize, day: chrono::NaiveDate) -> Result<(PathBuf, usize, usize)> {
     let src = data.join("exports/hotline.gbk.csv");
     let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
     let (text, _, _) = encoding_rs::GB18030.decode(&bytes);
@@ -171,7 +175,7 @@ fn daily_increment(data: &Path, share: f64, records: usize) -> Result<(PathBuf, 
     for (i, mut v) in open.into_iter().take(2 * k).enumerate() {
         v.resize(headers.len(), String::new());
         if i < k {
-            v[closed] = "2026-12-02 17:00:00".into();
+            v[closed] = format!("{day} 17:00:00");
             v[sat] = "满意".into();
             if let Some(r) = reply {
                 v[r] = format!("{}经复核，已督促相关单位办结，来电人表示认可。", v[r]);
@@ -179,7 +183,7 @@ fn daily_increment(data: &Path, share: f64, records: usize) -> Result<(PathBuf, 
             updated += 1;
         } else {
             v[id] = format!("{}-D2", v[id]);
-            v[received] = "2026-12-02 09:30:00".into();
+            v[received] = format!("{day} 09:30:00");
             added += 1;
         }
         w.write_record(&v).map_err(werr)?;

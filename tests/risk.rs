@@ -74,3 +74,30 @@ fn learned_escalation_model_is_not_worse_than_the_rules() {
     assert!(model >= rules, "learned {model} vs rules {rules}\n{out}");
     assert!(get("test_cases") > 1000.0, "{out}");
 }
+
+#[test]
+fn the_escalation_model_is_kept_for_a_week() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let m = models();
+    ok(&minqing(d, &["generate", "--records", "4000", "--seed", "3", "--out", "g"]));
+    ok(&minqing(d, &["ingest", "--input", "g/exports"]));
+    ok(&minqing(d, &["--models", &m, "enrich"]));
+    let first = ok(&minqing(d, &["--models", &m, "risk", "--as-of", "2026-10-20"]));
+    assert!(first.contains("escalation model: learned from") && !first.contains("kept"), "{first}");
+    let probs = "SELECT round(sum(escalation_prob), 6) FROM risk WHERE received_at < '2026-10-20'";
+    let before = sql(d, probs);
+    // the next day: the same fit, so the same chance for every case known before
+    let next = ok(&minqing(d, &["--models", &m, "risk", "--as-of", "2026-10-21"]));
+    assert!(next.contains("fitted as of 2026-10-20 and kept"), "{next}");
+    assert_eq!(sql(d, probs), before);
+    // a week after the fit, a new one
+    let week = ok(&minqing(d, &["--models", &m, "risk", "--as-of", "2026-10-27"]));
+    assert!(week.contains("escalation model: learned from") && !week.contains("kept"), "{week}");
+    let fits = std::fs::read_dir(d.join("warehouse/risk")).unwrap();
+    let kept: Vec<String> = fits
+        .filter_map(|e| e.ok()?.file_name().to_str().map(String::from))
+        .filter(|n| n.starts_with("_model-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+}

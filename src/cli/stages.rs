@@ -99,11 +99,20 @@ pub(super) struct ClusterArgs {
     /// Fewest cases in a cluster
     #[arg(long, default_value_t = 3)]
     min_cases: usize,
+    /// Group every case anew, even when the last grouping is recent enough to keep (it is
+    /// kept up to 7 days and 5% of its cases new or changed; then every case is grouped anew)
+    #[arg(long)]
+    regroup: bool,
 }
 
 pub(super) fn cluster(ctx: &Ctx, a: ClusterArgs) -> anyhow::Result<Status> {
     let wh = Warehouse::open(&ctx.warehouse(Path::new("warehouse")))?;
-    let cfg = crate::cluster::ClusterConfig { gap_days: a.gap_days, min_cases: a.min_cases, ..Default::default() };
+    let cfg = crate::cluster::ClusterConfig {
+        gap_days: a.gap_days,
+        min_cases: a.min_cases,
+        regroup: a.regroup,
+        ..Default::default()
+    };
     let (rep, clusters, facts) = crate::cluster::run(&wh, &cfg, a.as_of)?;
     println!("{rep}");
     if rep.as_of.is_some() {

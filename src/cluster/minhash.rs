@@ -138,6 +138,53 @@ pub fn groups_of(sketches: &[Option<[u32; K]>], threshold: f64) -> Vec<Option<us
     roots.iter().map(|r| (size[r] > 1).then_some(*r as usize)).collect()
 }
 
+/// The band keys of a sketch: two texts share one when a band of their sketches is equal.
+fn band_keys(s: &[u32; K]) -> [u64; BANDS] {
+    std::array::from_fn(|band| {
+        s[band * ROWS..(band + 1) * ROWS].iter().fold(band as u64, |acc, &v| mix(acc ^ u64::from(v)))
+    })
+}
+
+/// Near-duplicates of a few texts among many, without holding the many: the few are
+/// indexed by band, the many streamed past them (`offer`).
+pub struct Probes<'s> {
+    sketches: &'s [Option<[u32; K]>],
+    buckets: HashMap<u64, Vec<u32>>,
+    threshold: f64,
+    /// Per probe: its best match so far (similarity, the match's id).
+    pub best: Vec<Option<(f64, usize)>>,
+}
+
+impl<'s> Probes<'s> {
+    pub fn new(sketches: &'s [Option<[u32; K]>], threshold: f64) -> Probes<'s> {
+        let mut buckets: HashMap<u64, Vec<u32>> = HashMap::default();
+        for (i, s) in sketches.iter().enumerate() {
+            for key in s.iter().flat_map(band_keys) {
+                buckets.entry(key).or_default().push(i as u32);
+            }
+        }
+        Probes { sketches, buckets, threshold, best: vec![None; sketches.len()] }
+    }
+
+    /// Compare the text `id` (sketch `s`) with the probes sharing a band with it; the most
+    /// similar at or above the threshold is each probe's match (the lowest id on a tie).
+    pub fn offer(&mut self, id: usize, s: &[u32; K]) {
+        if self.buckets.is_empty() {
+            return;
+        }
+        for key in band_keys(s) {
+            let Some(probes) = self.buckets.get(&key) else { continue };
+            for &p in probes {
+                let sim = similarity(self.sketches[p as usize].as_ref().expect("indexed probes have sketches"), s);
+                let best = &mut self.best[p as usize];
+                if sim >= self.threshold && best.is_none_or(|(b, bid)| sim > b || (sim == b && id < bid)) {
+                    *best = Some((sim, id));
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +195,13 @@ mod tests {
         let b = "翠湖花园小区开发商逾期交房已经两年了，业主多次找售楼部无果，请政府督促开发商尽快交房！";
         let c = "我家孩子今年九月上小学，户口在城关镇，学校说学位已满不能入学，请教育局协调解决。";
         let d = "宏建建筑工程有限公司拖欠我们三十多名农民工工资共计四十万元，春节前要不到钱回不了家。";
+        // a few probed against many: the copy and the light edit find the text they repeat
+        let probe = [sketch(b), sketch(c)];
+        let mut p = Probes::new(&probe, THRESHOLD);
+        for (id, t) in [d, a, c].iter().enumerate() {
+            p.offer(id, &sketch(t).unwrap());
+        }
+        assert_eq!(p.best.iter().map(|b| b.map(|(_, id)| id)).collect::<Vec<_>>(), [Some(1), Some(2)]);
         let g = groups(&[a, b, c, d, a], THRESHOLD);
         assert_eq!(g[0], Some(0));
         assert_eq!(g[1], Some(0));

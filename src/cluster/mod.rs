@@ -14,6 +14,7 @@
 
 pub mod eval;
 pub mod heat;
+pub mod kept;
 pub mod minhash;
 pub mod topical;
 pub mod xlsx;
@@ -62,11 +63,19 @@ pub struct ClusterConfig {
     pub min_cases: usize,
     /// Estimated Jaccard similarity of near-duplicate texts.
     pub dup_threshold: f64,
+    /// Group every case anew even when the last grouping could be kept (`kept::plan`).
+    pub regroup: bool,
 }
 
 impl Default for ClusterConfig {
     fn default() -> Self {
-        ClusterConfig { gap_days: 60, window_days: 180, min_cases: 3, dup_threshold: minhash::THRESHOLD }
+        ClusterConfig {
+            gap_days: 60,
+            window_days: 180,
+            min_cases: 3,
+            dup_threshold: minhash::THRESHOLD,
+            regroup: false,
+        }
     }
 }
 
@@ -392,6 +401,18 @@ fn tally<'a>(items: impl Iterator<Item = &'a str>) -> String {
     crate::model::Tally::of(items).encode()
 }
 
+/// How long a group of cases (sorted, in time order) may go without one before it is over:
+/// `gap_days`, or `QUIET_PACES` times its own mean interval when that is longer.
+fn quiet(facts: &[CaseFacts], idx: &[usize], gap_days: i64) -> Duration {
+    match (idx.first(), idx.last()) {
+        (Some(&a), Some(&b)) if idx.len() > 1 => {
+            let pace = (facts[b].received - facts[a].received) / (idx.len() as i32 - 1);
+            Duration::days(gap_days).max(pace * QUIET_PACES)
+        }
+        _ => Duration::days(gap_days),
+    }
+}
+
 /// Member lists: issue clusters from the groups of cases about one matter (`topical`, each
 /// sorted; `facts` are in time order), then duplicate clusters among the rest.
 pub fn group(
@@ -411,13 +432,7 @@ pub fn group(
     for idx in issues {
         // quiet is relative to the group's own pace: a thousand cases a year that stop for
         // `gap_days` are two episodes; six posts over half a year are one matter
-        let quiet = match (idx.first(), idx.last()) {
-            (Some(&a), Some(&b)) if idx.len() > 1 => {
-                let pace = (facts[b].received - facts[a].received) / (idx.len() as i32 - 1);
-                Duration::days(cfg.gap_days).max(pace * QUIET_PACES)
-            }
-            _ => Duration::days(cfg.gap_days),
-        };
+        let quiet = quiet(facts, &idx, cfg.gap_days);
         let mut run: Vec<usize> = vec![];
         for i in idx {
             if run.last().is_some_and(|&p| facts[i].received - facts[p].received > quiet) {
@@ -494,6 +509,8 @@ pub struct ClusterReport {
     pub clusters: usize,
     pub clustered: usize,
     pub top: Vec<(String, usize, f64)>,
+    /// Grouped anew (and why) or kept from the last grouping (and what was added).
+    pub grouping: String,
     pub seconds: f64,
 }
 
@@ -501,6 +518,7 @@ impl std::fmt::Display for ClusterReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let Some(as_of) = self.as_of else { return write!(f, "no cases to cluster") };
         writeln!(f, "clustered {} cases as of {as_of} in {:.1}s", self.cases, self.seconds)?;
+        writeln!(f, "  {}", self.grouping)?;
         writeln!(f, "  near-duplicates: {} cases in {} groups", self.dup_cases, self.dup_groups)?;
         write!(f, "  类案: {} clusters holding {} cases; hottest:", self.clusters, self.clustered)?;
         for (t, n, h) in &self.top {
@@ -519,7 +537,8 @@ pub fn run(
     run_on(wh, cfg, as_of, load_facts(wh)?)
 }
 
-/// `run` over facts already loaded.
+/// `run` over facts already loaded. Groups every case anew, or keeps the clusters of the
+/// last grouping and adds the cases since (`kept`), as `kept::plan` decides.
 pub fn run_on(
     wh: &Warehouse,
     cfg: &ClusterConfig,
@@ -531,41 +550,57 @@ pub fn run_on(
         return Ok((ClusterReport::default(), vec![], vec![]));
     };
     facts.retain(|f| f.received.date() <= as_of);
+    let plan = kept::plan(wh, cfg, as_of, &facts)?;
+    if let kept::Plan::Full(why) = &plan {
+        tracing::info!("cluster: every case grouped anew: {why}");
+    }
+    let (state, why) = match plan {
+        kept::Plan::Keep(state, changed) => {
+            let (mut clusters, dup, state, grouping) = kept::add(wh, cfg, as_of, &facts, *state, &changed)?;
+            heat::rank(&mut clusters, as_of);
+            let report = ClusterReport { grouping, ..ClusterReport::of(&clusters, &facts, &dup, as_of) };
+            let mut tx = wh.begin()?;
+            tx.replace(table::CLUSTERS, &[clusters_batch(&clusters, as_of)?])?;
+            tx.replace(table::CLUSTER_MEMBERS, &[members_batch(&clusters, &facts, &dup)?])?;
+            return finish(wh, tx, report, &state, t0).map(|r| (r, clusters, facts));
+        }
+        kept::Plan::Full(why) => (kept::Grouping::begin(wh, cfg, as_of, facts.len())?, why),
+    };
     let (texts, pieces, dup) = load_texts(wh, &facts, cfg.dup_threshold)?;
     tracing::info!("cluster: texts read, near-duplicates found at {:.2}s", t0.elapsed().as_secs_f64());
     let cut = topical_texts(&facts, &texts, pieces);
     tracing::info!("cluster: texts cut at {:.2}s", t0.elapsed().as_secs_f64());
     // the risk scores are read while the cases are grouped
-    let ((topical, terms), risk) =
-        rayon::join(|| topical::groups(&cut, cfg.window_days), || crate::facts::tables::scores_of(wh, &facts));
+    let (grouped, risk) =
+        rayon::join(|| topical::groups(&cut, cfg.window_days, None), || crate::facts::tables::scores_of(wh, &facts));
     let risk = risk?;
-    tracing::info!("cluster: {} topical groups at {:.2}s", topical.len(), t0.elapsed().as_secs_f64());
+    tracing::info!("cluster: {} topical groups at {:.2}s", grouped.groups.len(), t0.elapsed().as_secs_f64());
     // looked up once per case (describing a cluster asks for each member's twice)
     let risk_of = |i: usize| risk[i].as_ref();
     let score = |i: usize| risk_of(i).map(|s| s.0);
     // red as `risk` graded it, by the levels of risk.toml
     let red = |i: usize| risk_of(i).is_some_and(|s| s.1 == crate::model::Level::Red);
+    let groups = group(&facts, &grouped.groups, &dup, cfg);
+    // what each cluster is about, kept for adding the cases of the next days; the vectors go
+    let topical::Grouped { terms, vecs, df, n, .. } = grouped;
+    let profiles: Vec<kept::Profile> = {
+        use rayon::prelude::*;
+        groups.par_iter().map(|(_, m)| kept::Profile::of(m, &vecs, &terms)).collect()
+    };
+    drop(vecs);
     let words = Words { cases: &cut, terms: &terms };
     // each cluster described on its own, on both cores (collected in the groups' order)
     let mut clusters: Vec<Cluster> = {
         use rayon::prelude::*;
-        group(&facts, &topical, &dup, cfg)
+        groups
             .into_par_iter()
             .map(|(kind, m)| describe(kind, m, &facts, &texts, &words, &dup, &score, &red, as_of))
             .collect()
     };
+    let state = state.with(&terms, &df, n, clusters.iter().zip(profiles));
     heat::rank(&mut clusters, as_of);
-
-    let mut report = ClusterReport {
-        as_of: Some(as_of),
-        cases: facts.len(),
-        dup_cases: dup.iter().filter(|d| d.is_some()).count(),
-        dup_groups: dup.iter().flatten().collect::<HashSet<_>>().len(),
-        clusters: clusters.len(),
-        clustered: clusters.iter().map(|c| c.members.len()).sum(),
-        ..Default::default()
-    };
-    report.top = clusters.iter().take(5).map(|c| (c.title.clone(), c.members.len(), c.heat)).collect();
+    let report =
+        ClusterReport { grouping: format!("grouped anew: {why}"), ..ClusterReport::of(&clusters, &facts, &dup, as_of) };
     let mut tx = wh.begin()?;
     // a million cases' terms let go on both cores while the tables are written
     drop(terms);
@@ -580,13 +615,42 @@ pub fn run_on(
         },
     );
     written?;
+    finish(wh, tx, report, &state, t0).map(|r| (r, clusters, facts))
+}
+
+impl ClusterReport {
+    fn of(clusters: &[Cluster], facts: &[CaseFacts], dup: &[Option<usize>], as_of: NaiveDate) -> ClusterReport {
+        ClusterReport {
+            as_of: Some(as_of),
+            cases: facts.len(),
+            dup_cases: dup.iter().filter(|d| d.is_some()).count(),
+            dup_groups: dup.iter().flatten().collect::<HashSet<_>>().len(),
+            clusters: clusters.len(),
+            clustered: clusters.iter().map(|c| c.members.len()).sum(),
+            top: clusters.iter().take(5).map(|c| (c.title.clone(), c.members.len(), c.heat)).collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Commit the written tables with the grouping kept for the next run.
+fn finish(
+    wh: &Warehouse,
+    tx: crate::warehouse::Transaction<'_>,
+    mut report: ClusterReport,
+    state: &kept::Grouping,
+    t0: Instant,
+) -> Result<ClusterReport> {
+    let seq = tx.seq();
+    kept::save(wh, seq, state)?;
     report.seconds = t0.elapsed().as_secs_f64();
     tx.commit(
         "cluster",
-        serde_json::json!({"as_of": as_of.to_string(), "clusters": report.clusters, "clustered": report.clustered,
-            "near_duplicates": report.dup_cases}),
+        serde_json::json!({"as_of": report.as_of.map(|d| d.to_string()), "clusters": report.clusters,
+            "clustered": report.clustered, "near_duplicates": report.dup_cases, "grouping": report.grouping}),
     )?;
-    Ok((report, clusters, facts))
+    kept::prune(wh, seq);
+    Ok(report)
 }
 
 /// Each case's title and whole-text terms for the topical grouping.
@@ -656,6 +720,81 @@ fn describe(
     let mut keys = topical::key_terms(words.terms, &m, facts.len());
     keys.retain(|k| seg.is_content_word(k));
     let phrase = topical::title_phrase(words.cases, &m, &keys);
+    let lead = most_common(fs().filter_map(|f| f.lead_dept.as_deref())).unwrap_or("属地").to_string();
+    let first = &facts[m[0]];
+    let id = format!(
+        "C{}",
+        &blake3::hash(
+            format!("{kind}|{}|{topic}|{}|{}", entity.as_deref().unwrap_or(""), first.source, first.case_id).as_bytes()
+        )
+        .to_hex()[..8]
+    );
+    let title =
+        title(entity.as_deref(), locality.as_deref(), &topic, &sub, phrase.as_deref(), &keys, &texts.title[m[0]]);
+    let mut c = Cluster::named(id, kind, title, topic, sub, entity, lead, m);
+    figure(&mut c, facts, &texts.reply, dup, score, red, as_of);
+    c
+}
+
+impl Cluster {
+    /// A cluster with its name and members, its figures still to be counted (`figure`).
+    #[allow(clippy::too_many_arguments)]
+    fn named(
+        id: String,
+        kind: ClusterKind,
+        title: String,
+        topic: String,
+        sub: String,
+        entity: Option<String>,
+        lead_dept: String,
+        members: Vec<usize>,
+    ) -> Cluster {
+        Cluster {
+            id,
+            kind,
+            title,
+            topic,
+            sub,
+            entity,
+            members,
+            people: 0,
+            petitioners: 0,
+            by_source: [0; 4],
+            first_source: String::new(),
+            first: NaiveDateTime::default(),
+            last: NaiveDateTime::default(),
+            weekly: vec![],
+            regions: String::new(),
+            depts: String::new(),
+            risk_max: None,
+            red: 0,
+            engagement: 0,
+            heat: 0.0,
+            heat_rank: 0,
+            lead_dept,
+            representative: String::new(),
+            typical: String::new(),
+            co_regions: String::new(),
+        }
+    }
+}
+
+/// Count a cluster's figures from its members (sorted, in time order) as of `as_of`:
+/// people, sources, first and last case, weekly trend, regions, risk, the representative
+/// cases and the typical-case library. Everything but its name, so that a cluster kept
+/// from an earlier grouping (`kept`) is counted anew each day.
+fn figure(
+    c: &mut Cluster,
+    facts: &[CaseFacts],
+    reply: &[Option<String>],
+    dup: &[Option<usize>],
+    score: &(dyn Fn(usize) -> Option<i32> + Sync),
+    red: &(dyn Fn(usize) -> bool + Sync),
+    as_of: NaiveDate,
+) {
+    let members = std::mem::take(&mut c.members);
+    let m = &members;
+    let fs = || m.iter().map(|&i| &facts[i]);
     let mut by_source = [0usize; 4];
     for f in fs() {
         if let Some(k) = Source::ALL.iter().position(|s| s.as_str() == &*f.source) {
@@ -676,7 +815,7 @@ fn describe(
         m.iter().zip(&scores).filter_map(|(&i, s)| s.map(|s| (s, i))).max_by_key(|(s, i)| (*s, std::cmp::Reverse(*i)));
     // the wording sent most often: the member of the largest near-duplicate group
     let mut dup_n: HashMap<usize, usize> = HashMap::default();
-    for &i in &m {
+    for &i in m {
         if let Some(d) = dup[i] {
             *dup_n.entry(d).or_default() += 1;
         }
@@ -700,7 +839,7 @@ fn describe(
             let f = &facts[**i];
             f.closed.is_some_and(|c| c.date() <= as_of)
                 && matches!(f.satisfaction.as_deref(), Some("满意" | "基本满意"))
-                && texts.reply[**i].is_some()
+                && reply[**i].is_some()
         })
         .map(|(&i, s)| (s.unwrap_or(0), i))
         .collect();
@@ -709,53 +848,25 @@ fn describe(
         .iter()
         .take(2)
         .map(|&(_, i)| {
-            let r: String = texts.reply[i].as_deref().unwrap_or("").chars().take(80).collect();
+            let r: String = reply[i].as_deref().unwrap_or("").chars().take(80).collect();
             format!("{}（{}）：{r}", facts[i].case_id, facts[i].satisfaction.as_deref().unwrap_or(""))
         })
         .collect();
-    let lead = most_common(fs().filter_map(|f| f.lead_dept.as_deref())).unwrap_or("属地").to_string();
-    let id = format!(
-        "C{}",
-        &blake3::hash(
-            format!("{kind}|{}|{topic}|{}|{}", entity.as_deref().unwrap_or(""), first.source, first.case_id).as_bytes()
-        )
-        .to_hex()[..8]
-    );
-    Cluster {
-        id,
-        kind,
-        title: title(
-            entity.as_deref(),
-            locality.as_deref(),
-            &topic,
-            &sub,
-            phrase.as_deref(),
-            &keys,
-            &texts.title[m[0]],
-        ),
-        topic,
-        sub,
-        entity,
-        people: fs().map(|f| f.people()).sum(),
-        petitioners: fs().filter_map(|f| f.person.as_deref()).collect::<HashSet<_>>().len(),
-        by_source,
-        first_source: first.source.to_string(),
-        first: first.received,
-        last: last.received,
-        weekly,
-        regions: tally(fs().map(|f| f.town.as_deref().unwrap_or("未知"))),
-        depts: tally(fs().filter_map(|f| f.dept.as_deref())),
-        risk_max: top_risk.map(|(s, _)| s),
-        red: m.iter().filter(|&&i| red(i)).count(),
-        engagement: fs().map(|f| f.engagement).sum(),
-        heat: 0.0,
-        heat_rank: 0,
-        lead_dept: lead,
-        representative: rep.join("；"),
-        typical: typical.join("；"),
-        co_regions: tally(fs().flat_map(|f| f.elsewhere.iter().map(|p| &**p))),
-        members: m,
-    }
+    c.people = fs().map(|f| f.people()).sum();
+    c.petitioners = fs().filter_map(|f| f.person.as_deref()).collect::<HashSet<_>>().len();
+    c.by_source = by_source;
+    c.first_source = first.source.to_string();
+    (c.first, c.last) = (first.received, last.received);
+    c.weekly = weekly;
+    c.regions = tally(fs().map(|f| f.town.as_deref().unwrap_or("未知")));
+    c.depts = tally(fs().filter_map(|f| f.dept.as_deref()));
+    c.risk_max = top_risk.map(|(s, _)| s);
+    c.red = m.iter().filter(|&&i| red(i)).count();
+    c.engagement = fs().map(|f| f.engagement).sum();
+    c.representative = rep.join("；");
+    c.typical = typical.join("；");
+    c.co_regions = tally(fs().flat_map(|f| f.elsewhere.iter().map(|p| &**p)));
+    c.members = members;
 }
 
 fn i64s(v: impl Iterator<Item = i64>) -> ArrayRef {

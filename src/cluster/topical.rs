@@ -79,15 +79,23 @@ pub struct Terms<'a> {
 /// The bit of a term id in `Terms::of_case` that says the term is not among the text's.
 const OUTSIDE_TEXT: u32 = 1 << 31;
 
-type Vectors = Vec<Vec<(u32, f32)>>;
+pub type Vectors = Vec<Vec<(u32, f32)>>;
+
+/// The document frequencies of an earlier grouping of the whole collection (`n` cases),
+/// so that a few new cases are weighed as the whole collection weighs their terms.
+pub struct Known<'k> {
+    pub df: &'k HashMap<String, u32>,
+    pub n: usize,
+}
 
 /// Sparse L2-normalised vectors (term id, weight), sorted by term id, the term ids'
 /// document frequencies, and the terms. Term ids are given in order of first occurrence.
-fn vectors<'a>(cases: &'a [CaseText]) -> (Vectors, Vec<u32>, Terms<'a>) {
-    vectors_by_chunks(cases, 16 * 1024)
+/// With `known`, a term's frequency is the larger of the known one and its own count here.
+fn vectors<'a>(cases: &'a [CaseText], known: Option<&Known>) -> (Vectors, Vec<u32>, Terms<'a>) {
+    vectors_by_chunks(cases, 16 * 1024, known)
 }
 
-fn vectors_by_chunks<'a>(cases: &'a [CaseText], chunk: usize) -> (Vectors, Vec<u32>, Terms<'a>) {
+fn vectors_by_chunks<'a>(cases: &'a [CaseText], chunk: usize, known: Option<&Known>) -> (Vectors, Vec<u32>, Terms<'a>) {
     use rayon::prelude::*;
     // each chunk of cases counted on its own core with ids of its own, in first-occurrence
     // order, so that taking the chunks in order gives every term the id a single pass would
@@ -124,7 +132,12 @@ fn vectors_by_chunks<'a>(cases: &'a [CaseText], chunk: usize) -> (Vectors, Vec<u
             to
         })
         .collect();
-    let n = cases.len() as f32;
+    if let Some(k) = known {
+        for (d, name) in df.iter_mut().zip(&names) {
+            *d = (*d).max(k.df.get(*name).copied().unwrap_or(0));
+        }
+    }
+    let n = known.map_or(cases.len(), |k| k.n.max(cases.len())) as f32;
     let (vecs, of_case): (Vectors, Vec<Vec<u32>>) = chunks
         .into_par_iter()
         .zip(global)
@@ -219,16 +232,27 @@ fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
 }
 
 /// The pairs worth comparing and their similarity.
-fn candidate_pairs(cases: &[CaseText], vecs: &[Vec<(u32, f32)>], df: &[u32], window_days: i64) -> Vec<(u32, u32, f32)> {
-    let max_df = MIN_RARE_DF.max((RARE_SHARE * cases.len() as f64) as usize).min(MAX_RARE_DF) as u32;
+/// The terms that can pair a case (vector `v`) with another: among its `KEY_TERMS`
+/// heaviest, those rare among the `n` cases `df` counts (in two of them at least).
+pub fn pairing_terms(v: &[(u32, f32)], df: &[u32], n: usize) -> Vec<u32> {
+    let max_df = MIN_RARE_DF.max((RARE_SHARE * n as f64) as usize).min(MAX_RARE_DF) as u32;
+    let mut top: Vec<&(u32, f32)> = v.iter().collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.into_iter().take(KEY_TERMS).map(|x| x.0).filter(|id| (2..=max_df).contains(&df[*id as usize])).collect()
+}
+
+/// `n`: the cases of the collection `df` counts.
+fn candidate_pairs(
+    cases: &[CaseText],
+    vecs: &[Vec<(u32, f32)>],
+    df: &[u32],
+    n: usize,
+    window_days: i64,
+) -> Vec<(u32, u32, f32)> {
     let mut postings: HashMap<u32, Vec<u32>> = HashMap::default();
     for (i, v) in vecs.iter().enumerate() {
-        let mut top: Vec<&(u32, f32)> = v.iter().collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        for (id, _) in top.into_iter().take(KEY_TERMS) {
-            if (2..=max_df).contains(&df[*id as usize]) {
-                postings.entry(*id).or_default().push(i as u32);
-            }
+        for id in pairing_terms(v, df, n) {
+            postings.entry(id).or_default().push(i as u32);
         }
     }
     let window = chrono::Duration::days(window_days);
@@ -389,13 +413,32 @@ pub fn average_linkage(
     out
 }
 
-/// Groups of cases about one matter (two or more cases each, in order of their first
-/// case), and the terms counted on the way.
-pub fn groups<'a>(cases: &'a [CaseText], window_days: i64) -> (Vec<Vec<usize>>, Terms<'a>) {
+/// A grouping: the groups of cases about one matter (two or more cases each, in order of
+/// their first case), and what was counted on the way: the terms, each case's vector and
+/// each term id's document frequency among `n` cases.
+pub struct Grouped<'a> {
+    pub groups: Vec<Vec<usize>>,
+    pub terms: Terms<'a>,
+    pub vecs: Vectors,
+    pub df: Vec<u32>,
+    pub n: usize,
+}
+
+impl Terms<'_> {
+    /// The term of an id.
+    pub fn name(&self, id: u32) -> &str {
+        self.names[id as usize]
+    }
+}
+
+/// Group the cases by what they are about (see the module's notes); with `known`, weigh
+/// their terms by an earlier grouping's frequencies (`Known`).
+pub fn groups<'a>(cases: &'a [CaseText], window_days: i64, known: Option<&Known>) -> Grouped<'a> {
     let t0 = std::time::Instant::now();
-    let (vecs, df, terms) = vectors(cases);
+    let (vecs, df, terms) = vectors(cases, known);
+    let n = known.map_or(cases.len(), |k| k.n.max(cases.len()));
     tracing::info!("topical: {} vectors, {} terms at {:.2}s", vecs.len(), df.len(), t0.elapsed().as_secs_f64());
-    let pairs = candidate_pairs(cases, &vecs, &df, window_days);
+    let pairs = candidate_pairs(cases, &vecs, &df, n, window_days);
     tracing::info!("topical: {} pairs compared at {:.2}s", pairs.len(), t0.elapsed().as_secs_f64());
     // only names that key several cases keep two matters apart: a name seen once or twice
     // may be how one post put it (星光大厦 for the 老地方美食广场 in it)
@@ -413,7 +456,8 @@ pub fn groups<'a>(cases: &'a [CaseText], window_days: i64) -> (Vec<Vec<usize>>, 
             None => i,
         })
         .collect();
-    (average_linkage(cases.len(), &pairs, LINK, &entity, &seed), terms)
+    let groups = average_linkage(cases.len(), &pairs, LINK, &entity, &seed);
+    Grouped { groups, terms, vecs, df, n }
 }
 
 /// The terms that say what a group is about, most telling first: in many of its members
@@ -500,7 +544,7 @@ mod tests {
             case(3, "拖欠工资", "宏建公司拖欠农民工工资，工地夜间停工"),
             case(4, "开发商逾期交房", "业主要求开发商尽快交房"),
         ];
-        let whole = vectors_by_chunks(&cases, usize::MAX);
+        let whole = vectors_by_chunks(&cases, usize::MAX, None);
         // ids in order of first occurrence, over the whole collection
         let mut seen: Vec<&str> = vec![];
         for c in &cases {
@@ -513,7 +557,7 @@ mod tests {
         assert_eq!(whole.1.len(), seen.len());
         assert_eq!(whole.2.names, seen);
         for chunk in [1, 2, 3] {
-            assert_eq!(vectors_by_chunks(&cases, chunk), whole, "chunks of {chunk}");
+            assert_eq!(vectors_by_chunks(&cases, chunk, None), whole, "chunks of {chunk}");
         }
     }
 
@@ -547,7 +591,7 @@ mod tests {
                 cases.push(case(k as i64 * 7 + d, title, body));
             }
         }
-        let (g, terms) = groups(&cases, 180);
+        let Grouped { groups: g, terms, .. } = groups(&cases, 180, None);
         assert!(g.contains(&vec![0, 1, 2]), "{g:?}");
         // what the group is about, from the terms counted while grouping
         let keys = key_terms(&terms, &[0, 1, 2], cases.len());
@@ -555,7 +599,7 @@ mod tests {
         assert!(g.contains(&vec![3, 4, 5]), "{g:?}");
         // out of the time window: not compared
         cases[2].received += chrono::Duration::days(400);
-        let (g, _) = groups(&cases, 180);
+        let g = groups(&cases, 180, None).groups;
         assert!(g.iter().all(|m| !m.contains(&2)), "{g:?}");
     }
 

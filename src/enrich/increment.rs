@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EnrichConfig;
 use crate::schema::{case_versions, cases, table};
-use crate::warehouse::{Warehouse, atomic_write};
+use crate::warehouse::Warehouse;
 use crate::{Error, Result};
 
 /// Share of the sampled cases that may be new or changed before the keyword document
@@ -70,14 +70,10 @@ fn resources(cfg: &EnrichConfig) -> Result<String> {
     Ok(h.finalize().to_hex()[..32].to_string())
 }
 
-fn state_path(wh: &Warehouse, seq: u64) -> PathBuf {
-    wh.table_dir(table::ENRICHED).join(format!("_df-{seq:06}.json"))
-}
-
 /// The last enrich's commit and frequencies, when they go with `cfg`'s resources.
 pub(crate) fn load_state(wh: &Warehouse, cfg: &EnrichConfig) -> Result<Option<(u64, DfState)>> {
     let Some(seq) = wh.last_commit_of(table::ENRICHED)? else { return Ok(None) };
-    let path = state_path(wh, seq);
+    let path = wh.state_path(table::ENRICHED, "df", seq);
     let Ok(bytes) = std::fs::read(&path) else { return Ok(None) };
     let state: DfState = match serde_json::from_slice(&bytes) {
         Ok(s) => s,
@@ -91,24 +87,15 @@ pub(crate) fn load_state(wh: &Warehouse, cfg: &EnrichConfig) -> Result<Option<(u
 
 /// Keep `state` for the enrich committing as `seq` (written before that commit).
 pub(crate) fn save_state(wh: &Warehouse, seq: u64, state: &DfState) -> Result<()> {
-    let dir = wh.table_dir(table::ENRICHED);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    atomic_write(&state_path(wh, seq), &serde_json::to_vec(state).expect("frequencies serialize"))
+    wh.save_state(table::ENRICHED, "df", seq, &serde_json::to_vec(state).expect("frequencies serialize"))
 }
 
 /// Delete the frequencies of enrich commits before `seq`.
 pub(crate) fn prune_states(wh: &Warehouse, seq: u64) {
-    let keep = state_path(wh, seq);
-    let Ok(rd) = std::fs::read_dir(wh.table_dir(table::ENRICHED)) else { return };
-    for e in rd.filter_map(|e| e.ok()) {
-        let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with("_df-") && name.ends_with(".json") && e.path() != keep {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
+    wh.prune_states(table::ENRICHED, "df", seq);
 }
 
-fn key(source: &str, case_id: &str) -> String {
+pub(crate) fn key(source: &str, case_id: &str) -> String {
     format!("{source}\u{1f}{case_id}")
 }
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod eval;
 pub mod groups;
 pub mod history;
+pub mod kept;
 pub mod model;
 pub mod rules;
 
@@ -50,6 +51,8 @@ pub struct RiskReport {
     pub red_groups: usize,
     pub model_rows: usize,
     pub model_positives: usize,
+    /// The day the escalation model was fitted (`kept`).
+    pub model_fitted: Option<NaiveDate>,
     pub seconds: f64,
 }
 
@@ -69,7 +72,11 @@ impl std::fmt::Display for RiskReport {
                 f,
                 "  escalation model: learned from {} past cases ({} escalated within 30 days)",
                 self.model_rows, self.model_positives
-            )
+            )?;
+            match self.model_fitted.filter(|d| Some(*d) != self.as_of) {
+                Some(d) => write!(f, ", fitted as of {d} and kept"),
+                None => Ok(()),
+            }
         } else {
             write!(
                 f,
@@ -108,15 +115,24 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
     let arrival = |i: usize| rules::score(&facts[i], &hist[i], &w, &cal, facts[i].received.date());
     let labels = model::observed_labels(&facts, as_of);
     let labelled: Vec<usize> = (0..facts.len()).filter(|&i| labels[i].is_some()).collect();
-    let train = model::training_sample(&labelled);
-    let tx: Vec<Vec<f64>> = train.par_iter().map(|&i| model::features(&facts[i], &hist[i], &arrival(i))).collect();
-    let ty: Vec<bool> = train.iter().map(|&i| labels[i] == Some(true)).collect();
-    tracing::info!("risk: scored, features ready at {:.2}s", t0.elapsed().as_secs_f64());
-    // the model is fitted on one core while the other builds the columns that do not need it
-    let (fitted, columns) =
-        rayon::join(|| model::EscalationModel::fit(&tx, &ty), || risk_columns(facts, &scored, &w, as_of));
-    let fitted = fitted?;
-    tracing::info!("risk: model fitted at {:.2}s", t0.elapsed().as_secs_f64());
+    // the last fit while it is recent (`kept`); else fitted on one core while the other
+    // builds the columns that do not need it
+    let settings = kept::settings(models)?;
+    let (fit, columns) = match kept::usable(wh, &settings, as_of, labelled.len())? {
+        Ok(fit) => (fit, risk_columns(facts, &scored, &w, as_of)),
+        Err(why) => {
+            tracing::info!("risk: fitting the escalation model: {why}");
+            let train = model::training_sample(&labelled);
+            let tx: Vec<Vec<f64>> =
+                train.par_iter().map(|&i| model::features(&facts[i], &hist[i], &arrival(i))).collect();
+            let ty: Vec<bool> = train.iter().map(|&i| labels[i] == Some(true)).collect();
+            let (fitted, columns) =
+                rayon::join(|| model::EscalationModel::fit(&tx, &ty), || risk_columns(facts, &scored, &w, as_of));
+            (kept::Fit { settings, as_of, labelled: labelled.len(), model: fitted? }, columns)
+        }
+    };
+    let fitted = &fit.model;
+    tracing::info!("risk: model ready at {:.2}s", t0.elapsed().as_secs_f64());
     let probs: Vec<Option<f64>> = (0..facts.len())
         .into_par_iter()
         .map(|i| {
@@ -133,10 +149,13 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
         report.levels[w.levels.of(s.score).index()] += 1;
     }
     report.red_groups = groups.iter().filter(|g| g.level == crate::model::Level::Red).count();
-    if let Some(m) = &fitted {
+    if let Some(m) = fitted {
         (report.model_rows, report.model_positives) = (m.trained_on, m.positives);
     }
+    report.model_fitted = Some(fit.as_of);
     let mut tx = wh.begin()?;
+    let seq = tx.seq();
+    kept::save(wh, seq, &fit)?;
     tx.replace(table::RISK, &[risk_batch(columns, &probs)?])?;
     tx.replace(table::RISK_GROUPS, &[groups_batch(&groups, as_of)?])?;
     tracing::info!("risk: tables written at {:.2}s", t0.elapsed().as_secs_f64());
@@ -149,8 +168,10 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
             "levels": report.levels,
             "groups": report.groups,
             "model_rows": report.model_rows,
+            "model_fitted": fit.as_of.to_string(),
         }),
     )?;
+    kept::prune(wh, seq);
     Ok(report)
 }
 

@@ -128,7 +128,7 @@ pub fn blend(prob: f64, rule_score: u32) -> f64 {
 }
 
 /// A fitted model with its feature standardisation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EscalationModel {
     mean: Vec<f64>,
     scale: Vec<f64>,

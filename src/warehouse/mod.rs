@@ -167,6 +167,32 @@ impl Warehouse {
         self.root.join(table)
     }
 
+    /// What a stage keeps beside `table` for its next run, written with commit `seq`:
+    /// `TABLE/_NAME-NNNNNN.json` (Delta readers skip files starting with `_`).
+    pub fn state_path(&self, table: &str, name: &str, seq: u64) -> PathBuf {
+        self.table_dir(table).join(format!("_{name}-{seq:06}.json"))
+    }
+
+    /// Keep `bytes` as the state `name` of the commit `seq` (written before that commit).
+    pub fn save_state(&self, table: &str, name: &str, seq: u64, bytes: &[u8]) -> Result<()> {
+        let dir = self.table_dir(table);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        atomic_write(&self.state_path(table, name, seq), bytes)
+    }
+
+    /// Delete the states `name` kept beside `table` for commits other than `seq`.
+    pub fn prune_states(&self, table: &str, name: &str, seq: u64) {
+        let keep = self.state_path(table, name, seq);
+        let Ok(rd) = std::fs::read_dir(self.table_dir(table)) else { return };
+        let prefix = format!("_{name}-");
+        for e in rd.filter_map(|e| e.ok()) {
+            let file = e.file_name().to_string_lossy().to_string();
+            if file.starts_with(&prefix) && file.ends_with(".json") && e.path() != keep {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+
     /// The data files of a table's current version (or of the version time travel asks
     /// for), in commit order.
     pub fn parts(&self, table: &str) -> Result<Vec<PathBuf>> {
