@@ -277,6 +277,10 @@ fn read_kept(
     Ok((kept, dup))
 }
 
+/// The clusters with the day's cases added, each case's near-duplicate group, the grouping
+/// kept for the next run and what was done.
+pub type Added = (Vec<Cluster>, Vec<Option<usize>>, Grouping, String);
+
 /// Keep the last grouping's clusters and add the cases since (see the module's notes):
 /// the clusters (figures counted, heat not yet ranked), each case's near-duplicate group,
 /// the grouping to keep for the next run, and what was done.
@@ -287,7 +291,7 @@ pub fn add(
     facts: &[CaseFacts],
     state: Grouping,
     changed: &HashSet<String>,
-) -> Result<(Vec<Cluster>, Vec<Option<usize>>, Grouping, String)> {
+) -> Result<Added> {
     let t0 = std::time::Instant::now();
     let index: HashMap<(&str, &str), usize> =
         facts.iter().enumerate().map(|(i, f)| ((&*f.source, f.case_id.as_str()), i)).collect();
@@ -310,8 +314,10 @@ pub fn add(
     let since = as_of.and_hms_opt(0, 0, 0).expect("midnight") - Duration::days(cfg.window_days);
     let sub: Vec<usize> =
         (0..facts.len()).filter(|&i| fresh[i] || (cluster_of[i] == NONE && facts[i].received >= since)).collect();
+    tracing::info!("cluster: kept clusters read at {:.2}s", t0.elapsed().as_secs_f64());
     let copies = near_duplicates_of_members(wh, &index, &sub, &fresh, &cluster_of, cfg.dup_threshold)?;
     let sub_facts: Vec<CaseFacts> = sub.iter().map(|&i| facts[i].clone()).collect();
+    tracing::info!("cluster: copies of members found at {:.2}s", t0.elapsed().as_secs_f64());
     let (texts, pieces, sub_dup) = load_texts(wh, &sub_facts, cfg.dup_threshold)?;
     let cut = topical_texts(&sub_facts, &texts, pieces);
     let df: HashMap<String, u32> = state.df.iter().cloned().collect();
@@ -483,6 +489,7 @@ pub fn add(
         }
     }
     let reply = replies(wh, facts, &wanted)?;
+    tracing::info!("cluster: replies read at {:.2}s", t0.elapsed().as_secs_f64());
     kept.par_iter_mut().for_each(|c| figure(c, facts, &reply, &dup, &score, &red, as_of));
 
     // the grouping kept for the next run, with the joined cases in its profiles
@@ -514,28 +521,30 @@ fn near_duplicates_of_members(
     use crate::schema::enriched as e;
     let batches = read_table_columns(wh, table::ENRICHED, Some(&[e::CASE_ID, e::SOURCE, e::SKETCH]))?;
     let at: HashMap<usize, usize> = sub.iter().enumerate().filter(|(_, i)| fresh[**i]).map(|(j, &i)| (i, j)).collect();
-    let rows = |b: &arrow::record_batch::RecordBatch| {
-        let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>().clone();
-        let (id, source) = (s(e::CASE_ID), s(e::SOURCE));
-        let sk = b.column_by_name(e::SKETCH).expect("projected").as_binary::<i32>().clone();
-        (0..b.num_rows()).filter_map(move |r| {
-            let i = *index.get(&(source.value(r), id.value(r)))?;
-            Some((i, sk.is_valid(r).then(|| minhash::from_bytes(sk.value(r))).flatten()?))
+    // each batch's rows as (case, sketch), on both cores
+    let rows: Vec<Vec<(usize, [u32; minhash::K])>> = batches
+        .par_iter()
+        .map(|b| {
+            let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>();
+            let (id, source) = (s(e::CASE_ID), s(e::SOURCE));
+            let sk = b.column_by_name(e::SKETCH).expect("projected").as_binary::<i32>();
+            (0..b.num_rows())
+                .filter(|&r| sk.is_valid(r))
+                .filter_map(|r| Some((*index.get(&(source.value(r), id.value(r)))?, minhash::from_bytes(sk.value(r))?)))
+                .collect()
         })
-    };
+        .collect();
+    drop(batches);
+    // the new cases' sketches, then the members' streamed past them in the table's order
     let mut sketches = vec![None; sub.len()];
-    for b in &batches {
-        for (i, s) in rows(b) {
-            if let Some(&j) = at.get(&i) {
-                sketches[j] = Some(s);
-            }
+    for (i, s) in rows.iter().flatten() {
+        if let Some(&j) = at.get(i) {
+            sketches[j] = Some(*s);
         }
     }
     let mut probes = minhash::Probes::new(&sketches, threshold);
-    for b in &batches {
-        for (i, s) in rows(b).filter(|(i, _)| cluster_of[*i] != u32::MAX) {
-            probes.offer(i, &s);
-        }
+    for (i, s) in rows.iter().flatten().filter(|(i, _)| cluster_of[*i] != u32::MAX) {
+        probes.offer(*i, s);
     }
     Ok(probes.best.iter().map(|b| b.map(|(_, i)| i)).collect())
 }

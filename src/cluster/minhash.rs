@@ -146,12 +146,15 @@ fn band_keys(s: &[u32; K]) -> [u64; BANDS] {
 }
 
 /// Near-duplicates of a few texts among many, without holding the many: the few are
-/// indexed by band, the many streamed past them (`offer`).
+/// indexed by band, the many streamed past them (`offer`). A probe's match is the first
+/// text offered whose similarity is at or above the threshold; a matched probe leaves the
+/// index, so a template sent a thousand times costs a thousand lookups, not a thousand
+/// comparisons per probe.
 pub struct Probes<'s> {
     sketches: &'s [Option<[u32; K]>],
     buckets: HashMap<u64, Vec<u32>>,
     threshold: f64,
-    /// Per probe: its best match so far (similarity, the match's id).
+    /// Per probe: its match (similarity, the match's id).
     pub best: Vec<Option<(f64, usize)>>,
 }
 
@@ -166,20 +169,27 @@ impl<'s> Probes<'s> {
         Probes { sketches, buckets, threshold, best: vec![None; sketches.len()] }
     }
 
-    /// Compare the text `id` (sketch `s`) with the probes sharing a band with it; the most
-    /// similar at or above the threshold is each probe's match (the lowest id on a tie).
+    /// Compare the text `id` (sketch `s`) with the unmatched probes sharing a band with it.
     pub fn offer(&mut self, id: usize, s: &[u32; K]) {
         if self.buckets.is_empty() {
             return;
         }
         for key in band_keys(s) {
-            let Some(probes) = self.buckets.get(&key) else { continue };
-            for &p in probes {
-                let sim = similarity(self.sketches[p as usize].as_ref().expect("indexed probes have sketches"), s);
-                let best = &mut self.best[p as usize];
-                if sim >= self.threshold && best.is_none_or(|(b, bid)| sim > b || (sim == b && id < bid)) {
-                    *best = Some((sim, id));
+            let Some(probes) = self.buckets.get_mut(&key) else { continue };
+            let (sketches, best, threshold) = (self.sketches, &mut self.best, self.threshold);
+            probes.retain(|&p| {
+                if best[p as usize].is_some() {
+                    return false;
                 }
+                let sim = similarity(sketches[p as usize].as_ref().expect("indexed probes have sketches"), s);
+                if sim >= threshold {
+                    best[p as usize] = Some((sim, id));
+                    return false;
+                }
+                true
+            });
+            if probes.is_empty() {
+                self.buckets.remove(&key);
             }
         }
     }
