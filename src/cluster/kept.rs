@@ -7,21 +7,26 @@
 //! its commit): the document frequencies it weighed the terms by, and each cluster's mean
 //! vector. The next runs keep its clusters and add the cases stored since:
 //!
-//! 1. a case new or changed since the grouping (`case_versions`) that no cluster holds joins
-//!    the kept cluster of its key entity, topic and matter (as the grouping seeds an
-//!    established name's cases), or else the kept cluster its vector is most like: the
-//!    mean similarity to the cluster's members (the dot product with their mean vector,
-//!    under the grouping's frequencies) at least `topical::LINK`, as average linkage would
-//!    merge it, with compatible key entities, within the cluster's quiet gap;
+//! 1. a case new or changed since the grouping (`case_versions`), or received after its
+//!    day, that no cluster holds joins the kept cluster of the member its text repeats
+//!    (MinHash; a duplicate cluster only from the same town), or else of its established
+//!    key entity, topic and matter (as the grouping seeds an established name's cases), or
+//!    else the kept cluster its vector is most like: the mean similarity to the cluster's
+//!    members (the dot product with their mean vector, under the grouping's frequencies)
+//!    at least `topical::LINK`, as average linkage would merge it, sharing a rare key term
+//!    with them and with compatible key entities — each within the cluster's quiet gap of
+//!    its first or last case;
 //! 2. the cases left, with the cases of the last `window_days` no cluster holds, are
 //!    grouped as the full grouping groups (under its frequencies); a group holding a new
 //!    case becomes a new cluster, so an issue that starts today is found today;
-//! 3. every cluster is counted anew (cases, people, trend, risk, heat, typical cases);
-//!    its id, title, topic and entity stay.
+//! 3. every cluster is counted anew (cases, people, trend, risk, heat, typical cases); its
+//!    id, title, topic and entity stay, and a routine matter whose new cases bring
+//!    collective action, threats or a burst becomes an issue.
 //!
 //! Every case is grouped anew when the last grouping is [`REGROUP_DAYS`] old, when more
-//! than [`REGROUP_SHARE`] of its cases are new or changed since, when the settings or
-//! minqing changed, for an as-of day before it, or on `--regroup`; the report says why.
+//! than [`REGROUP_SHARE`] of its cases are new or changed since, when the settings,
+//! minqing or the last full enrich changed, for an as-of day before the last run that kept
+//! it, or on `--regroup`; the report says why.
 
 use arrow::array::{Array, AsArray};
 use chrono::{Duration, NaiveDate};
@@ -94,6 +99,10 @@ pub struct Grouping {
     /// minqing's version and the cluster settings: with others, every case is grouped anew.
     pub settings: String,
     pub as_of: NaiveDate,
+    /// The day of the last run that kept it: an earlier day is grouped anew (its clusters
+    /// hold cases of later days).
+    #[serde(default)]
+    pub last_as_of: Option<NaiveDate>,
     /// The last commit of `cases` the grouping read: cases stored after it are new or changed.
     pub cases_commit: u64,
     /// Cases grouped.
@@ -105,23 +114,27 @@ pub struct Grouping {
     pub profiles: Vec<Profile>,
 }
 
-fn settings(cfg: &ClusterConfig) -> String {
-    format!(
-        "{} gap {} window {} min {} dup {}",
+/// minqing's version, the cluster settings and the last full enrich (a re-enrich of every
+/// case may read topics and entities anew).
+fn settings(wh: &Warehouse, cfg: &ClusterConfig) -> Result<String> {
+    Ok(format!(
+        "{} gap {} window {} min {} dup {} enrich {}",
         env!("CARGO_PKG_VERSION"),
         cfg.gap_days,
         cfg.window_days,
         cfg.min_cases,
-        cfg.dup_threshold
-    )
+        cfg.dup_threshold,
+        crate::enrich::increment::fingerprint(wh)?
+    ))
 }
 
 impl Grouping {
     /// A full grouping of `cases` cases starting now.
     pub fn begin(wh: &Warehouse, cfg: &ClusterConfig, as_of: NaiveDate, cases: usize) -> Result<Grouping> {
         Ok(Grouping {
-            settings: settings(cfg),
+            settings: settings(wh, cfg)?,
             as_of,
+            last_as_of: Some(as_of),
             cases_commit: wh.last_commit_of(table::CASES)?.unwrap_or(0),
             cases: cases as u64,
             n: 0,
@@ -180,11 +193,12 @@ pub fn plan(wh: &Warehouse, cfg: &ClusterConfig, as_of: NaiveDate, facts: &[Case
         Ok(s) => s,
         Err(e) => return full(format!("{} is damaged ({e})", path.display())),
     };
-    if state.settings != settings(cfg) {
-        return full("the settings or minqing changed since the last grouping".into());
+    if state.settings != settings(wh, cfg)? {
+        return full("the settings, minqing or the last full enrich changed since the last grouping".into());
     }
-    if as_of < state.as_of {
-        return full(format!("as of {as_of}, before the last grouping ({})", state.as_of));
+    let last = state.last_as_of.unwrap_or(state.as_of).max(state.as_of);
+    if as_of < last {
+        return full(format!("as of {as_of}, before the last run that kept the grouping ({last})"));
     }
     let days = (as_of - state.as_of).num_days();
     if days >= REGROUP_DAYS {
@@ -353,12 +367,21 @@ pub fn add(
             }
         }
     }
-    let spans: Vec<(chrono::NaiveDateTime, Duration)> = kept
+    // (first case, last case, quiet gap): a case joins only within the gap of either end
+    type Span = (chrono::NaiveDateTime, chrono::NaiveDateTime, Duration);
+    let spans: Vec<Span> = kept
         .iter()
-        .map(|c| (facts[*c.members.last().expect("kept")].received, quiet(facts, &c.members, cfg.gap_days)))
+        .map(|c| {
+            let (first, last) = (c.members[0], *c.members.last().expect("kept"));
+            (facts[first].received, facts[last].received, quiet(facts, &c.members, cfg.gap_days))
+        })
         .collect();
-    let within = |k: usize, f: &CaseFacts| f.received - spans[k].0 <= spans[k].1;
+    let within = |k: usize, f: &CaseFacts| {
+        let (first, last, gap) = spans[k];
+        f.received - last <= gap && first - f.received <= gap
+    };
     let mut joined: Vec<Option<usize>> = vec![None; sub.len()];
+    let mut as_copy = vec![false; sub.len()];
     let mut acc = vec![0f32; kept.len()];
     let mut pairs_with = vec![false; kept.len()];
     let mut touched: Vec<u32> = vec![];
@@ -371,14 +394,15 @@ pub fn add(
         let f = &facts[i];
         // the same text sent again joins the cluster of the text it repeats (a duplicate
         // cluster whenever, an issue within its quiet gap)
-        let by_copy = copies[j]
-            .map(|m| cluster_of[m] as usize)
-            .filter(|&k| kept[k].kind == ClusterKind::Duplicate || within(k, f));
-        if let Some(k) = by_copy {
-            let m = copies[j].expect("a copy");
+        // (a duplicate cluster is one locality's: the same template from two towns is two)
+        let by_copy = copies[j].map(|m| (m, cluster_of[m] as usize)).filter(|&(m, k)| match kept[k].kind {
+            ClusterKind::Duplicate => facts[m].town == f.town,
+            _ => within(k, f),
+        });
+        if let Some((m, k)) = by_copy {
             let root = *dup[m].get_or_insert(m);
             dup[i] = Some(root);
-            joined[j] = Some(k);
+            (joined[j], as_copy[j]) = (Some(k), true);
             ways[0] += 1;
             continue;
         }
@@ -436,14 +460,39 @@ pub fn add(
         if let Some(k) = *k {
             kept[k].members.push(sub[j]);
             added[k].push(grouped.vecs[j].iter().map(|&(t, w)| (grouped.terms.name(t), w)).collect());
-            if copies[j].is_none() {
-                dup[sub[j]] = sub_dup[j].map(|d| sub[d]);
-            }
             joins += 1;
+        }
+    }
+    // the near-duplicate groups among the cases read: one root each, the kept one when a
+    // member of the group joined as a copy
+    let mut root_of: HashMap<usize, usize> = HashMap::default();
+    for (j, d) in sub_dup.iter().enumerate() {
+        if let (Some(d), true) = (d, as_copy[j]) {
+            root_of.entry(*d).or_insert(dup[sub[j]].expect("a copy has its root"));
+        }
+    }
+    for (j, d) in sub_dup.iter().enumerate() {
+        if let (Some(d), false) = (d, as_copy[j]) {
+            let root = *root_of.entry(*d).or_insert(sub[*d]);
+            dup[sub[j]] = Some(root);
         }
     }
     for c in &mut kept {
         c.members.sort_unstable();
+    }
+    // a routine matter whose new cases bring collective action, threats or a burst is an
+    // issue from today (as the grouping would now judge it); an issue stays one for the week
+    for (k, c) in kept.iter_mut().enumerate() {
+        if c.kind == ClusterKind::Routine && !added[k].is_empty() {
+            let signals = c
+                .members
+                .iter()
+                .filter(|&&i| facts[i].is_collective() || facts[i].has_threat() || facts[i].threat_flag)
+                .count();
+            if signals as f64 >= super::ISSUE_SIGNAL * c.members.len() as f64 || super::bursts(facts, &c.members) {
+                c.kind = ClusterKind::Issue;
+            }
+        }
     }
 
     // 2. the rest grouped with the recent cases no cluster holds; a group with a new case is new
@@ -472,7 +521,6 @@ pub fn add(
             continue;
         }
         for j in &mut c.members {
-            dup[sub[*j]] = sub_dup_left[*j].map(|d| sub[d]);
             *j = sub[*j];
         }
         new_profiles.push(Profile { id: c.id.clone(), ..p });
@@ -493,7 +541,7 @@ pub fn add(
     kept.par_iter_mut().for_each(|c| figure(c, facts, &reply, &dup, &score, &red, as_of));
 
     // the grouping kept for the next run, with the joined cases in its profiles
-    let mut next = Grouping { profiles: vec![], ..state.clone() };
+    let mut next = Grouping { profiles: vec![], last_as_of: Some(as_of), ..state.clone() };
     let mut old: HashMap<String, Profile> = state.profiles.into_iter().map(|p| (p.id.clone(), p)).collect();
     for (k, c) in kept.iter().enumerate().take(kept.len() - fresh_clusters) {
         if let Some(p) = old.remove(&c.id) {

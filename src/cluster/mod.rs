@@ -511,6 +511,8 @@ pub struct ClusterReport {
     pub top: Vec<(String, usize, f64)>,
     /// Grouped anew (and why) or kept from the last grouping (and what was added).
     pub grouping: String,
+    /// Which cases the near-duplicate counts are of (all, or the clusters' when kept).
+    pub dup_scope: &'static str,
     pub seconds: f64,
 }
 
@@ -519,7 +521,7 @@ impl std::fmt::Display for ClusterReport {
         let Some(as_of) = self.as_of else { return write!(f, "no cases to cluster") };
         writeln!(f, "clustered {} cases as of {as_of} in {:.1}s", self.cases, self.seconds)?;
         writeln!(f, "  {}", self.grouping)?;
-        writeln!(f, "  near-duplicates: {} cases in {} groups", self.dup_cases, self.dup_groups)?;
+        writeln!(f, "  near-duplicates{}: {} cases in {} groups", self.dup_scope, self.dup_cases, self.dup_groups)?;
         write!(f, "  类案: {} clusters holding {} cases; hottest:", self.clusters, self.clustered)?;
         for (t, n, h) in &self.top {
             write!(f, "\n    {t} — {n}件, 热度 {h:.1}")?;
@@ -558,7 +560,19 @@ pub fn run_on(
         kept::Plan::Keep(state, changed) => {
             let (mut clusters, dup, state, grouping) = kept::add(wh, cfg, as_of, &facts, *state, &changed)?;
             heat::rank(&mut clusters, as_of);
-            let report = ClusterReport { grouping, ..ClusterReport::of(&clusters, &facts, &dup, as_of) };
+            // a kept run knows the near-duplicates of the clusters' cases only
+            let in_clusters: Vec<Option<usize>> = {
+                let mut d = vec![None; facts.len()];
+                for &i in clusters.iter().flat_map(|c| &c.members) {
+                    d[i] = dup[i];
+                }
+                d
+            };
+            let report = ClusterReport {
+                grouping,
+                dup_scope: " among the clusters' cases",
+                ..ClusterReport::of(&clusters, &facts, &in_clusters, as_of)
+            };
             let mut tx = wh.begin()?;
             tx.replace(table::CLUSTERS, &[clusters_batch(&clusters, as_of)?])?;
             tx.replace(table::CLUSTER_MEMBERS, &[members_batch(&clusters, &facts, &dup)?])?;

@@ -85,6 +85,17 @@ pub(crate) fn load_state(wh: &Warehouse, cfg: &EnrichConfig) -> Result<Option<(u
     Ok((state.resources == resources(cfg)?).then_some((seq, state)))
 }
 
+/// What the last enrich's keyword frequencies were sampled with and on (its resources and
+/// sample): it changes when every case is enriched anew, not with a day's increment, so a
+/// stage reading `enriched` can tell the two apart. Empty without a kept sample.
+pub(crate) fn fingerprint(wh: &Warehouse) -> Result<String> {
+    let Some(seq) = wh.last_commit_of(table::ENRICHED)? else { return Ok(String::new()) };
+    let Ok(bytes) = std::fs::read(wh.state_path(table::ENRICHED, "df", seq)) else { return Ok(String::new()) };
+    Ok(serde_json::from_slice::<DfState>(&bytes)
+        .map(|s| format!("{} {} {}", s.resources, s.cases_at_sample, s.n_docs))
+        .unwrap_or_default())
+}
+
 /// Keep `state` for the enrich committing as `seq` (written before that commit).
 pub(crate) fn save_state(wh: &Warehouse, seq: u64, state: &DfState) -> Result<()> {
     wh.save_state(table::ENRICHED, "df", seq, &serde_json::to_vec(state).expect("frequencies serialize"))

@@ -64,7 +64,9 @@ pub fn usable(
         Ok(f) => f,
         Err(e) => return Ok(Err(format!("{} is damaged ({e})", p.display()))),
     };
-    Ok(if fit.settings != settings {
+    Ok(if fit.model.is_none() {
+        Err("no model could be fitted last time".into())
+    } else if fit.settings != settings {
         Err("minqing or the weights changed since the last fit".into())
     } else if as_of < fit.as_of {
         Err(format!("as of {as_of}, before the last fit ({})", fit.as_of))
