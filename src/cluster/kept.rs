@@ -329,7 +329,29 @@ pub fn add(
     let sub: Vec<usize> =
         (0..facts.len()).filter(|&i| fresh[i] || (cluster_of[i] == NONE && facts[i].received >= since)).collect();
     tracing::info!("cluster: kept clusters read at {:.2}s", t0.elapsed().as_secs_f64());
-    let copies = near_duplicates_of_members(wh, &index, &sub, &fresh, &cluster_of, cfg.dup_threshold)?;
+    // (first case, last case, quiet gap): a case joins only within the gap of either end
+    type Span = (chrono::NaiveDateTime, chrono::NaiveDateTime, Duration);
+    let spans: Vec<Span> = kept
+        .iter()
+        .map(|c| {
+            let (first, last) = (c.members[0], *c.members.last().expect("kept"));
+            (facts[first].received, facts[last].received, quiet(facts, &c.members, cfg.gap_days))
+        })
+        .collect();
+    let within = |k: usize, f: &CaseFacts| {
+        let (first, last, gap) = spans[k];
+        f.received - last <= gap && first - f.received <= gap
+    };
+    // a copy joins the cluster of a member it repeats: a duplicate cluster from its town,
+    // another within its quiet gap
+    let may_join = |j: usize, m: usize| {
+        let (f, k) = (&facts[sub[j]], cluster_of[m] as usize);
+        match kept[k].kind {
+            ClusterKind::Duplicate => facts[m].town == f.town,
+            _ => within(k, f),
+        }
+    };
+    let copies = near_duplicates_of_members(wh, &index, &sub, &fresh, &cluster_of, &may_join, cfg.dup_threshold)?;
     let sub_facts: Vec<CaseFacts> = sub.iter().map(|&i| facts[i].clone()).collect();
     tracing::info!("cluster: copies of members found at {:.2}s", t0.elapsed().as_secs_f64());
     let (texts, pieces, sub_dup) = load_texts(wh, &sub_facts, cfg.dup_threshold)?;
@@ -367,19 +389,6 @@ pub fn add(
             }
         }
     }
-    // (first case, last case, quiet gap): a case joins only within the gap of either end
-    type Span = (chrono::NaiveDateTime, chrono::NaiveDateTime, Duration);
-    let spans: Vec<Span> = kept
-        .iter()
-        .map(|c| {
-            let (first, last) = (c.members[0], *c.members.last().expect("kept"));
-            (facts[first].received, facts[last].received, quiet(facts, &c.members, cfg.gap_days))
-        })
-        .collect();
-    let within = |k: usize, f: &CaseFacts| {
-        let (first, last, gap) = spans[k];
-        f.received - last <= gap && first - f.received <= gap
-    };
     let mut joined: Vec<Option<usize>> = vec![None; sub.len()];
     let mut as_copy = vec![false; sub.len()];
     let mut acc = vec![0f32; kept.len()];
@@ -394,12 +403,7 @@ pub fn add(
         let f = &facts[i];
         // the same text sent again joins the cluster of the text it repeats (a duplicate
         // cluster whenever, an issue within its quiet gap)
-        // (a duplicate cluster is one locality's: the same template from two towns is two)
-        let by_copy = copies[j].map(|m| (m, cluster_of[m] as usize)).filter(|&(m, k)| match kept[k].kind {
-            ClusterKind::Duplicate => facts[m].town == f.town,
-            _ => within(k, f),
-        });
-        if let Some((m, k)) = by_copy {
+        if let Some((m, k)) = copies[j].map(|m| (m, cluster_of[m] as usize)) {
             let root = *dup[m].get_or_insert(m);
             dup[i] = Some(root);
             (joined[j], as_copy[j]) = (Some(k), true);
@@ -557,13 +561,15 @@ pub fn add(
 }
 
 /// For each case of `sub` that is `fresh`, the kept member (a case some cluster holds) its
-/// text repeats, if any: the members' stored sketches streamed past the new cases'.
+/// text repeats and whose cluster it `may_join` (its place in `sub`, the member), if any:
+/// the members' stored sketches streamed past the new cases'.
 fn near_duplicates_of_members(
     wh: &Warehouse,
     index: &HashMap<(&str, &str), usize>,
     sub: &[usize],
     fresh: &[bool],
     cluster_of: &[u32],
+    may_join: &dyn Fn(usize, usize) -> bool,
     threshold: f64,
 ) -> Result<Vec<Option<usize>>> {
     use crate::schema::enriched as e;
@@ -592,7 +598,7 @@ fn near_duplicates_of_members(
     }
     let mut probes = minhash::Probes::new(&sketches, threshold);
     for (i, s) in rows.iter().flatten().filter(|(i, _)| cluster_of[*i] != u32::MAX) {
-        probes.offer(*i, s);
+        probes.offer(*i, s, may_join);
     }
     Ok(probes.best.iter().map(|b| b.map(|(_, i)| i)).collect())
 }

@@ -169,8 +169,9 @@ impl<'s> Probes<'s> {
         Probes { sketches, buckets, threshold, best: vec![None; sketches.len()] }
     }
 
-    /// Compare the text `id` (sketch `s`) with the unmatched probes sharing a band with it.
-    pub fn offer(&mut self, id: usize, s: &[u32; K]) {
+    /// Compare the text `id` (sketch `s`) with the unmatched probes sharing a band with it
+    /// that `accept` it (the probe, `id`).
+    pub fn offer(&mut self, id: usize, s: &[u32; K], accept: &dyn Fn(usize, usize) -> bool) {
         if self.buckets.is_empty() {
             return;
         }
@@ -182,7 +183,7 @@ impl<'s> Probes<'s> {
                     return false;
                 }
                 let sim = similarity(sketches[p as usize].as_ref().expect("indexed probes have sketches"), s);
-                if sim >= threshold {
+                if sim >= threshold && accept(p as usize, id) {
                     best[p as usize] = Some((sim, id));
                     return false;
                 }
@@ -209,7 +210,7 @@ mod tests {
         let probe = [sketch(b), sketch(c)];
         let mut p = Probes::new(&probe, THRESHOLD);
         for (id, t) in [d, a, c].iter().enumerate() {
-            p.offer(id, &sketch(t).unwrap());
+            p.offer(id, &sketch(t).unwrap(), &|_, _| true);
         }
         assert_eq!(p.best.iter().map(|b| b.map(|(_, id)| id)).collect::<Vec<_>>(), [Some(1), Some(2)]);
         let g = groups(&[a, b, c, d, a], THRESHOLD);
