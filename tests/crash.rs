@@ -138,8 +138,11 @@ fn check_after_kill(dir: &Path, outputs: &[String]) {
         if let Ok(rd) = std::fs::read_dir(wh.table_dir(t)) {
             for e in rd {
                 let name = e.unwrap().file_name().to_string_lossy().into_owned();
-                // data files, the Delta log, enrich's kept keyword frequencies
-                let known = name.starts_with("part-") || name == "_delta_log" || name.starts_with("_df-");
+                // data files, the Delta log, what enrich, cluster and risk keep for their
+                // next run (keyword frequencies, the grouping, the escalation model's fit)
+                let known = name.starts_with("part-")
+                    || name == "_delta_log"
+                    || ["_df-", "_grouping-", "_model-"].iter().any(|k| name.starts_with(k));
                 assert!(known, "{t}/{name} left after recovery");
             }
         }

@@ -130,12 +130,53 @@ pub fn blend(prob: f64, rule_score: u32) -> f64 {
 /// A fitted model with its feature standardisation.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EscalationModel {
+    #[serde(with = "exact")]
     mean: Vec<f64>,
+    #[serde(with = "exact")]
     scale: Vec<f64>,
+    #[serde(with = "exact")]
     weights: Vec<f64>,
+    #[serde(with = "exact")]
     intercept: f64,
     pub trained_on: usize,
     pub positives: usize,
+}
+
+/// Numbers kept as their bits, so a fit read back is the fit that was made (a decimal
+/// written and parsed again may differ in the last bit).
+mod exact {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub trait Bits: Sized {
+        fn bits(&self) -> Vec<u64>;
+        fn from(bits: Vec<u64>) -> Option<Self>;
+    }
+
+    impl Bits for f64 {
+        fn bits(&self) -> Vec<u64> {
+            vec![self.to_bits()]
+        }
+        fn from(bits: Vec<u64>) -> Option<f64> {
+            (bits.len() == 1).then(|| f64::from_bits(bits[0]))
+        }
+    }
+
+    impl Bits for Vec<f64> {
+        fn bits(&self) -> Vec<u64> {
+            self.iter().map(|x| x.to_bits()).collect()
+        }
+        fn from(bits: Vec<u64>) -> Option<Vec<f64>> {
+            Some(bits.into_iter().map(f64::from_bits).collect())
+        }
+    }
+
+    pub fn serialize<T: Bits, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        v.bits().serialize(s)
+    }
+
+    pub fn deserialize<'de, T: Bits, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        T::from(Vec::<u64>::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("one number expected"))
+    }
 }
 
 /// The rows a fit learns from: all of them up to 30,000, else every k-th, evenly over time.
@@ -263,5 +304,8 @@ mod tests {
         let p: Vec<f64> = x.iter().map(|r| m.prob(r)).collect();
         assert!(auc(&p, &y).unwrap() > 0.99);
         assert!(m.prob(&[9.0, 3.0]) > m.prob(&[1.0, 3.0]));
+        // kept as JSON, it reads back to the last bit
+        let back: EscalationModel = serde_json::from_slice(&serde_json::to_vec(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
     }
 }
