@@ -317,13 +317,16 @@ pub fn add(
             cluster_of[i] = k as u32;
         }
     }
-    let key = |f: &CaseFacts| crate::enrich::increment::key(&f.source, &f.case_id);
     // not grouped then: stored since, or received after the day the grouping was about
-    let fresh: Vec<bool> = facts
-        .par_iter()
-        .zip(&cluster_of)
-        .map(|(f, &k)| k == NONE && (f.received.date() > state.as_of || changed.contains(&key(f))))
-        .collect();
+    let mut fresh: Vec<bool> = facts.iter().map(|f| f.received.date() > state.as_of).collect();
+    for (source, case_id) in changed.iter().filter_map(|k| crate::enrich::increment::unkey(k)) {
+        if let Some(&i) = index.get(&(source, case_id)) {
+            fresh[i] = true;
+        }
+    }
+    for (f, &k) in fresh.iter_mut().zip(&cluster_of) {
+        *f &= k == NONE;
+    }
     // the new cases and the recent ones no cluster holds, read and weighed as the grouping did
     let since = as_of.and_hms_opt(0, 0, 0).expect("midnight") - Duration::days(cfg.window_days);
     let sub: Vec<usize> =
@@ -356,7 +359,7 @@ pub fn add(
     tracing::info!("cluster: copies of members found at {:.2}s", t0.elapsed().as_secs_f64());
     let (texts, pieces, sub_dup) = load_texts(wh, &sub_facts, cfg.dup_threshold)?;
     let cut = topical_texts(&sub_facts, &texts, pieces);
-    let df: HashMap<String, u32> = state.df.iter().cloned().collect();
+    let df: HashMap<&str, u32> = state.df.iter().map(|(t, n)| (t.as_str(), *n)).collect();
     let new_cases = fresh.iter().filter(|&&f| f).count();
     let known = Known { df: &df, n: state.n as usize + new_cases };
     let grouped = topical::groups(&cut, cfg.window_days, Some(&known));
@@ -401,8 +404,7 @@ pub fn add(
             continue;
         }
         let f = &facts[i];
-        // the same text sent again joins the cluster of the text it repeats (a duplicate
-        // cluster whenever, an issue within its quiet gap)
+        // the same text sent again joins the cluster of the text it repeats (`may_join`)
         if let Some((m, k)) = copies[j].map(|m| (m, cluster_of[m] as usize)) {
             let root = *dup[m].get_or_insert(m);
             dup[i] = Some(root);
@@ -540,7 +542,7 @@ pub fn add(
             wanted[i] = true;
         }
     }
-    let reply = replies(wh, facts, &wanted)?;
+    let reply = replies(wh, &index, &wanted)?;
     tracing::info!("cluster: replies read at {:.2}s", t0.elapsed().as_secs_f64());
     kept.par_iter_mut().for_each(|c| figure(c, facts, &reply, &dup, &score, &red, as_of));
 
@@ -604,19 +606,13 @@ fn near_duplicates_of_members(
 }
 
 /// The replies of the cases marked `wanted` (the typical-case library).
-fn replies(wh: &Warehouse, facts: &[CaseFacts], wanted: &[bool]) -> Result<Vec<Option<String>>> {
-    let index: HashMap<(&str, &str), usize> = facts
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| wanted[*i])
-        .map(|(i, f)| ((&*f.source, f.case_id.as_str()), i))
-        .collect();
-    let mut out = vec![None; facts.len()];
+fn replies(wh: &Warehouse, index: &HashMap<(&str, &str), usize>, wanted: &[bool]) -> Result<Vec<Option<String>>> {
+    let mut out = vec![None; wanted.len()];
     for b in read_table_columns(wh, table::CASES, Some(&[cases::SOURCE, cases::CASE_ID, cases::REPLY]))? {
         let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>();
         let (source, id, reply) = (s(cases::SOURCE), s(cases::CASE_ID), s(cases::REPLY));
         for r in 0..b.num_rows() {
-            if let Some(&i) = index.get(&(source.value(r), id.value(r))) {
+            if let Some(&i) = index.get(&(source.value(r), id.value(r))).filter(|&&i| wanted[i]) {
                 out[i] = (reply.is_valid(r) && !reply.value(r).trim().is_empty()).then(|| reply.value(r).to_string());
             }
         }

@@ -84,7 +84,7 @@ pub type Vectors = Vec<Vec<(u32, f32)>>;
 /// The document frequencies of an earlier grouping of the whole collection (`n` cases),
 /// so that a few new cases are weighed as the whole collection weighs their terms.
 pub struct Known<'k> {
-    pub df: &'k HashMap<String, u32>,
+    pub df: &'k HashMap<&'k str, u32>,
     pub n: usize,
 }
 

@@ -110,6 +110,11 @@ pub(crate) fn key(source: &str, case_id: &str) -> String {
     format!("{source}\u{1f}{case_id}")
 }
 
+/// The (source, case_id) of a `key`.
+pub(crate) fn unkey(key: &str) -> Option<(&str, &str)> {
+    key.split_once('\u{1f}')
+}
+
 /// Cases stored by commits after `since`: added or changed since then.
 pub(crate) fn changed_keys(wh: &Warehouse, since: u64) -> Result<FxHashSet<String>> {
     use case_versions as v;
