@@ -35,7 +35,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::topical::{self, Known, Terms, Vectors};
-use super::{Cluster, ClusterConfig, Words, describe, figure, group, load_texts, minhash, quiet, topical_texts};
+use super::{Cluster, ClusterConfig, Words, describe, figure, group, load_texts_of, minhash, quiet, topical_texts};
 use crate::facts::CaseFacts;
 use crate::model::{ClusterKind, entity_name};
 use crate::schema::{cases, cluster_members, clusters, table};
@@ -357,7 +357,9 @@ pub fn add(
     let copies = near_duplicates_of_members(wh, &index, &sub, &fresh, &cluster_of, &may_join, cfg.dup_threshold)?;
     let sub_facts: Vec<CaseFacts> = sub.iter().map(|&i| facts[i].clone()).collect();
     tracing::info!("cluster: copies of members found at {:.2}s", t0.elapsed().as_secs_f64());
-    let (texts, pieces, sub_dup) = load_texts(wh, &sub_facts, cfg.dup_threshold)?;
+    // only these cases' rows are decoded (a day's cases and the recent ones, of a million)
+    let only = crate::warehouse::keyed(sub_facts.iter().map(|f| (&*f.source, f.case_id.as_str())));
+    let (texts, pieces, sub_dup) = load_texts_of(wh, &sub_facts, cfg.dup_threshold, Some(&only))?;
     let cut = topical_texts(&sub_facts, &texts, pieces);
     let df: HashMap<&str, u32> = state.df.iter().map(|(t, n)| (t.as_str(), *n)).collect();
     let new_cases = fresh.iter().filter(|&&f| f).count();

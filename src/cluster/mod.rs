@@ -189,8 +189,23 @@ impl Pieces {
 
 /// The texts of `facts`, and each case's near-duplicate group (`minhash::groups_of`).
 fn load_texts(wh: &Warehouse, facts: &[CaseFacts], threshold: f64) -> Result<(Texts, Pieces, Vec<Option<usize>>)> {
+    load_texts_of(wh, facts, threshold, None)
+}
+
+/// [`load_texts`], reading only the rows `only` keeps (the cases of `facts`, when they are
+/// few of the warehouse's).
+fn load_texts_of(
+    wh: &Warehouse,
+    facts: &[CaseFacts],
+    threshold: f64,
+    only: Option<&crate::warehouse::RowsWhere>,
+) -> Result<(Texts, Pieces, Vec<Option<usize>>)> {
     use rayon::prelude::*;
     let n = facts.len();
+    let read = |t: &str, cols: &[&str]| match only {
+        Some(rows) => crate::warehouse::read_table_where(wh, t, cols, rows),
+        None => read_table_columns(wh, t, Some(cols)),
+    };
     let index: HashMap<(&str, &str), usize> =
         facts.iter().enumerate().map(|(i, f)| ((&*f.source, f.case_id.as_str()), i)).collect();
     let find = |b: &RecordBatch, src: &str, id: &str| -> Vec<(usize, usize)> {
@@ -202,7 +217,7 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts], threshold: f64) -> Result<(Te
     // or whose row has none (an older minqing's) or not one of this minqing's, is sketched here
     let mut sketch = vec![None; n];
     let mut here = vec![true; n];
-    for b in read_table_columns(wh, table::ENRICHED, Some(&[enriched::CASE_ID, enriched::SOURCE, enriched::SKETCH]))? {
+    for b in read(table::ENRICHED, &[enriched::CASE_ID, enriched::SOURCE, enriched::SKETCH])? {
         let sk = b.column_by_name(enriched::SKETCH).expect("projected").as_binary::<i32>();
         for (i, r) in find(&b, enriched::SOURCE, enriched::CASE_ID) {
             if sk.is_valid(r) {
@@ -223,8 +238,7 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts], threshold: f64) -> Result<(Te
         sketch = vec![];
     }
     // the pieces `enrich` cut
-    let batches =
-        read_table_columns(wh, table::ENRICHED, Some(&[enriched::CASE_ID, enriched::SOURCE, enriched::TOKENS]))?;
+    let batches = read(table::ENRICHED, &[enriched::CASE_ID, enriched::SOURCE, enriched::TOKENS])?;
     let found: Vec<Vec<(usize, usize)>> =
         batches.par_iter().map(|b| find(b, enriched::SOURCE, enriched::CASE_ID)).collect();
     let mut at = vec![None; n];
@@ -245,7 +259,7 @@ fn load_texts(wh: &Warehouse, facts: &[CaseFacts], threshold: f64) -> Result<(Te
         cols.push(cases::CONTENT);
     }
     type Read = (usize, String, Option<String>, Option<String>);
-    let rows: Vec<Vec<Read>> = read_table_columns(wh, table::CASES, Some(&cols))?
+    let rows: Vec<Vec<Read>> = read(table::CASES, &cols)?
         .par_iter()
         .map(|b| {
             let s = |n: &str| b.column_by_name(n).expect("projected").as_string::<i32>();

@@ -190,10 +190,18 @@ impl Pipeline {
     /// The shipped `pipelines/weekly.toml` with its inputs pointed at a sample folder
     /// (exports/, gazetteer.csv, populations.csv): what `minqing demo` runs.
     pub fn weekly_for(sample: &Path) -> Result<Pipeline> {
+        Self::shipped_for("weekly", include_str!("../../pipelines/weekly.toml"), sample)
+    }
+
+    /// The shipped `pipelines/daily.toml` pointed at a sample folder: the day's run of `bench`.
+    pub fn daily_for(sample: &Path) -> Result<Pipeline> {
+        Self::shipped_for("daily", include_str!("../../pipelines/daily.toml"), sample)
+    }
+
+    fn shipped_for(name: &str, text: &str, sample: &Path) -> Result<Pipeline> {
         let dir = std::path::absolute(sample).map_err(|e| Error::io(sample, e))?;
-        let text = include_str!("../../pipelines/weekly.toml")
-            .replace("../notebooks-data/sample", &dir.to_string_lossy().replace('\\', "/"));
-        let path = dir.join("weekly.toml");
+        let text = text.replace("../notebooks-data/sample", &dir.to_string_lossy().replace('\\', "/"));
+        let path = dir.join(format!("{name}.toml"));
         let mut p = Pipeline::parse(&path, &text).map_err(|problems| Error::Config { path: path.clone(), problems })?;
         p.path = path;
         Ok(p)

@@ -18,7 +18,7 @@ use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 
 use crate::schema::{cases, reply_review_schema, table};
-use crate::warehouse::{Warehouse, read_table_columns};
+use crate::warehouse::{Warehouse, non_blank, read_table_where};
 use crate::{Error, Result};
 use score::{Rarity, TextReview};
 
@@ -131,7 +131,8 @@ fn strings(b: &RecordBatch, name: &str) -> Result<StringArray> {
 
 fn read_replies(wh: &Warehouse) -> Result<Vec<Row>> {
     // each batch's replies on its own core, in the table's order
-    let batches = read_table_columns(wh, table::CASES, Some(&COLUMNS))?;
+    // only the cases with a reply: no other case's title and text is decoded
+    let batches = read_table_where(wh, table::CASES, &COLUMNS, &non_blank(&[cases::REPLY]))?;
     let each: Vec<Vec<Row>> = batches.par_iter().map(replies_of).collect::<Result<_>>()?;
     let mut rows: Vec<Row> = each.into_iter().flatten().collect();
     rows.par_sort_by(|a, b| (&a.source, &a.case_id).cmp(&(&b.source, &b.case_id)));

@@ -112,7 +112,15 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
         .collect();
     // the model learns from cases whose 30 days have passed, with their rule score on arrival;
     // only the rows it trains on keep a feature row, the rest are scored as they are made
-    let arrival = |i: usize| rules::score(&facts[i], &hist[i], &w, &cal, facts[i].received.date());
+    // (the score as of today when the case's handling showed the same on arrival)
+    let arrival = |i: usize| {
+        let on = facts[i].received.date();
+        if rules::handling_on(&facts[i], on) == rules::handling_on(&facts[i], as_of) {
+            std::borrow::Cow::Borrowed(&scored[i])
+        } else {
+            std::borrow::Cow::Owned(rules::score(&facts[i], &hist[i], &w, &cal, on))
+        }
+    };
     let labels = model::observed_labels(&facts, as_of);
     let labelled: Vec<usize> = (0..facts.len()).filter(|&i| labels[i].is_some()).collect();
     // the last fit while it is recent (`kept`); else fitted on one core while the other

@@ -33,6 +33,20 @@ pub struct Scored {
     pub reasons: Vec<Reason>,
 }
 
+/// What a case's handling shows on a day: the days it is overdue, if it is, and whether a
+/// 不满意 rating is known. It is the only part of `score` that depends on the day, so two
+/// days with the same handling give the same score.
+pub fn handling_on(f: &CaseFacts, known_on: NaiveDate) -> (Option<u32>, bool) {
+    let closed_by = f.closed.is_some_and(|c| c.date() <= known_on);
+    let overdue = f
+        .due
+        .map(|d| d.date())
+        .filter(|&due| !closed_by && due < known_on)
+        .map(|due| (known_on - due).num_days() as u32);
+    let rated_by = f.closed.or(f.replied).is_some_and(|c| c.date() <= known_on);
+    (overdue, rated_by && f.satisfaction.as_deref() == Some("不满意"))
+}
+
 /// Score a case with what was known on `known_on` (the run's as-of date; or, in a time-split
 /// evaluation, the day the case arrived, when nothing about its handling is known yet).
 pub fn score(f: &CaseFacts, h: &History, w: &RiskWeights, cal: &Calendar, known_on: NaiveDate) -> Scored {
@@ -126,16 +140,12 @@ pub fn score(f: &CaseFacts, h: &History, w: &RiskWeights, cal: &Calendar, known_
         }
     }
     // handling, as known on the day
-    if let Some(due) = f.due.map(|d| d.date()) {
-        let closed_by = f.closed.map(|c| c.date()).filter(|&c| c <= known_on);
-        if closed_by.is_none() && due < known_on {
-            let over = (known_on - due).num_days() as u32;
-            let p = (w.handling.overdue_base + over / w.handling.overdue_per_days).min(w.handling.overdue_max);
-            r.push(Reason::new("逾期未办结", format!("{over}天"), p));
-        }
+    let (overdue, dissatisfied) = handling_on(f, known_on);
+    if let Some(over) = overdue {
+        let p = (w.handling.overdue_base + over / w.handling.overdue_per_days).min(w.handling.overdue_max);
+        r.push(Reason::new("逾期未办结", format!("{over}天"), p));
     }
-    let rated_by = f.closed.or(f.replied).is_some_and(|c| c.date() <= known_on);
-    if rated_by && f.satisfaction.as_deref() == Some("不满意") {
+    if dissatisfied {
         r.push(Reason::new("不满意", String::new(), w.handling.dissatisfied));
     }
     // amplification online
@@ -271,6 +281,31 @@ mod tests {
         let h = History { person_prior: 3, ..Default::default() };
         let s = score(&f, &h, &w, &Calendar::default(), day("2026-05-12"));
         assert!(s.reasons.iter().all(|r| r.factor != "自述访史"), "{s:?}");
+    }
+
+    proptest::proptest! {
+        /// The score on arrival is the score of a later day whenever the case's handling
+        /// shows the same on both (what `risk` relies on to score each case once).
+        #[test]
+        fn equal_handling_gives_an_equal_score(
+            due in proptest::option::of(0i64..120),
+            closed in proptest::option::of(0i64..120),
+            replied in proptest::option::of(0i64..120),
+            unhappy in proptest::bool::ANY,
+            later in 0i64..150,
+        ) {
+            let at = |d: i64| day("2026-03-01").and_hms_opt(9, 0, 0).unwrap() + chrono::Duration::days(d);
+            let mut f = case();
+            f.received = at(0);
+            (f.due, f.closed, f.replied) = (due.map(at), closed.map(at), replied.map(at));
+            f.satisfaction = unhappy.then(|| "不满意".into());
+            f.headcount = Some(6);
+            let (w, cal, h) = (RiskWeights::builtin(), Calendar::builtin(), History::default());
+            let (on, then) = (f.received.date(), at(later).date());
+            if handling_on(&f, on) == handling_on(&f, then) {
+                proptest::prop_assert_eq!(score(&f, &h, &w, &cal, on), score(&f, &h, &w, &cal, then));
+            }
+        }
     }
 
     #[test]

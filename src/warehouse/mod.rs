@@ -25,7 +25,10 @@ mod parquet_io;
 mod sql;
 
 pub use commit::{Transaction, history};
-pub use parquet_io::{BackgroundPart, ParquetPart, read_parts, read_table, read_table_columns, write_parquet};
+pub use parquet_io::{
+    BackgroundPart, ParquetPart, RowsWhere, keyed, non_blank, read_parts, read_table, read_table_columns,
+    read_table_where, write_parquet,
+};
 pub use sql::{Engine, Functions, OutputFormat, query_on, register_all, register_empty, render};
 
 use std::fs;

@@ -246,9 +246,78 @@ pub fn read_table_columns(wh: &Warehouse, table: &str, columns: Option<&[&str]>)
 ///
 /// The files are decoded on all cores; the batches come back in the files' order.
 pub fn read_parts(table: &str, parts: &[std::path::PathBuf], columns: Option<&[&str]>) -> Result<Vec<RecordBatch>> {
+    read_parts_where(table, parts, columns, None)
+}
+
+/// Which rows to read: `keep` looks at the columns `on` alone (in that order), a batch at a
+/// time, and the other columns are decoded only for the rows it keeps (Parquet's row
+/// filter). The columns must be in every file.
+#[derive(Clone)]
+pub struct RowsWhere {
+    pub on: &'static [&'static str],
+    pub keep: std::sync::Arc<dyn Fn(&RecordBatch) -> arrow::array::BooleanArray + Send + Sync>,
+}
+
+/// The rows of a table whose text column `on` holds something other than blanks: a
+/// stage that reads the cases with a reply decodes no other case's text.
+pub fn non_blank(on: &'static [&'static str; 1]) -> RowsWhere {
+    use arrow::array::{Array, AsArray};
+    RowsWhere {
+        on,
+        keep: std::sync::Arc::new(|b| {
+            // a column that is no text keeps every row: the stage's own reading says what is wrong
+            let Ok(c) = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8) else {
+                return vec![Some(true); b.num_rows()].into();
+            };
+            let s = c.as_string::<i32>();
+            (0..s.len()).map(|i| Some(s.is_valid(i) && !s.value(i).trim().is_empty())).collect()
+        }),
+    }
+}
+
+/// The rows of a table keyed (source, case_id) by one of `keys`.
+pub fn keyed<'a>(keys: impl IntoIterator<Item = (&'a str, &'a str)>) -> RowsWhere {
+    use arrow::array::{Array, AsArray};
+    // by case id, then source: looked up with the batch's own strings, no key built per row
+    let mut by_id: rustc_hash::FxHashMap<String, Vec<String>> = Default::default();
+    for (source, id) in keys {
+        let sources = by_id.entry(id.to_string()).or_default();
+        if !sources.iter().any(|s| s == source) {
+            sources.push(source.to_string());
+        }
+    }
+    RowsWhere {
+        on: &[crate::schema::cases::SOURCE, crate::schema::cases::CASE_ID],
+        keep: std::sync::Arc::new(move |b| {
+            let (Some(s), Some(c)) = (b.column(0).as_string_opt::<i32>(), b.column(1).as_string_opt::<i32>()) else {
+                return vec![Some(true); b.num_rows()].into();
+            };
+            (0..b.num_rows())
+                .map(|i| {
+                    let hit = s.is_valid(i)
+                        && c.is_valid(i)
+                        && by_id.get(c.value(i)).is_some_and(|sources| sources.iter().any(|x| x == s.value(i)));
+                    Some(hit)
+                })
+                .collect()
+        }),
+    }
+}
+
+/// [`read_table_columns`], only the rows `rows` keeps.
+pub fn read_table_where(wh: &Warehouse, table: &str, columns: &[&str], rows: &RowsWhere) -> Result<Vec<RecordBatch>> {
+    read_parts_where(table, &wh.parts(table)?, Some(columns), Some(rows))
+}
+
+fn read_parts_where(
+    table: &str,
+    parts: &[std::path::PathBuf],
+    columns: Option<&[&str]>,
+    rows: Option<&RowsWhere>,
+) -> Result<Vec<RecordBatch>> {
     let known = crate::schema::schema_of(table).ok();
     let each: Vec<Vec<RecordBatch>> =
-        parts.par_iter().map(|part| read_part(part, columns, known.as_ref())).collect::<Result<_>>()?;
+        parts.par_iter().map(|part| read_part(part, columns, known.as_ref(), rows)).collect::<Result<_>>()?;
     Ok(each.into_iter().flatten().collect())
 }
 
@@ -257,10 +326,30 @@ fn read_part(
     part: &Path,
     columns: Option<&[&str]>,
     known: Option<&arrow::datatypes::SchemaRef>,
+    rows: Option<&RowsWhere>,
 ) -> Result<Vec<RecordBatch>> {
     let mut out = vec![];
     let file = fs::File::open(part).map_err(|e| Error::io(part, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    if let Some(w) = rows {
+        let mut at: Vec<usize> =
+            w.on.iter()
+                .map(|c| builder.schema().index_of(c).map_err(|_| missing(part, c, builder.schema())))
+                .collect::<Result<_>>()?;
+        // the filter sees its columns in the file's order: put them in the order asked for
+        let order: Vec<usize> = {
+            let mut sorted = at.clone();
+            sorted.sort_unstable();
+            at.iter().map(|i| sorted.iter().position(|j| j == i).expect("one of them")).collect()
+        };
+        at.sort_unstable();
+        let keep = w.keep.clone();
+        let predicate = parquet::arrow::arrow_reader::ArrowPredicateFn::new(
+            ProjectionMask::roots(builder.parquet_schema(), at),
+            move |b: RecordBatch| Ok(keep(&b.project(&order)?)),
+        );
+        builder = builder.with_row_filter(parquet::arrow::arrow_reader::RowFilter::new(vec![Box::new(predicate)]));
+    }
     let have = builder.schema().clone();
     // the columns to return: those asked for, or every column of the table
     let target: Vec<arrow::datatypes::FieldRef> = match (columns, known) {
@@ -308,4 +397,77 @@ fn missing(part: &Path, column: &str, have: &arrow::datatypes::Schema) -> Error 
         part.display(),
         have.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, AsArray, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    /// A file of (case_id, source, reply) with a blank, a missing and two real replies,
+    /// split over two row groups' worth of batches.
+    fn part(dir: &Path) -> std::path::PathBuf {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("case_id", DataType::Utf8, false),
+            Field::new("source", DataType::Utf8, false),
+            Field::new("reply", DataType::Utf8, true),
+        ]));
+        let b = |ids: &[&str], sources: &[&str], replies: Vec<Option<&str>>| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from(ids.to_vec())),
+                    Arc::new(StringArray::from(sources.to_vec())),
+                    Arc::new(StringArray::from(replies)),
+                ],
+            )
+            .unwrap()
+        };
+        let path = dir.join("part.parquet");
+        write_parquet(
+            &path,
+            schema.clone(),
+            &[
+                b(&["1", "2", "3"], &["hotline", "hotline", "petition"], vec![Some("已办结"), Some("  "), None]),
+                b(&["3", "4"], &["hotline", "message"], vec![Some("已答复"), Some("")]),
+            ],
+        )
+        .unwrap();
+        path
+    }
+
+    fn column(batches: &[RecordBatch], name: &str) -> Vec<String> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                let c = b.column_by_name(name).unwrap().as_string::<i32>().clone();
+                (0..c.len()).map(move |i| if c.is_null(i) { "∅".into() } else { c.value(i).to_string() })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_row_filter_reads_only_the_rows_it_keeps_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts = [part(dir.path())];
+        let all = read_parts("none", &parts, Some(&["case_id", "source", "reply"])).unwrap();
+        assert_eq!(column(&all, "case_id"), ["1", "2", "3", "3", "4"]);
+        let replied =
+            read_parts_where("none", &parts, Some(&["case_id", "reply"]), Some(&non_blank(&["reply"]))).unwrap();
+        assert_eq!(column(&replied, "case_id"), ["1", "3"]);
+        assert_eq!(column(&replied, "reply"), ["已办结", "已答复"]);
+        // by (source, case_id): the petition 3 and not the hotline 3; an unknown key reads nothing
+        let only = keyed([("petition", "3"), ("message", "4"), ("hotline", "9")]);
+        let got = read_parts_where("none", &parts, Some(&["source", "case_id"]), Some(&only)).unwrap();
+        assert_eq!(column(&got, "case_id"), ["3", "4"]);
+        assert_eq!(column(&got, "source"), ["petition", "message"]);
+        // a filter on a column the file lacks is an error that names it
+        let missing = RowsWhere { on: &["satisfaction"], ..non_blank(&["reply"]) };
+        let e = read_parts_where("none", &parts, None, Some(&missing)).unwrap_err().to_string();
+        assert!(e.contains("satisfaction"), "{e}");
+    }
 }
