@@ -81,6 +81,15 @@ fn incidents_become_clusters_and_background_stays_out() {
     let after = sql(d, "SELECT cluster_id, case_id FROM cluster_members ORDER BY cluster_id, case_id");
     let now: std::collections::HashSet<&str> = after.lines().collect();
     assert!(before.lines().all(|l| now.contains(l)), "a kept cluster lost a case");
+    // the same day run again makes the same clusters: it starts from the clusters the
+    // first run started from, not from those the first run made of the day's cases
+    let clusters_q = "SELECT cluster_id, kind, title, cases, people, heat, heat_rank FROM clusters ORDER BY cluster_id";
+    let members_q = "SELECT cluster_id, case_id, dup_of FROM cluster_members ORDER BY cluster_id, case_id";
+    let (first_clusters, first_members) = (sql(d, clusters_q), sql(d, members_q));
+    let again_report = ok(&minqing(d, &["cluster", "--out", "r"]));
+    assert_eq!(sql(d, members_q), first_members, "{again_report}");
+    assert_eq!(sql(d, clusters_q), first_clusters, "{again_report}");
+    assert_eq!(again_report.lines().nth(1), report.lines().nth(1), "the same day, the same account of it");
     // a call made again joins the cluster of the call it repeats (when that one has one),
     // about as often as grouping every case anew puts them together (below)
     let (repeats, joined) = repeats_joined(&after, &again);

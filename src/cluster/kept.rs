@@ -105,6 +105,11 @@ pub struct Grouping {
     pub last_as_of: Option<NaiveDate>,
     /// The last commit of `cases` the grouping read: cases stored after it are new or changed.
     pub cases_commit: u64,
+    /// The commit whose clusters (and grouping) the runs of `last_as_of` started from: a run
+    /// again on that day starts from them too, so it places that day's cases as the first
+    /// run did, not into the clusters the first run made of them.
+    #[serde(default)]
+    pub day_from: Option<u64>,
     /// Cases grouped.
     pub cases: u64,
     /// The document frequencies the terms were weighed by (terms in two cases or more),
@@ -136,6 +141,7 @@ impl Grouping {
             as_of,
             last_as_of: Some(as_of),
             cases_commit: wh.last_commit_of(table::CASES)?.unwrap_or(0),
+            day_from: None,
             cases: cases as u64,
             n: 0,
             df: vec![],
@@ -169,15 +175,26 @@ pub fn save(wh: &Warehouse, seq: u64, state: &Grouping) -> Result<()> {
     wh.save_state(table::CLUSTERS, "grouping", seq, &serde_json::to_vec(state).expect("a grouping serializes"))
 }
 
-/// Delete the groupings kept for cluster commits before `seq`.
-pub fn prune(wh: &Warehouse, seq: u64) {
-    wh.prune_states(table::CLUSTERS, "grouping", seq);
+/// Delete the groupings kept for cluster commits before `seq`, but the one its day's runs
+/// start from.
+pub fn prune(wh: &Warehouse, seq: u64, state: &Grouping) {
+    let keep: Vec<u64> = std::iter::once(seq).chain(state.day_from).collect();
+    wh.prune_states_but(table::CLUSTERS, "grouping", &keep);
+}
+
+/// The grouping kept with commit `seq`, or why it cannot be used.
+fn load(wh: &Warehouse, seq: u64) -> std::result::Result<Grouping, String> {
+    let path = wh.state_path(table::CLUSTERS, "grouping", seq);
+    let bytes = std::fs::read(&path).map_err(|_| "no earlier grouping kept".to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{} is damaged ({e})", path.display()))
 }
 
 /// Group every case anew (and why), or keep the last grouping with the cases changed since.
 pub enum Plan {
     Full(String),
-    Keep(Box<Grouping>, HashSet<String>),
+    /// The grouping to keep, the cases changed since it, and the commit whose clusters it
+    /// starts from (an earlier one when this day has been run before).
+    Keep(Box<Grouping>, HashSet<String>, u64),
 }
 
 /// Whether the last grouping can be kept as of `as_of` for `facts`.
@@ -187,12 +204,19 @@ pub fn plan(wh: &Warehouse, cfg: &ClusterConfig, as_of: NaiveDate, facts: &[Case
         return full("asked for (--regroup)".into());
     }
     let Some(seq) = wh.last_commit_of(table::CLUSTERS)? else { return full("no earlier grouping".into()) };
-    let path = wh.state_path(table::CLUSTERS, "grouping", seq);
-    let Ok(bytes) = std::fs::read(&path) else { return full("no earlier grouping kept".into()) };
-    let state: Grouping = match serde_json::from_slice(&bytes) {
+    let mut state = match load(wh, seq) {
         Ok(s) => s,
-        Err(e) => return full(format!("{} is damaged ({e})", path.display())),
+        Err(why) => return full(why),
     };
+    // this day run again: from the clusters its first run started from
+    let mut from = seq;
+    if let Some(day_from) = state.day_from.filter(|&f| f != seq && state.last_as_of == Some(as_of)) {
+        let earlier = load(wh, day_from).ok().filter(|_| on_disk(wh, day_from));
+        let Some(earlier) = earlier else {
+            return full(format!("the clusters {as_of}'s earlier run started from are no longer kept"));
+        };
+        (state, from) = (earlier, day_from);
+    }
     if state.settings != settings(wh, cfg)? {
         return full("the settings, minqing or the last full enrich changed since the last grouping".into());
     }
@@ -221,7 +245,16 @@ pub fn plan(wh: &Warehouse, cfg: &ClusterConfig, as_of: NaiveDate, facts: &[Case
             100.0 * REGROUP_SHARE
         ));
     }
-    Ok(Plan::Keep(Box::new(state), changed))
+    Ok(Plan::Keep(Box::new(state), changed, from))
+}
+
+/// Whether the files of `clusters` and `cluster_members` as of commit `seq` are still on
+/// disk (a vacuum removes older versions' files).
+fn on_disk(wh: &Warehouse, seq: u64) -> bool {
+    let Ok(then) = Warehouse::open_at(wh.root(), seq) else { return false };
+    [table::CLUSTERS, table::CLUSTER_MEMBERS]
+        .iter()
+        .all(|t| then.parts(t).is_ok_and(|parts| parts.iter().all(|p| p.exists())))
 }
 
 /// The kept clusters (named, members as indices into `facts`) and each member's
@@ -305,11 +338,17 @@ pub fn add(
     facts: &[CaseFacts],
     state: Grouping,
     changed: &HashSet<String>,
+    from: u64,
 ) -> Result<Added> {
     let t0 = std::time::Instant::now();
     let index: HashMap<(&str, &str), usize> =
         facts.iter().enumerate().map(|(i, f)| ((&*f.source, f.case_id.as_str()), i)).collect();
-    let (mut kept, mut dup) = read_kept(wh, facts, &index)?;
+    // the clusters as the commit `from` left them (this day run again: as before its first run)
+    let (mut kept, mut dup) = if wh.last_commit_of(table::CLUSTERS)? == Some(from) {
+        read_kept(wh, facts, &index)?
+    } else {
+        read_kept(&Warehouse::open_at(wh.root(), from)?, facts, &index)?
+    };
     const NONE: u32 = u32::MAX;
     let mut cluster_of = vec![NONE; facts.len()];
     for (k, c) in kept.iter().enumerate() {
@@ -549,7 +588,7 @@ pub fn add(
     kept.par_iter_mut().for_each(|c| figure(c, facts, &reply, &dup, &score, &red, as_of));
 
     // the grouping kept for the next run, with the joined cases in its profiles
-    let mut next = Grouping { profiles: vec![], last_as_of: Some(as_of), ..state.clone() };
+    let mut next = Grouping { profiles: vec![], last_as_of: Some(as_of), day_from: Some(from), ..state.clone() };
     let mut old: HashMap<String, Profile> = state.profiles.into_iter().map(|p| (p.id.clone(), p)).collect();
     for (k, c) in kept.iter().enumerate().take(kept.len() - fresh_clusters) {
         if let Some(p) = old.remove(&c.id) {

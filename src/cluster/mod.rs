@@ -571,8 +571,8 @@ pub fn run_on(
         tracing::info!("cluster: every case grouped anew: {why}");
     }
     let (state, why) = match plan {
-        kept::Plan::Keep(state, changed) => {
-            let (mut clusters, dup, state, grouping) = kept::add(wh, cfg, as_of, &facts, *state, &changed)?;
+        kept::Plan::Keep(state, changed, from) => {
+            let (mut clusters, dup, state, grouping) = kept::add(wh, cfg, as_of, &facts, *state, &changed, from)?;
             heat::rank(&mut clusters, as_of);
             // a kept run knows the near-duplicates of the clusters' cases only
             let in_clusters: Vec<Option<usize>> = {
@@ -677,7 +677,7 @@ fn finish(
         serde_json::json!({"as_of": report.as_of.map(|d| d.to_string()), "clusters": report.clusters,
             "clustered": report.clustered, "near_duplicates": report.dup_cases, "grouping": report.grouping}),
     )?;
-    kept::prune(wh, seq);
+    kept::prune(wh, seq, state);
     Ok(report)
 }
 

@@ -185,12 +185,17 @@ impl Warehouse {
 
     /// Delete the states `name` kept beside `table` for commits other than `seq`.
     pub fn prune_states(&self, table: &str, name: &str, seq: u64) {
-        let keep = self.state_path(table, name, seq);
+        self.prune_states_but(table, name, &[seq]);
+    }
+
+    /// Delete the states `name` kept beside `table` for commits other than those of `keep`.
+    pub fn prune_states_but(&self, table: &str, name: &str, keep: &[u64]) {
+        let keep: Vec<PathBuf> = keep.iter().map(|&s| self.state_path(table, name, s)).collect();
         let Ok(rd) = std::fs::read_dir(self.table_dir(table)) else { return };
         let prefix = format!("_{name}-");
         for e in rd.filter_map(|e| e.ok()) {
             let file = e.file_name().to_string_lossy().to_string();
-            if file.starts_with(&prefix) && file.ends_with(".json") && e.path() != keep {
+            if file.starts_with(&prefix) && file.ends_with(".json") && !keep.contains(&e.path()) {
                 let _ = std::fs::remove_file(e.path());
             }
         }
