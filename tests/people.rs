@@ -4,10 +4,9 @@
 mod common;
 use common::*;
 
-#[test]
-fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
+/// 张三 at the counter (ID number and phone) and on 12345 (the phone), 王五 at the counter,
+/// 李四 on 12345.
+fn counter_and_hotline(d: &std::path::Path) {
     std::fs::write(
         d.join("petition.csv"),
         "信访件编号,登记时间,信访人,身份证号,联系电话,所属县区,所属乡镇,标题,主要诉求\n\
@@ -24,6 +23,24 @@ fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
          H-4,2026-09-25 08:00,13812345678,张先生,城关镇,噪音,幸福路工地夜间施工噪音扰民，要求环保部门查处\n",
     )
     .unwrap();
+}
+
+/// 张三's four cases are one petitioner's: P-1 by ID number, H-1, H-2 and H-4 by phone;
+/// wages and noise are two matters: 一人多诉.
+fn zhang_san_is_one_petitioner(d: &std::path::Path) {
+    let groups = sql(d, "SELECT cases, matters, pattern FROM risk_groups WHERE kind = 'petitioner'");
+    assert_eq!(groups.lines().skip(1).collect::<Vec<_>>(), ["4,2,一人多诉"], "{groups}");
+    assert_eq!(
+        count(d, "SELECT count(DISTINCT person_key) FROM risk WHERE case_id IN ('P-1', 'H-1', 'H-2', 'H-4')"),
+        1
+    );
+}
+
+#[test]
+fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    counter_and_hotline(d);
     let out = ok(&minqing(d, &["ingest", "--source", "petition", "--input", "petition.csv"]));
     assert!(out.contains("people: 2 person keys are 2 people (0 people"), "{out}");
     let out = ok(&minqing(d, &["ingest", "--source", "hotline", "--input", "hotline.csv"]));
@@ -37,14 +54,7 @@ fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
     let m = models();
     ok(&minqing(d, &["--models", &m, "enrich"]));
     ok(&minqing(d, &["--models", &m, "risk", "--as-of", "2026-09-30"]));
-    // 张三's four cases are one petitioner's: P-1 by ID number, H-1, H-2 and H-4 by phone;
-    // wages and noise are two matters: 一人多诉
-    let groups = sql(d, "SELECT cases, matters, pattern FROM risk_groups WHERE kind = 'petitioner'");
-    assert_eq!(groups.lines().skip(1).collect::<Vec<_>>(), ["4,2,一人多诉"], "{groups}");
-    assert_eq!(
-        count(d, "SELECT count(DISTINCT person_key) FROM risk WHERE case_id IN ('P-1', 'H-1', 'H-2', 'H-4')"),
-        1
-    );
+    zhang_san_is_one_petitioner(d);
 
     // forgetting 张三 by phone forgets the person, links included
     ok(&minqing(d, &["forget", "--phone", "13812345678"]));
@@ -54,6 +64,45 @@ fn a_petitioner_at_the_counter_and_on_12345_is_one_person() {
     // --no-pii keeps no personal data and no links
     ok(&minqing(d, &["ingest", "--no-pii", "--source", "hotline", "--input", "hotline.csv"]));
     assert_eq!(count(d, "SELECT count(*) FROM person_links"), 0);
+}
+
+/// A pipeline links the people and runs metrics beside cluster, each stage in its own
+/// commit: every stage's table is written, and run.json times the whole run.
+#[test]
+fn a_pipeline_links_the_people_and_runs_metrics_beside_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("exports")).unwrap();
+    counter_and_hotline(&d.join("exports"));
+    std::fs::write(
+        d.join("p.toml"),
+        "name = \"p\"\ntitle = \"t\"\nissuer = \"i\"\nperiod = \"day\"\n\
+         stages = [\"ingest\", \"enrich\", \"review\", \"risk\", \"metrics\", \"cluster\", \"report\"]\n\
+         outputs = [\"briefing.md\"]\n[inputs]\nexports = [\"exports\"]\n",
+    )
+    .unwrap();
+    let m = models();
+    let out = ok(&minqing(d, &["--models", &m, "run", "p.toml", "--as-of", "2026-09-30", "--out", "reports"]));
+    assert!(out.contains("(beside metrics)") && out.contains("(beside cluster)"), "{out}");
+    assert_eq!(count(d, "SELECT count(*) FROM person_links"), 1);
+    zhang_san_is_one_petitioner(d);
+    for t in ["enriched", "reply_review", "metrics", "deadlines", "clusters", "cluster_members", "cross_region"] {
+        assert!(d.join("warehouse").join(t).join("_delta_log").is_dir(), "{t} not written\n{out}");
+    }
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("reports/p-2026-09-30/run.json")).unwrap()).unwrap();
+    let t = &run["timings_seconds"];
+    assert!(t["whole"].is_number() && t["metrics"].is_number(), "{t}");
+    // each commit its own number: the history lists ingest, link, enrich, review, risk,
+    // metrics and cluster once each
+    let history = ok(&minqing(d, &["history"]));
+    for command in ["ingest", "link", "enrich", "review", "risk", "metrics", "cluster"] {
+        assert_eq!(
+            history.lines().filter(|l| l.starts_with("commit") && l.split_whitespace().nth(3) == Some(command)).count(),
+            1,
+            "{command}\n{history}"
+        );
+    }
 }
 
 #[test]

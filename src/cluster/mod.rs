@@ -550,7 +550,9 @@ pub fn run(
     cfg: &ClusterConfig,
     as_of: Option<NaiveDate>,
 ) -> Result<(ClusterReport, Vec<Cluster>, Vec<CaseFacts>)> {
-    run_on(wh, cfg, as_of, load_facts(wh)?)
+    let facts = load_facts(wh)?;
+    let (report, clusters) = run_on(wh, cfg, as_of, &facts)?;
+    Ok((report, clusters, facts))
 }
 
 /// `run` over facts already loaded. Groups every case anew, or keeps the clusters of the
@@ -559,13 +561,15 @@ pub fn run_on(
     wh: &Warehouse,
     cfg: &ClusterConfig,
     as_of: Option<NaiveDate>,
-    mut facts: Vec<CaseFacts>,
-) -> Result<(ClusterReport, Vec<Cluster>, Vec<CaseFacts>)> {
+    facts: &[CaseFacts],
+) -> Result<(ClusterReport, Vec<Cluster>)> {
     let t0 = Instant::now();
-    let Some(as_of) = as_of.or_else(|| latest_day(&facts)) else {
-        return Ok((ClusterReport::default(), vec![], vec![]));
+    let Some(as_of) = as_of.or_else(|| latest_day(facts)) else {
+        return Ok((ClusterReport::default(), vec![]));
     };
-    facts.retain(|f| f.received.date() <= as_of);
+    // the cases known by then: a prefix of the facts (in the order received), so a
+    // member's index is its index in `facts` too
+    let facts = crate::facts::known_by(facts, as_of);
     let plan = kept::plan(wh, cfg, as_of, &facts)?;
     if let kept::Plan::Full(why) = &plan {
         tracing::info!("cluster: every case grouped anew: {why}");
@@ -590,7 +594,7 @@ pub fn run_on(
             let mut tx = wh.begin()?;
             tx.replace(table::CLUSTERS, &[clusters_batch(&clusters, as_of)?])?;
             tx.replace(table::CLUSTER_MEMBERS, &[members_batch(&clusters, &facts, &dup)?])?;
-            return finish(wh, tx, report, &state, t0).map(|r| (r, clusters, facts));
+            return finish(wh, tx, report, &state, t0).map(|r| (r, clusters));
         }
         kept::Plan::Full(why) => (kept::Grouping::begin(wh, cfg, as_of, facts.len())?, why),
     };
@@ -643,7 +647,7 @@ pub fn run_on(
         },
     );
     written?;
-    finish(wh, tx, report, &state, t0).map(|r| (r, clusters, facts))
+    finish(wh, tx, report, &state, t0).map(|r| (r, clusters))
 }
 
 impl ClusterReport {

@@ -28,6 +28,8 @@ pub struct RunReport {
     pub as_of: Option<NaiveDate>,
     pub stages: Vec<Stage>,
     pub rejected: u64,
+    /// The whole run, start to end: less than the stages' sum when some ran side by side.
+    pub seconds: f64,
 }
 
 /// One stage of a run: how long it took, its peak resident memory, what it did.
@@ -69,6 +71,7 @@ pub fn run(
     as_of: Option<NaiveDate>,
     reports: &Path,
 ) -> Result<RunReport> {
+    let run_start = Instant::now();
     let mut rep = RunReport::default();
     let mut inputs = vec![];
     let mut counts = serde_json::Map::new();
@@ -136,32 +139,62 @@ pub fn run(
         counts.insert("risk_groups".into(), json!(r.groups));
         timed(&mut rep, "risk", t, first_line(&r.to_string()));
     }
-    if p.runs("metrics") {
-        let t = start();
-        let cfg = crate::metrics::MetricsConfig {
-            policy: p.policy,
-            warn_days: p.warn_days,
-            populations: p.populations.clone(),
-            ..Default::default()
-        };
-        let f = loaded(wh, &mut facts)?;
-        let r = crate::metrics::run_on(wh, &cfg, as_of, &f)?;
-        facts = Some(f);
-        rep.as_of = rep.as_of.or(r.as_of);
-        counts.insert("metrics".into(), json!(r.metrics));
-        counts.insert("open_deadlines".into(), json!(r.open));
-        timed(&mut rep, "metrics", t, first_line(&r.to_string()));
-    }
+    // metrics and cluster read the same facts and the risk table and write tables of their
+    // own: they run side by side, metrics on a thread of its own (neither keeps both cores
+    // busy alone), each in its own transaction
+    let metrics_cfg = crate::metrics::MetricsConfig {
+        policy: p.policy,
+        warn_days: p.warn_days,
+        populations: p.populations.clone(),
+        ..Default::default()
+    };
+    let cluster_cfg = crate::cluster::ClusterConfig::default();
     let mut clusters = None;
-    if p.runs("cluster") {
-        let t = start();
-        let cfg = crate::cluster::ClusterConfig::default();
-        let (r, c, facts) = crate::cluster::run_on(wh, &cfg, as_of, loaded(wh, &mut facts)?)?;
-        rep.as_of = rep.as_of.or(r.as_of);
-        counts.insert("clusters".into(), json!(r.clusters));
-        counts.insert("clustered_cases".into(), json!(r.clustered));
-        timed(&mut rep, "cluster", t, first_line(&r.to_string()));
-        clusters = Some((c, facts));
+    if p.runs("metrics") || p.runs("cluster") {
+        let f = loaded(wh, &mut facts)?;
+        start();
+        let (m, c) = std::thread::scope(|scope| {
+            let m = p.runs("metrics").then(|| {
+                scope.spawn(|| {
+                    let t = Instant::now();
+                    crate::metrics::run_on(wh, &metrics_cfg, as_of, &f).map(|r| (r, t.elapsed().as_secs_f64()))
+                })
+            });
+            let c = p.runs("cluster").then(|| {
+                let t = Instant::now();
+                crate::cluster::run_on(wh, &cluster_cfg, as_of, &f).map(|r| (r, t.elapsed().as_secs_f64()))
+            });
+            let m = m.map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("the metrics stage panicked".into()))));
+            (m, c)
+        });
+        // one stage's end for both: the memory goes back once neither needs it
+        crate::mem::stage_end();
+        let peak_bytes = crate::mem::peak_bytes();
+        let beside = p.runs("metrics") && p.runs("cluster");
+        let mut stage = |name: &str, seconds: f64, what: String| {
+            let what = if beside {
+                format!("{what} (beside {})", if name == "cluster" { "metrics" } else { "cluster" })
+            } else {
+                what
+            };
+            rep.stages.push(Stage { name: name.to_string(), seconds, peak_bytes, what });
+        };
+        if let Some(m) = m {
+            let (r, seconds) = m?;
+            rep.as_of = rep.as_of.or(r.as_of);
+            counts.insert("metrics".into(), json!(r.metrics));
+            counts.insert("open_deadlines".into(), json!(r.open));
+            stage("metrics", seconds, first_line(&r.to_string()));
+        }
+        if let Some(c) = c {
+            let ((r, c), seconds) = c?;
+            rep.as_of = rep.as_of.or(r.as_of);
+            counts.insert("clusters".into(), json!(r.clusters));
+            counts.insert("clustered_cases".into(), json!(r.clustered));
+            stage("cluster", seconds, first_line(&r.to_string()));
+            clusters = Some(c);
+        }
+        facts = Some(f);
     }
     let as_of = match as_of.or(rep.as_of) {
         Some(d) => d,
@@ -172,6 +205,7 @@ pub fn run(
     let folder = reports.join(format!("{}-{as_of}", p.name));
     rep.folder = folder.clone();
     if !p.runs("report") {
+        rep.seconds = run_start.elapsed().as_secs_f64();
         return Ok(rep);
     }
     let t = start();
@@ -182,10 +216,10 @@ pub fn run(
     let mut written = vec![];
     // the clusters workbook (the largest output: every member case) is written on its own
     // thread while the briefing, letters and lists are made
-    let clusters_xlsx = clusters.as_ref().filter(|_| p.writes("clusters.xlsx"));
+    let clusters_xlsx = clusters.as_ref().zip(facts.as_deref()).filter(|_| p.writes("clusters.xlsx"));
     let tmp_ref = &tmp;
     std::thread::scope(|scope| -> Result<()> {
-        let cl = clusters_xlsx.map(|(c, facts)| {
+        let cl = clusters_xlsx.map(|(c, facts): (&Vec<_>, &[_])| {
             scope.spawn(move || crate::cluster::xlsx::write(&tmp_ref.join("clusters.xlsx"), c, facts))
         });
         // the letters and lists, each on its own thread while the briefing is made: each
@@ -285,6 +319,11 @@ pub fn run(
         Ok(())
     })?;
     timed(&mut rep, "report", t, written.join(", "));
+    rep.seconds = run_start.elapsed().as_secs_f64();
+    let ms = |s: f64| json!((s * 1000.0).round() / 1000.0);
+    // each stage's own time, and the whole run's (less than their sum: some run side by side)
+    let mut timings: serde_json::Map<_, _> = rep.stages.iter().map(|s| (s.name.clone(), ms(s.seconds))).collect();
+    timings.insert("whole".into(), ms(rep.seconds));
     // the demo's pipeline is the shipped file, not one on disk
     let pipeline_text =
         std::fs::read(&p.path).unwrap_or_else(|_| include_bytes!("../../pipelines/weekly.toml").to_vec());
@@ -299,7 +338,7 @@ pub fn run(
         "rows": counts,
         "outputs": written,
         "versions": {"minqing": env!("CARGO_PKG_VERSION"), "models": models_hashes(models)},
-        "timings_seconds": rep.stages.iter().map(|s| (s.name.clone(), json!((s.seconds * 1000.0).round() / 1000.0))).collect::<serde_json::Map<_, _>>(),
+        "timings_seconds": timings,
     });
     let bytes = serde_json::to_vec_pretty(&run).expect("run.json serializes");
     std::fs::write(tmp.join("run.json"), bytes).map_err(|e| Error::io(tmp.join("run.json"), e))?;

@@ -106,9 +106,8 @@ pub struct Transaction<'w> {
 }
 
 impl<'w> Transaction<'w> {
-    pub(super) fn new(wh: &'w Warehouse) -> Result<Self> {
-        let seq = last_commit(wh.root())?.map_or(1, |n| n + 1);
-        Ok(Transaction { wh, seq, tables: BTreeMap::new(), writing: vec![], done: false })
+    pub(super) fn new(wh: &'w Warehouse, seq: u64) -> Self {
+        Transaction { wh, seq, tables: BTreeMap::new(), writing: vec![], done: false }
     }
 
     /// The sequence number this transaction commits as.
@@ -218,6 +217,7 @@ impl<'w> Transaction<'w> {
 
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
+        self.wh.release_seq(self.seq);
         if !self.done {
             // the part and the files it was split into: `.part-000012.parquet.tmp`, `.part-000012_000002…`
             let prefix = format!(".part-{:06}", self.seq);
@@ -608,6 +608,29 @@ mod tests {
         tx.commit("test", serde_json::Value::Null).unwrap();
         assert_eq!(rows(&wh), 4);
         assert_eq!(wh.parts(table::PERSONS).unwrap().len(), 1);
+    }
+
+    /// Two transactions open at once (two stages side by side) get their own numbers and
+    /// both land, in either order; the next one follows both.
+    #[test]
+    fn two_transactions_open_at_once_both_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        let (mut a, mut b) = (wh.begin().unwrap(), wh.begin().unwrap());
+        assert_eq!((a.seq(), b.seq()), (1, 2));
+        a.append(table::PERSONS, &[batch(3)]).unwrap();
+        b.replace(table::PERSON_LINKS, &[RecordBatch::new_empty(crate::schema::person_links_schema())]).unwrap();
+        b.commit("second", serde_json::Value::Null).unwrap();
+        a.commit("first", serde_json::Value::Null).unwrap();
+        assert_eq!(rows(&wh), 3);
+        assert_eq!(wh.last_commit_of(table::PERSONS).unwrap(), Some(1));
+        assert_eq!(wh.last_commit_of(table::PERSON_LINKS).unwrap(), Some(2));
+        assert_eq!(wh.begin().unwrap().seq(), 3);
+        // a transaction dropped unused leaves no gap
+        assert_eq!(wh.begin().unwrap().seq(), 3);
+        // a new process numbers on from the logs
+        drop(wh);
+        assert_eq!(Warehouse::open(dir.path()).unwrap().begin().unwrap().seq(), 3);
     }
 
     /// A part split into files of 2 rows commits as three files of one version; rewriting

@@ -99,6 +99,9 @@ pub struct Warehouse {
     _lock: Option<Lock>,
     /// Read the tables as they were after this minqing commit (time travel).
     as_of: Option<u64>,
+    /// The commit numbers of this process's transactions not yet over: two stages of one
+    /// run may be writing at once (`metrics` beside `cluster`), each under its own number.
+    open_seqs: std::sync::Mutex<std::collections::BTreeSet<u64>>,
 }
 
 impl Warehouse {
@@ -108,7 +111,7 @@ impl Warehouse {
         fs::create_dir_all(root.join(commit::PENDING)).map_err(|e| Error::io(root, e))?;
         let lock = Lock::take(root)?;
         commit::recover(root)?;
-        Ok(Warehouse { root: root.to_path_buf(), _lock: Some(lock), as_of: None })
+        Ok(Warehouse { root: root.to_path_buf(), _lock: Some(lock), as_of: None, open_seqs: Default::default() })
     }
 
     /// Open for reading only: no lock, no recovery; uncommitted parts are invisible anyway.
@@ -121,7 +124,7 @@ impl Warehouse {
                         .into(),
             });
         }
-        Ok(Warehouse { root: root.to_path_buf(), _lock: None, as_of: None })
+        Ok(Warehouse { root: root.to_path_buf(), _lock: None, as_of: None, open_seqs: Default::default() })
     }
 
     /// Open for reading the tables as they were at `version`: after a commit, or at a time
@@ -269,7 +272,17 @@ impl Warehouse {
     }
 
     pub fn begin(&self) -> Result<Transaction<'_>> {
-        Transaction::new(self)
+        // the number after the last commit, and after any transaction still open beside
+        let mut open = self.open_seqs.lock().unwrap_or_else(|e| e.into_inner());
+        let after = open.last().map_or(1, |n| n + 1);
+        let seq = commit::last_commit(&self.root)?.map_or(1, |n| n + 1).max(after);
+        open.insert(seq);
+        Ok(Transaction::new(self, seq))
+    }
+
+    /// A transaction is over (committed or dropped): its number is no longer held.
+    pub(super) fn release_seq(&self, seq: u64) {
+        self.open_seqs.lock().unwrap_or_else(|e| e.into_inner()).remove(&seq);
     }
 }
 
