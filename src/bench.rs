@@ -117,6 +117,8 @@ pub fn bench(cfg: &BenchConfig) -> Result<BenchReport> {
     rep.seconds = r.seconds;
 
     if cfg.increment > 0.0 {
+        // the day's run starts as its own process would: the full run's free memory goes
+        crate::mem::give_back();
         // the day after the day the full run was about
         let next = r
             .as_of

@@ -6,11 +6,9 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // Freed pages go back to the OS after 100 ms (mimalloc's default is 1 s), so a stage's
-    // memory does not outlive it; within a pipeline stage they are kept until it ends
-    // (`mem::stage_begin`). Measured on the 1M bench: keeping them for good (-1) was ~5%
-    // faster but held every stage's high-water mark to the end (2.0 GB peak against
-    // 1.4 GB). `MIMALLOC_PURGE_DELAY` in the environment wins.
+    // Freed pages go back to the OS after 100 ms (mimalloc's default is 1 s); a stage and
+    // the stages after it in a pipeline keep them (`mem::stage_begin`, `mem::give_back`).
+    // `MIMALLOC_PURGE_DELAY` in the environment wins.
     minqing::mem::set_purge_delay(minqing::mem::PURGE_DELAY_MS);
     minqing::mem::no_huge_pages();
     // `minqing sql … | head` should end quietly, as other command-line tools do

@@ -76,7 +76,6 @@ pub fn run(
     let mut inputs = vec![];
     let mut counts = serde_json::Map::new();
     let timed = |rep: &mut RunReport, name: &str, t: Instant, what: String| {
-        crate::mem::stage_end();
         let (seconds, peak_bytes) = (t.elapsed().as_secs_f64(), crate::mem::peak_bytes());
         rep.stages.push(Stage { name: name.to_string(), seconds, peak_bytes, what });
     };
@@ -167,8 +166,6 @@ pub fn run(
             let m = m.map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("the metrics stage panicked".into()))));
             (m, c)
         });
-        // one stage's end for both: the memory goes back once neither needs it
-        crate::mem::stage_end();
         let peak_bytes = crate::mem::peak_bytes();
         let beside = p.runs("metrics") && p.runs("cluster");
         let mut stage = |name: &str, seconds: f64, what: String| {
