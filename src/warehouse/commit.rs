@@ -375,7 +375,12 @@ fn read_records(dir: &Path) -> Result<Vec<Commit>> {
         if !is_record {
             continue;
         }
-        let bytes = fs::read(&p).map_err(|e| Error::io(&p, e))?;
+        // a stage committing beside this one may have finished and removed its record
+        let bytes = match fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(&p, e)),
+        };
         let c: Commit = serde_json::from_slice(&bytes).map_err(|e| Error::Warehouse {
             path: p.clone(),
             reason: format!("commit record is damaged ({e}); restore it from backup or delete it and its parts"),
