@@ -59,6 +59,15 @@ fn enrich_is_stale(wh: &Warehouse) -> Result<bool> {
     })
 }
 
+/// What a thread's panic said, when it said it with a message.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").trim().to_string()
 }
@@ -150,7 +159,10 @@ pub fn run(
     let cluster_cfg = crate::cluster::ClusterConfig::default();
     let mut clusters = None;
     if p.runs("metrics") || p.runs("cluster") {
+        // the facts' load is timed with the first stage that reads them here
+        let loading = Instant::now();
         let f = loaded(wh, &mut facts)?;
+        let load_seconds = loading.elapsed().as_secs_f64();
         start();
         let (m, c) = std::thread::scope(|scope| {
             let m = p.runs("metrics").then(|| {
@@ -163,12 +175,22 @@ pub fn run(
                 let t = Instant::now();
                 crate::cluster::run_on(wh, &cluster_cfg, as_of, &f).map(|r| (r, t.elapsed().as_secs_f64()))
             });
-            let m = m.map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("the metrics stage panicked".into()))));
+            let m = m.map(|h| {
+                h.join().unwrap_or_else(|panic| {
+                    Err(Error::Internal(format!("the metrics stage panicked: {}", panic_message(panic.as_ref()))))
+                })
+            });
             (m, c)
         });
+        // both failed: metrics' error is returned, cluster's is not lost
+        if let (Some(Err(_)), Some(Err(ce))) = (&m, &c) {
+            tracing::error!("cluster failed beside metrics: {ce}");
+        }
         let peak_bytes = crate::mem::peak_bytes();
         let beside = p.runs("metrics") && p.runs("cluster");
+        let mut load_seconds = Some(load_seconds);
         let mut stage = |name: &str, seconds: f64, what: String| {
+            let seconds = seconds + load_seconds.take().unwrap_or(0.0);
             let what = if beside {
                 format!("{what} (beside {})", if name == "cluster" { "metrics" } else { "cluster" })
             } else {

@@ -252,9 +252,12 @@ pub(super) fn last_commit(root: &Path) -> Result<Option<u64>> {
     Ok(last)
 }
 
-/// The newest minqing commit finished by `at_ms` (milliseconds since the epoch).
+/// The newest minqing commit that, with every commit before it, had finished by `at_ms`
+/// (milliseconds since the epoch). Two stages side by side can finish out of order; reading
+/// up to the later-numbered one alone would show the earlier one's tables before they were
+/// written, a state that never was.
 pub(super) fn commit_at(root: &Path, at_ms: i64) -> Result<Option<u64>> {
-    Ok(logged_commits(root)?.into_iter().filter(|(_, (_, t))| *t <= at_ms).map(|(seq, _)| seq).max())
+    Ok(logged_commits(root)?.into_iter().take_while(|(_, (_, t))| *t <= at_ms).map(|(seq, _)| seq).last())
 }
 
 /// Every minqing commit in the tables' Delta logs, with each table's change, and when it
@@ -626,8 +629,15 @@ mod tests {
         a.append(table::PERSONS, &[batch(3)]).unwrap();
         b.replace(table::PERSON_LINKS, &[RecordBatch::new_empty(crate::schema::person_links_schema())]).unwrap();
         b.commit("second", serde_json::Value::Null).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let between = chrono::Utc::now().timestamp_millis();
+        std::thread::sleep(std::time::Duration::from_millis(20));
         a.commit("first", serde_json::Value::Null).unwrap();
         assert_eq!(rows(&wh), 3);
+        // between the two, commit 2 had landed and commit 1 had not: read by time, that is the
+        // state before both (reading up to 2 would show 1's rows before they were written)
+        assert_eq!(commit_at(dir.path(), between).unwrap(), None);
+        assert_eq!(commit_at(dir.path(), chrono::Utc::now().timestamp_millis()).unwrap(), Some(2));
         assert_eq!(wh.last_commit_of(table::PERSONS).unwrap(), Some(1));
         assert_eq!(wh.last_commit_of(table::PERSON_LINKS).unwrap(), Some(2));
         assert_eq!(wh.begin().unwrap().seq(), 3);

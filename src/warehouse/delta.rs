@@ -131,7 +131,7 @@ pub(super) async fn entries(dir: &Path) -> Result<Vec<Entry>> {
 /// Commit minqing commit `seq`'s change of one table: add its new part (already in place),
 /// remove every current file when it replaces the table, widen the table's schema
 /// when this minqing knows more columns than the log does. A table already at `seq` is left
-/// alone, so recovery can replay a commit.
+/// alone, so recovery can replay a commit; a table already past `seq` is an error.
 pub(super) async fn commit_table(
     dir: &Path,
     table: &str,
@@ -157,8 +157,20 @@ pub(super) async fn commit_table(
             .await
             .map_err(|e| delta_err(dir, e))?,
     };
-    if commit_number(dir, &t).await?.is_some_and(|n| n >= seq) {
-        return Ok(());
+    match commit_number(dir, &t).await? {
+        // recovery replaying a commit that had reached this table
+        Some(n) if n == seq => return Ok(()),
+        // a later commit already wrote this table: applying this one now would put an older
+        // state on top of a newer one (two stages side by side must write tables of their own)
+        Some(n) if n > seq => {
+            return Err(Error::Warehouse {
+                path: dir.to_path_buf(),
+                reason: format!(
+                    "`{table}` already holds commit {n}, later than commit {seq} being written; two stages running side by side wrote the same table"
+                ),
+            });
+        }
+        _ => {}
     }
     let snap = t.snapshot().map_err(|e| delta_err(dir, e))?;
     let now = chrono::Utc::now().timestamp_millis();
@@ -276,5 +288,28 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(*schema(&dir), full);
+    }
+
+    #[test]
+    fn a_replayed_commit_is_skipped_and_an_older_one_after_a_newer_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(table::PERSONS);
+        std::fs::create_dir_all(&dir).unwrap();
+        let commit = |seq: u64| {
+            let part = format!("part-{seq:06}.parquet");
+            crate::warehouse::write_parquet(&dir.join(&part), crate::schema::persons_schema(), &[]).unwrap();
+            let change = TableChange::Append { part: part.clone(), rows: 0, more: vec![] };
+            block_on(commit_table(&dir, table::PERSONS, &change, &[(part, 0)], seq, "test", &serde_json::Value::Null))
+        };
+        let version = || block_on(async { load(&dir, None).await.unwrap().unwrap().version() });
+        commit(2).unwrap();
+        let v = version();
+        // recovery replaying commit 2: nothing new in the log
+        commit(2).unwrap();
+        assert_eq!(version(), v);
+        // commit 1 landing after commit 2 on the same table
+        let e = commit(1).unwrap_err().to_string();
+        assert!(e.contains("already holds commit 2"), "{e}");
+        assert_eq!(version(), v);
     }
 }
