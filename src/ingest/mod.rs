@@ -188,7 +188,9 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
         (None, None) => Mapping::builtins(),
     };
 
+    let t = std::time::Instant::now();
     let mut versions = merge::Versions::load(wh)?;
+    tracing::debug!("ingest: stored versions read at {:.2?}", t.elapsed());
     let mut seen_persons: FxHashSet<u128> = FxHashSet::default();
     let mut seen_rejects = existing_reject_keys(wh)?;
     let mut report = IngestReport::default();
@@ -295,6 +297,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     }
 
     drop(progress);
+    tracing::debug!("ingest: rows read at {:.2?}", t.elapsed());
     out.finish()?.stage(wh, &mut tx, !wh.parts(table::PERSONS)?.is_empty(), &versions)?;
     if let Some(b) = versions.rows(tx.seq())? {
         tx.append(table::CASE_VERSIONS, &[b])?;
@@ -308,6 +311,7 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
     // persons and person_links are two commits: a run stopped between them links now
     if report.commit.is_some() || people::is_stale(wh)? {
+        tracing::debug!("ingest: committed at {:.2?}; linking people", t.elapsed());
         report.people = people::link(wh, key)?;
     }
     Ok(report)

@@ -202,6 +202,7 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
         }
         return Ok(None);
     }
+    let t = std::time::Instant::now();
     let persons_batches = read_table(wh, table::PERSONS)?;
     let mut rows: Vec<PersonRow> = vec![];
     let mut addresses: Vec<Option<&str>> = vec![];
@@ -242,9 +243,11 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
         })
         .collect();
     place.extend(found.into_iter().flatten());
+    tracing::debug!("link: {} persons rows and their cases' places read at {:.2?}", rows.len(), t.elapsed());
     let county: HashMap<(&str, &str), &str> =
         place.iter().filter(|((s, _), _)| *s == "message").filter_map(|(k, (c, _))| Some((*k, (*c)?))).collect();
     let (pairs, report) = links(&rows, &county, key);
+    tracing::debug!("link: {} people linked at {:.2?}", report.people, t.elapsed());
     let cols: Vec<ArrayRef> = vec![
         Arc::new(pairs.iter().map(|p| Some(p.0)).collect::<StringArray>()),
         Arc::new(pairs.iter().map(|p| Some(p.1)).collect::<StringArray>()),
@@ -259,6 +262,7 @@ pub fn link(wh: &Warehouse, key: &PersonKey) -> Result<Option<LinkReport>> {
         })
         .collect();
     let cross = super::cross_region::find(&people);
+    tracing::debug!("link: {} cases across regions found at {:.2?}", cross.len(), t.elapsed());
     let mut tx = wh.begin()?;
     tx.replace(table::PERSON_LINKS, &[batch])?;
     tx.replace(table::CROSS_REGION, &[super::cross_region::batch(&cross)?])?;
