@@ -44,54 +44,36 @@ impl std::fmt::Display for LinkReport {
     }
 }
 
-/// Union–find over the person keys stored in `persons` (borrowed) and the keys derived
-/// from their identifiers (`~` keys in the docs: owned, computed here).
-#[derive(Default)]
-struct Sets<'a> {
-    stored: HashMap<&'a str, usize>,
-    derived: HashMap<String, usize>,
-    parent: Vec<usize>,
+/// Union–find over node numbers: the stored keys first, in key order (so the smallest
+/// number of a set is its smallest key), then the derived keys no row is keyed by.
+struct Sets {
+    parent: Vec<u32>,
 }
 
-impl<'a> Sets<'a> {
-    fn next(&mut self) -> usize {
-        let i = self.parent.len();
-        self.parent.push(i);
-        i
-    }
-
-    fn stored(&mut self, k: &'a str) -> usize {
-        if let Some(&i) = self.stored.get(k) {
-            return i;
-        }
-        let i = self.next();
-        self.stored.insert(k, i);
-        i
-    }
-
-    fn derived(&mut self, k: String) -> usize {
-        if let Some(&i) = self.derived.get(&k) {
-            return i;
-        }
-        let i = self.next();
-        self.derived.insert(k, i);
-        i
-    }
-
-    fn find(&mut self, mut i: usize) -> usize {
-        while self.parent[i] != i {
-            self.parent[i] = self.parent[self.parent[i]];
-            i = self.parent[i];
+impl Sets {
+    fn find(&mut self, mut i: u32) -> u32 {
+        while self.parent[i as usize] != i {
+            let p = self.parent[self.parent[i as usize] as usize];
+            self.parent[i as usize] = p;
+            i = p;
         }
         i
     }
 
-    fn union(&mut self, a: usize, b: usize) {
+    fn union(&mut self, a: u32, b: u32) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra != rb {
-            self.parent[ra.max(rb)] = ra.min(rb);
+            self.parent[ra.max(rb) as usize] = ra.min(rb);
         }
     }
+}
+
+/// A stored key as the number its 24 lowercase hex digits spell; none for any other text
+/// (such a key equals no derived key).
+fn key_bits(k: &str) -> Option<u128> {
+    (k.len() == 24 && k.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| u128::from_str_radix(k, 16).ok())
+        .flatten()
 }
 
 /// A cell of a text column, none when null or empty.
@@ -117,61 +99,65 @@ pub fn links<'a>(
     key: &PersonKey,
 ) -> (Vec<(&'a str, &'a str)>, LinkReport) {
     // the keys each identifier alone would give, worked out on all cores (a keyed hash each)
-    let derived: Vec<[Option<String>; 3]> = rows
+    let derived: Vec<[Option<u128>; 3]> = rows
         .par_iter()
         .map(|&(_, source, case_id, name, id, phone)| {
             // a message-board account is one person within its county
             let account = (source == "message").then(|| county.get(&(source, case_id)).copied());
             [
-                id.and_then(|id| key.person_key(Some(id), None, None, None)),
-                phone.and_then(|p| key.person_key(None, Some(p), None, None)),
-                account.and_then(|region| name.and_then(|n| key.person_key(None, None, Some(n), region))),
+                id.and_then(|id| key.person_key_bits(Some(id), None, None, None)),
+                phone.and_then(|p| key.person_key_bits(None, Some(p), None, None)),
+                account.and_then(|region| name.and_then(|n| key.person_key_bits(None, None, Some(n), region))),
             ]
         })
         .collect();
-    let mut sets = Sets {
-        stored: HashMap::with_capacity_and_hasher(rows.len(), Default::default()),
-        derived: HashMap::with_capacity_and_hasher(rows.len(), Default::default()),
-        parent: Vec::with_capacity(2 * rows.len()),
-    };
-    for (&(k, ..), others) in rows.iter().zip(derived) {
-        let me = sets.stored(k);
-        for other in others.into_iter().flatten() {
-            let o = sets.derived(other);
-            sets.union(me, o);
-        }
-    }
-    // the person's keys that stand in `persons` (a derived identifier joins only when a
-    // row keyed by it exists: derived k and stored k are the same key)
+    // the stored keys in order: node i is keys[i]
     let keys: Vec<&'a str> = {
         let mut v: Vec<&str> = rows.iter().map(|r| r.0).collect();
         v.par_sort_unstable();
         v.dedup();
         v
     };
-    for &k in &keys {
-        let me = sets.stored(k);
-        if let Some(&o) = sets.derived.get(k) {
+    let node_of_bits: HashMap<u128, u32> =
+        keys.iter().enumerate().filter_map(|(i, k)| Some((key_bits(k)?, i as u32))).collect();
+    let node_of_row: Vec<u32> = rows
+        .par_iter()
+        .map(|r| match key_bits(r.0) {
+            Some(b) => node_of_bits[&b],
+            None => keys.binary_search(&r.0).map_or(0, |i| i as u32),
+        })
+        .collect();
+    let mut sets = Sets { parent: (0..keys.len() as u32).collect() };
+    // a derived key that is also stored is that node; the others get nodes after the keys
+    let mut extra: HashMap<u128, u32> = HashMap::with_capacity_and_hasher(rows.len(), Default::default());
+    for (&me, others) in node_of_row.iter().zip(derived) {
+        for other in others.into_iter().flatten() {
+            let o = match node_of_bits.get(&other) {
+                Some(&o) => o,
+                None => *extra.entry(other).or_insert_with(|| {
+                    sets.parent.push(sets.parent.len() as u32);
+                    (sets.parent.len() - 1) as u32
+                }),
+            };
             sets.union(me, o);
         }
     }
-    let mut smallest: HashMap<usize, &str> = HashMap::with_capacity_and_hasher(keys.len(), Default::default());
-    let mut size: HashMap<usize, usize> = HashMap::with_capacity_and_hasher(keys.len(), Default::default());
-    let roots: Vec<usize> = keys
+    let roots: Vec<u32> = (0..keys.len() as u32).map(|i| sets.find(i)).collect();
+    // the root of a set of keys is its smallest key's node
+    let out = keys
         .iter()
-        .map(|&k| {
-            let i = sets.stored(k);
-            sets.find(i)
-        })
+        .zip(&roots)
+        .enumerate()
+        .filter(|(i, (_, r))| **r as usize != *i)
+        .map(|(_, (&k, &r))| (k, keys[r as usize]))
         .collect();
-    for (&k, &r) in keys.iter().zip(&roots) {
-        smallest.entry(r).or_insert(k); // keys are sorted: the first is the smallest
+    let mut size: HashMap<u32, usize> = HashMap::with_capacity_and_hasher(keys.len(), Default::default());
+    for &r in &roots {
         *size.entry(r).or_default() += 1;
     }
-    let out = keys.iter().zip(&roots).filter(|(k, r)| smallest[*r] != **k).map(|(&k, r)| (k, smallest[r])).collect();
     let report = LinkReport {
         keys: keys.len(),
-        people: smallest.len(),
+        people: size.len(),
         linked_people: size.values().filter(|n| **n > 1).count(),
         cross_region: 0,
     };

@@ -80,6 +80,31 @@ impl PersonKey {
         name: Option<&str>,
         region: Option<&str>,
     ) -> Option<String> {
+        self.hash(id_number, phone, name, region).map(|h| h.to_hex()[..24].to_string())
+    }
+
+    /// The person key as the 96-bit number its 24 hex digits spell (numbers order as the
+    /// keys do): for linking, which compares millions of keys and need not spell them.
+    pub fn person_key_bits(
+        &self,
+        id_number: Option<&str>,
+        phone: Option<&str>,
+        name: Option<&str>,
+        region: Option<&str>,
+    ) -> Option<u128> {
+        let h = self.hash(id_number, phone, name, region)?;
+        let mut b = [0u8; 16];
+        b[4..].copy_from_slice(&h.as_bytes()[..12]);
+        Some(u128::from_be_bytes(b))
+    }
+
+    fn hash(
+        &self,
+        id_number: Option<&str>,
+        phone: Option<&str>,
+        name: Option<&str>,
+        region: Option<&str>,
+    ) -> Option<blake3::Hash> {
         let ident = if let Some(id) = id_number.map(normalize_id).filter(|s| !s.is_empty()) {
             format!("id:{id}")
         } else if let Some(p) = phone.map(digits_only).filter(|s| s.len() >= 7) {
@@ -89,8 +114,7 @@ impl PersonKey {
         } else {
             return None;
         };
-        let h = blake3::keyed_hash(&self.0, ident.as_bytes());
-        Some(h.to_hex()[..24].to_string())
+        Some(blake3::keyed_hash(&self.0, ident.as_bytes()))
     }
 }
 
