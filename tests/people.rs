@@ -83,7 +83,7 @@ fn a_pipeline_links_the_people_and_runs_metrics_beside_cluster() {
     .unwrap();
     let m = models();
     let out = ok(&minqing(d, &["--models", &m, "run", "p.toml", "--as-of", "2026-09-30", "--out", "reports"]));
-    assert!(out.contains("(beside metrics)") && out.contains("(beside cluster)"), "{out}");
+    assert!(out.contains("(beside risk and metrics)") && out.contains("beside cluster)"), "{out}");
     assert_eq!(count(d, "SELECT count(*) FROM person_links"), 1);
     zhang_san_is_one_petitioner(d);
     for t in ["enriched", "reply_review", "metrics", "deadlines", "clusters", "cluster_members", "cross_region"] {

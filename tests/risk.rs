@@ -101,3 +101,48 @@ fn the_escalation_model_is_kept_for_a_week() {
         .collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
 }
+
+/// A pipeline hands risk's scores to metrics and cluster (cluster starts beside risk and
+/// waits for them): the tables are the ones the stages write run one by one, reading
+/// `risk` back.
+#[test]
+fn a_pipeline_hands_the_risk_scores_over_as_the_table_holds_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let m = models();
+    ok(&minqing(d, &["generate", "--records", "3000", "--seed", "5", "--out", "g"]));
+    std::fs::write(
+        d.join("p.toml"),
+        "name = \"p\"\ntitle = \"t\"\nissuer = \"i\"\nperiod = \"week\"\n\
+         stages = [\"ingest\", \"enrich\", \"risk\", \"metrics\", \"cluster\"]\n\
+         [inputs]\nexports = [\"g/exports\"]\n",
+    )
+    .unwrap();
+    let out = ok(&minqing(d, &["--models", &m, "--warehouse", "a", "run", "p.toml", "--as-of", "2026-10-31"]));
+    assert!(out.contains("(beside risk and metrics)") && out.contains("(after risk, beside cluster)"), "{out}");
+    for args in [
+        &["ingest", "--input", "g/exports"][..],
+        &["enrich"],
+        &["risk", "--as-of", "2026-10-31"],
+        &["metrics", "--as-of", "2026-10-31"],
+        &["cluster", "--as-of", "2026-10-31"],
+    ] {
+        ok(&minqing(d, &[&["--models", &m, "--warehouse", "b"][..], args].concat()));
+    }
+    let dump = |w: &str, q: &str| {
+        let out = minqing(d, &["--warehouse", w, "sql", "--format", "json", q]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // red and orange cases to count, so a score handed over wrong shows
+    let high = dump("a", "SELECT count(*) AS n FROM risk WHERE level IN ('红', '橙')");
+    assert!(high.contains(r#""n":"#) && !high.contains(r#""n":0}"#), "{high}");
+    for q in [
+        "SELECT * FROM risk ORDER BY source, case_id",
+        "SELECT * FROM metrics ORDER BY grain, period, source, dimension, key, measure",
+        "SELECT * FROM clusters ORDER BY cluster_id",
+        "SELECT * FROM cluster_members ORDER BY source, case_id, cluster_id",
+    ] {
+        assert_eq!(dump("a", q), dump("b", q), "{q}");
+    }
+}

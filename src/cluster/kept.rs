@@ -339,6 +339,7 @@ pub fn add(
     state: Grouping,
     changed: &HashSet<String>,
     from: u64,
+    risk: &crate::facts::tables::RiskScores,
 ) -> Result<Added> {
     let t0 = std::time::Instant::now();
     let index: HashMap<(&str, &str), usize> =
@@ -552,7 +553,7 @@ pub fn add(
     let sub_dup_left: Vec<Option<usize>> =
         sub_dup.iter().enumerate().map(|(j, d)| d.filter(|_| joined[j].is_none())).collect();
     let fresh_in = |m: &[usize]| m.iter().any(|&j| fresh[sub[j]]);
-    let risk = crate::facts::tables::scores_of(wh, facts)?;
+    let risk = risk.of(wh, facts)?;
     let score = |i: usize| risk[i].as_ref().map(|s| s.0);
     let red = |i: usize| risk[i].as_ref().is_some_and(|s| s.1 == crate::model::Level::Red);
     let sub_score = |j: usize| score(sub[j]);

@@ -35,6 +35,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 pub use eval::evaluate;
 
 use crate::Result;
+use crate::facts::tables::RiskScores;
 use crate::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
 use crate::model::{ClusterKind, Source, entity_name};
 use crate::schema::{cases, cluster_members_schema, clusters_schema, enriched, table};
@@ -551,7 +552,7 @@ pub fn run(
     as_of: Option<NaiveDate>,
 ) -> Result<(ClusterReport, Vec<Cluster>, Vec<CaseFacts>)> {
     let facts = load_facts(wh)?;
-    let (report, clusters) = run_on(wh, cfg, as_of, &facts)?;
+    let (report, clusters) = run_on(wh, cfg, as_of, &facts, &RiskScores::Stored)?;
     Ok((report, clusters, facts))
 }
 
@@ -562,6 +563,7 @@ pub fn run_on(
     cfg: &ClusterConfig,
     as_of: Option<NaiveDate>,
     facts: &[CaseFacts],
+    risk: &RiskScores,
 ) -> Result<(ClusterReport, Vec<Cluster>)> {
     let t0 = Instant::now();
     let Some(as_of) = as_of.or_else(|| latest_day(facts)) else {
@@ -576,7 +578,7 @@ pub fn run_on(
     }
     let (state, why) = match plan {
         kept::Plan::Keep(state, changed, from) => {
-            let (mut clusters, dup, state, grouping) = kept::add(wh, cfg, as_of, &facts, *state, &changed, from)?;
+            let (mut clusters, dup, state, grouping) = kept::add(wh, cfg, as_of, &facts, *state, &changed, from, risk)?;
             heat::rank(&mut clusters, as_of);
             // a kept run knows the near-duplicates of the clusters' cases only
             let in_clusters: Vec<Option<usize>> = {
@@ -602,9 +604,13 @@ pub fn run_on(
     tracing::info!("cluster: texts read, near-duplicates found at {:.2}s", t0.elapsed().as_secs_f64());
     let cut = topical_texts(&facts, &texts, pieces);
     tracing::info!("cluster: texts cut at {:.2}s", t0.elapsed().as_secs_f64());
-    // the risk scores are read while the cases are grouped
-    let (grouped, risk) =
-        rayon::join(|| topical::groups(&cut, cfg.window_days, None), || crate::facts::tables::scores_of(wh, &facts));
+    // the risk scores are read while the cases are grouped; scores a risk stage beside
+    // hands over are waited for on this thread, never on one of rayon's (whose wait would
+    // hold a core risk needs)
+    let (grouped, risk) = match risk {
+        RiskScores::Coming(_) => (topical::groups(&cut, cfg.window_days, None), risk.of(wh, facts)),
+        _ => rayon::join(|| topical::groups(&cut, cfg.window_days, None), || risk.of(wh, facts)),
+    };
     let risk = risk?;
     tracing::info!("cluster: {} topical groups at {:.2}s", grouped.groups.len(), t0.elapsed().as_secs_f64());
     // looked up once per case (describing a cluster asks for each member's twice)

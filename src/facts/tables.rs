@@ -76,37 +76,87 @@ pub struct RiskRow {
     pub town: Option<String>,
     pub score: i64,
     pub level: Level,
+    /// The reasons of a 红 or 橙 case (a briefing lists no others'); empty for the rest.
     pub reasons: Vec<String>,
 }
 
-pub fn read_risk(wh: &Warehouse) -> Result<Vec<RiskRow>> {
+/// The scored cases of `risk` received on `since` or later (a briefing looks back a year
+/// of a table that holds every year).
+pub fn read_risk(wh: &Warehouse, since: NaiveDate) -> Result<Vec<RiskRow>> {
     use schema::risk as r;
+    let from = since.and_hms_opt(0, 0, 0).expect("midnight");
+    let cols = [r::CASE_ID, r::RECEIVED_AT, r::FOCUS_TOPIC, r::REGION_TOWN, r::SCORE, r::LEVEL, r::REASONS];
     let mut out = vec![];
-    for b in read_table(wh, table::RISK)? {
+    for b in read_table_columns(wh, table::RISK, Some(&cols))? {
         let c = Columns::new(&b, table::RISK);
         let (case_id, received, topic) = (c.str(r::CASE_ID)?, c.time(r::RECEIVED_AT)?, c.str(r::FOCUS_TOPIC)?);
         let (town, score, level, reasons) =
             (c.str(r::REGION_TOWN)?, c.int(r::SCORE)?, c.str(r::LEVEL)?, c.list(r::REASONS)?);
         for i in 0..c.rows() {
+            let received = time(received, i).unwrap_or_default();
+            if received < from {
+                continue;
+            }
             let l = level.value(i);
+            let level = Level::parse(l).ok_or_else(|| bad(table::RISK, r::LEVEL, l))?;
             out.push(RiskRow {
                 case_id: case_id.value(i).to_string(),
-                received: time(received, i).unwrap_or_default(),
+                received,
                 topic: owned(text(topic, i)),
                 town: text(town, i).map(str::to_string),
                 score: score.get(i).unwrap_or(0),
-                level: Level::parse(l).ok_or_else(|| bad(table::RISK, r::LEVEL, l))?,
-                reasons: texts(reasons, i),
+                level,
+                reasons: if level.is_high() { texts(reasons, i) } else { vec![] },
             });
         }
     }
     Ok(out)
 }
 
+/// Each case's (score, level), in the order of the facts (`None`: not scored).
+pub type Scores = Vec<Option<(i32, Level)>>;
+
+/// Where a stage finds each case's risk: the `risk` table, or the risk stage of the same
+/// run, which hands its scores over so they are not read back from the table it wrote.
+pub enum RiskScores {
+    /// Read from `risk` (a stage run alone, or a run without the risk stage).
+    Stored,
+    /// The risk stage's scores of the same facts.
+    Given(std::sync::Arc<Scores>),
+    /// Scores the risk stage running beside sends when it has them (an error when it
+    /// stops first).
+    Coming(std::sync::Mutex<std::sync::mpsc::Receiver<std::sync::Arc<Scores>>>),
+}
+
+impl RiskScores {
+    /// The scores of `facts` (the facts handed-over scores were made for, or a prefix of them).
+    pub fn of(&self, wh: &Warehouse, facts: &[CaseFacts]) -> Result<std::sync::Arc<Scores>> {
+        let scores = match self {
+            RiskScores::Stored => return Ok(std::sync::Arc::new(scores_of(wh, facts)?)),
+            RiskScores::Given(s) => s.clone(),
+            // a rayon worker waiting here could hold the very jobs risk waits for
+            RiskScores::Coming(_) if rayon::current_thread_index().is_some() => {
+                return Err(crate::Error::Internal("risk scores were waited for on a rayon worker".into()));
+            }
+            RiskScores::Coming(r) => r.lock().unwrap_or_else(|e| e.into_inner()).recv().map_err(|_| {
+                crate::Error::Internal("the risk stage beside this one stopped before it had scored the cases".into())
+            })?,
+        };
+        if scores.len() < facts.len() {
+            return Err(crate::Error::Internal(format!(
+                "risk scores of {} cases handed over for {} cases",
+                scores.len(),
+                facts.len()
+            )));
+        }
+        Ok(scores)
+    }
+}
+
 /// Each case's (score, level) from `risk`, in the order of `facts` (`None`: not scored;
 /// all `None` before the risk stage has run). `risk` keeps its rows in the facts' order, so
 /// both are walked together; a row out of that order is looked up by (source, case_id).
-pub fn scores_of(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Vec<Option<(i32, Level)>>> {
+pub fn scores_of(wh: &Warehouse, facts: &[CaseFacts]) -> Result<Scores> {
     use schema::risk as r;
     let mut out = vec![None; facts.len()];
     let mut find = Aligned::new(facts);

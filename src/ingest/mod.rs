@@ -168,10 +168,30 @@ impl fmt::Display for IngestReport {
     }
 }
 
-/// Ingest files into the warehouse in one commit. Files are read as streams and written
-/// in chunks of `CHUNK_ROWS`, so memory stays bounded whatever their size; nothing is
-/// visible until the one commit at the end.
+/// Ingest files into the warehouse in one commit, then link people across sources in a
+/// second (`people`).
 pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &PersonKey) -> Result<IngestReport> {
+    let mut report = ingest_cases(wh, inputs, opts, key)?;
+    report.people = link_after(wh, key, &report)?;
+    Ok(report)
+}
+
+/// Link people after an ingest's commit, or after an earlier run that stopped between its
+/// two commits; `None` when there is nothing to link. A pipeline runs it beside enrich,
+/// which reads only `cases`.
+pub fn link_after(wh: &Warehouse, key: &PersonKey, report: &IngestReport) -> Result<Option<people::LinkReport>> {
+    if report.commit.is_some() || people::is_stale(wh)? {
+        tracing::debug!("ingest: linking people");
+        people::link(wh, key)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Ingest files into the warehouse in one commit, people not linked yet ([`link_after`]).
+/// Files are read as streams and written in chunks of `CHUNK_ROWS`, so memory stays
+/// bounded whatever their size; nothing is visible until the one commit at the end.
+pub fn ingest_cases(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &PersonKey) -> Result<IngestReport> {
     let files = expand_inputs(inputs)?;
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
     if let (Some(m), Some(s)) = (&custom, &opts.source) {
@@ -309,11 +329,8 @@ pub fn ingest(wh: &Warehouse, inputs: &[PathBuf], opts: &IngestOptions, key: &Pe
     })).collect::<Vec<_>>() });
     let commit = tx.commit("ingest", info)?;
     report.commit = (!commit.tables.is_empty()).then_some(commit.seq);
-    // persons and person_links are two commits: a run stopped between them links now
-    if report.commit.is_some() || people::is_stale(wh)? {
-        tracing::debug!("ingest: committed at {:.2?}; linking people", t.elapsed());
-        report.people = people::link(wh, key)?;
-    }
+    // persons and person_links are two commits: a run stopped between them links next
+    tracing::debug!("ingest: committed at {:.2?}", t.elapsed());
     Ok(report)
 }
 

@@ -2,7 +2,7 @@
 //! numerator and denominator it counts in under the deadline policy, as known on the
 //! as-of day. Rates and volumes are sums of these columns per period and key ([`sums`]).
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
@@ -75,14 +75,14 @@ impl CaseFrame {
 
 /// The same string once: periods repeat across cases.
 fn interned(values: impl Iterator<Item = String>) -> Vec<Arc<str>> {
-    let mut seen: HashMap<String, Arc<str>> = HashMap::new();
+    let mut seen: HashMap<String, Arc<str>> = HashMap::default();
     values.map(|v| seen.entry(v).or_insert_with_key(|k| Arc::from(k.as_str())).clone()).collect()
 }
 
 /// The case frame. `high_risk[i]`: case i is 红 or 橙 in the `risk` table.
 pub fn case_frame(facts: &[CaseFacts], high_risk: &[bool], cfg: &MetricsConfig, as_of: NaiveDate) -> CaseFrame {
     let n = facts.len();
-    let mut seen_petitioner: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut seen_petitioner: HashSet<&str> = HashSet::default();
     let (mut acc_due, mut acc_ok, mut on_time, mut late, mut overdue) =
         (vec![0i64; n], vec![0i64; n], vec![0i64; n], vec![0i64; n], vec![0i64; n]);
     let (mut rated_v, mut rating_over, mut satisfied, mut repeat, mut first) =
@@ -169,7 +169,7 @@ pub fn sums(
     let keys = if dimension == Dimension::Total { None } else { Some(frame.text(dimension.as_str())?) };
     let sources = frame.text(col::SOURCE)?;
     let counts: Vec<&[i64]> = columns.iter().map(|c| frame.count(c)).collect::<Result<_>>()?;
-    let mut groups: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
+    let mut groups: HashMap<(&str, &str), Vec<i64>> = HashMap::default();
     for i in 0..frame.height() {
         if source.is_some_and(|s| &*sources[i] != s) {
             continue;

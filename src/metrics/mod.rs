@@ -26,6 +26,7 @@ use chrono::NaiveDate;
 pub use deadlines::{Policy, Stage, State};
 
 use crate::Result;
+use crate::facts::tables::RiskScores;
 use crate::facts::{CaseFacts, date32, latest_day, load_facts, time_to_micros};
 use crate::model::{Dimension, Grain, Measure};
 use crate::schema::{deadlines_schema, metrics_schema, table};
@@ -95,21 +96,22 @@ impl std::fmt::Display for MetricsReport {
 
 /// Compute every figure as of `as_of` (default: the latest day in the warehouse).
 pub fn run(wh: &Warehouse, cfg: &MetricsConfig, as_of: Option<NaiveDate>) -> Result<MetricsReport> {
-    run_on(wh, cfg, as_of, &load_facts(wh)?)
+    run_on(wh, cfg, as_of, &load_facts(wh)?, &RiskScores::Stored)
 }
 
-/// `run` over facts already loaded.
+/// `run` over facts already loaded, with their risk from `risk`.
 pub fn run_on(
     wh: &Warehouse,
     cfg: &MetricsConfig,
     as_of: Option<NaiveDate>,
     facts: &[CaseFacts],
+    risk: &RiskScores,
 ) -> Result<MetricsReport> {
     let t0 = Instant::now();
     let Some(as_of) = as_of.or_else(|| latest_day(facts)) else { return Ok(MetricsReport::default()) };
     let facts = crate::facts::known_by(facts, as_of);
     let high_risk: Vec<bool> =
-        crate::facts::tables::scores_of(wh, facts)?.iter().map(|s| s.is_some_and(|(_, l)| l.is_high())).collect();
+        risk.of(wh, facts)?[..facts.len()].iter().map(|s| s.is_some_and(|(_, l)| l.is_high())).collect();
     let populations = match &cfg.populations {
         Some(p) => ranking::load_populations(p)?,
         None => Vec::new(),

@@ -68,6 +68,19 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("no message")
 }
 
+/// A stage begins: its clock and its memory peak.
+fn start() -> Instant {
+    crate::mem::reset_peak();
+    crate::mem::stage_begin();
+    Instant::now()
+}
+
+/// A stage begun at `t` ends, having done `what`.
+fn timed(rep: &mut RunReport, name: &str, t: Instant, what: String) {
+    let (seconds, peak_bytes) = (t.elapsed().as_secs_f64(), crate::mem::peak_bytes());
+    rep.stages.push(Stage { name: name.to_string(), seconds, peak_bytes, what });
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").trim().to_string()
 }
@@ -84,19 +97,11 @@ pub fn run(
     let mut rep = RunReport::default();
     let mut inputs = vec![];
     let mut counts = serde_json::Map::new();
-    let timed = |rep: &mut RunReport, name: &str, t: Instant, what: String| {
-        let (seconds, peak_bytes) = (t.elapsed().as_secs_f64(), crate::mem::peak_bytes());
-        rep.stages.push(Stage { name: name.to_string(), seconds, peak_bytes, what });
-    };
-    let start = || {
-        crate::mem::reset_peak();
-        crate::mem::stage_begin();
-        Instant::now()
-    };
+    let mut ingested = None;
     if p.runs("ingest") {
         let t = start();
         let opts = crate::ingest::IngestOptions { no_pii: p.no_pii, ..Default::default() };
-        let r = crate::ingest::ingest(wh, &p.exports, &opts, key)?;
+        let r = crate::ingest::ingest_cases(wh, &p.exports, &opts, key)?;
         rep.rejected = r.rejected();
         for f in &r.files {
             inputs.push(json!({"file": f.file, "blake3": f.file_hash, "source": f.source, "rows_read": f.rows_read,
@@ -104,116 +109,64 @@ pub fn run(
         }
         counts.insert("ingest_added".into(), json!(r.total(|f| f.added)));
         counts.insert("ingest_rejected".into(), json!(r.rejected()));
-        timed(
-            &mut rep,
-            "ingest",
-            t,
-            format!("{} files, {} rows added, {} rejected", r.files.len(), r.total(|f| f.added), r.rejected()),
-        );
+        let what = format!("{} files, {} rows added, {} rejected", r.files.len(), r.total(|f| f.added), r.rejected());
+        timed(&mut rep, "ingest", t, what);
+        ingested = Some((rep.stages.len() - 1, r));
     }
-    if p.runs("enrich") {
-        let t = start();
-        if enrich_is_stale(wh)? {
-            let cfg = crate::enrich::EnrichConfig::from_models_dir(models, p.gazetteer.clone());
-            let r = crate::enrich::enrich_with(wh, &cfg, p.scheduler.as_deref())?;
-            counts.insert("enriched".into(), json!(r.cases));
-            timed(&mut rep, "enrich", t, first_line(&r.to_string()));
-        } else {
-            timed(&mut rep, "enrich", t, "up to date: no new cases since the last run".into());
-        }
+    // Once the cases are committed, three things read them and write tables no other of
+    // them reads, each on a core when one is free: linking people (`persons` →
+    // `person_links`), enrich (`cases` → `enriched`) and review (replies → `reply_review`,
+    // read only by the report). Risk waits for the first two; review is joined before the
+    // report.
+    let review_at = rep.stages.len() + usize::from(p.runs("enrich"));
+    let mut clusters = None;
+    let mut facts: Option<Vec<CaseFacts>> = None;
+    let (linked, enriched, analysed, reviewed) = std::thread::scope(|scope| {
+        let link = ingested.as_ref().map(|(_, r)| {
+            scope.spawn(move || {
+                let t = Instant::now();
+                crate::ingest::link_after(wh, key, r).map(|l| (l, t.elapsed().as_secs_f64()))
+            })
+        });
+        let review = p.runs("review").then(|| {
+            scope.spawn(|| {
+                let t = Instant::now();
+                crate::review::run(wh).map(|(r, _)| (r, t.elapsed().as_secs_f64()))
+            })
+        });
+        let enriched = enrich(wh, p, models, &mut rep, &mut counts);
+        let linked = link.map(|h| joined(h, "linking people"));
+        let analysed = match (&enriched, &linked) {
+            (Ok(()), None | Some(Ok(_))) => {
+                analyse(wh, p, models, as_of, &mut rep, &mut counts, &mut facts, &mut clusters)
+            }
+            _ => Ok(()),
+        };
+        let reviewed = review.map(|h| joined(h, "the review stage"));
+        (linked, enriched, analysed, reviewed)
+    });
+    // the first error is returned, the others are logged
+    let mut failed: Vec<Error> = vec![];
+    failed.extend(enriched.err());
+    let linked = linked.and_then(|l| l.map_err(|e| failed.push(e)).ok());
+    failed.extend(analysed.err());
+    let reviewed = reviewed.and_then(|r| r.map_err(|e| failed.push(e)).ok());
+    for e in failed.iter().skip(1) {
+        tracing::error!("also failed beside it: {e}");
     }
-    if p.runs("review") {
-        let t = start();
-        let (r, _) = crate::review::run(wh)?;
+    if let Some(e) = failed.into_iter().next() {
+        return Err(e);
+    }
+    if let (Some((at, _)), Some((Some(people), seconds))) = (&ingested, &linked) {
+        let s = &mut rep.stages[*at];
+        s.what = format!("{}; {} people linked in {seconds:.1}s beside enrich", s.what, people.people);
+    }
+    if let Some((r, seconds)) = reviewed {
         counts.insert("replies_reviewed".into(), json!(r.replies));
         counts.insert("replies_flagged".into(), json!(r.flagged));
-        timed(&mut rep, "review", t, r.to_string());
-    }
-    // risk, metrics and cluster read the same joined view of cases and enrichment: once
-    let mut facts: Option<Vec<CaseFacts>> = None;
-    let loaded = |wh: &Warehouse, kept: &mut Option<Vec<CaseFacts>>| -> Result<Vec<CaseFacts>> {
-        Ok(match kept.take() {
-            Some(f) => f,
-            None => load_facts(wh)?,
-        })
-    };
-    if p.runs("risk") {
-        let t = start();
-        let f = loaded(wh, &mut facts)?;
-        let r = crate::risk::run_on(wh, models, as_of, &f)?;
-        facts = Some(f);
-        rep.as_of = rep.as_of.or(r.as_of);
-        counts.insert("risk_cases".into(), json!(r.cases));
-        counts.insert("risk_groups".into(), json!(r.groups));
-        timed(&mut rep, "risk", t, first_line(&r.to_string()));
-    }
-    // metrics and cluster read the same facts and the risk table and write tables of their
-    // own: they run side by side, metrics on a thread of its own (neither keeps both cores
-    // busy alone), each in its own transaction
-    let metrics_cfg = crate::metrics::MetricsConfig {
-        policy: p.policy,
-        warn_days: p.warn_days,
-        populations: p.populations.clone(),
-        ..Default::default()
-    };
-    let cluster_cfg = crate::cluster::ClusterConfig::default();
-    let mut clusters = None;
-    if p.runs("metrics") || p.runs("cluster") {
-        // the facts' load is timed with the first stage that reads them here
-        let loading = Instant::now();
-        let f = loaded(wh, &mut facts)?;
-        let load_seconds = loading.elapsed().as_secs_f64();
-        start();
-        let (m, c) = std::thread::scope(|scope| {
-            let m = p.runs("metrics").then(|| {
-                scope.spawn(|| {
-                    let t = Instant::now();
-                    crate::metrics::run_on(wh, &metrics_cfg, as_of, &f).map(|r| (r, t.elapsed().as_secs_f64()))
-                })
-            });
-            let c = p.runs("cluster").then(|| {
-                let t = Instant::now();
-                crate::cluster::run_on(wh, &cluster_cfg, as_of, &f).map(|r| (r, t.elapsed().as_secs_f64()))
-            });
-            let m = m.map(|h| {
-                h.join().unwrap_or_else(|panic| {
-                    Err(Error::Internal(format!("the metrics stage panicked: {}", panic_message(panic.as_ref()))))
-                })
-            });
-            (m, c)
-        });
-        // both failed: metrics' error is returned, cluster's is not lost
-        if let (Some(Err(_)), Some(Err(ce))) = (&m, &c) {
-            tracing::error!("cluster failed beside metrics: {ce}");
-        }
-        let peak_bytes = crate::mem::peak_bytes();
-        let beside = p.runs("metrics") && p.runs("cluster");
-        let mut load_seconds = Some(load_seconds);
-        let mut stage = |name: &str, seconds: f64, what: String| {
-            let seconds = seconds + load_seconds.take().unwrap_or(0.0);
-            let what = if beside {
-                format!("{what} (beside {})", if name == "cluster" { "metrics" } else { "cluster" })
-            } else {
-                what
-            };
-            rep.stages.push(Stage { name: name.to_string(), seconds, peak_bytes, what });
-        };
-        if let Some(m) = m {
-            let (r, seconds) = m?;
-            rep.as_of = rep.as_of.or(r.as_of);
-            counts.insert("metrics".into(), json!(r.metrics));
-            counts.insert("open_deadlines".into(), json!(r.open));
-            stage("metrics", seconds, first_line(&r.to_string()));
-        }
-        if let Some(c) = c {
-            let ((r, c), seconds) = c?;
-            rep.as_of = rep.as_of.or(r.as_of);
-            counts.insert("clusters".into(), json!(r.clusters));
-            counts.insert("clustered_cases".into(), json!(r.clustered));
-            stage("cluster", seconds, first_line(&r.to_string()));
-            clusters = Some(c);
-        }
-        facts = Some(f);
+        let what = format!("{r} (beside the other stages)");
+        let stage = Stage { name: "review".into(), seconds, peak_bytes: crate::mem::peak_bytes(), what };
+        rep.stages.insert(review_at.min(rep.stages.len()), stage);
     }
     let as_of = match as_of.or(rep.as_of) {
         Some(d) => d,
@@ -366,6 +319,157 @@ pub fn run(
     }
     std::fs::rename(&tmp, &folder).map_err(|e| Error::io(&folder, e))?;
     Ok(rep)
+}
+
+/// Enrich when cases changed since it last ran.
+fn enrich(
+    wh: &Warehouse,
+    p: &Pipeline,
+    models: &Path,
+    rep: &mut RunReport,
+    counts: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    if !p.runs("enrich") {
+        return Ok(());
+    }
+    let t = start();
+    if enrich_is_stale(wh)? {
+        let cfg = crate::enrich::EnrichConfig::from_models_dir(models, p.gazetteer.clone());
+        let r = crate::enrich::enrich_with(wh, &cfg, p.scheduler.as_deref())?;
+        counts.insert("enriched".into(), json!(r.cases));
+        timed(rep, "enrich", t, first_line(&r.to_string()));
+    } else {
+        timed(rep, "enrich", t, "up to date: no new cases since the last run".into());
+    }
+    Ok(())
+}
+
+/// What a thread of a stage returned; its panic as an error.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T>>, what: &str) -> Result<T> {
+    h.join().unwrap_or_else(|panic| Err(Error::Internal(format!("{what} panicked: {}", panic_message(panic.as_ref())))))
+}
+
+/// Risk, metrics and cluster over facts loaded once (kept in `facts` for the report); the
+/// clusters found go to `clusters`. Risk then metrics run on a thread of their own, metrics
+/// with the scores risk hands over; cluster runs beside them from the start and waits for
+/// those scores only where it needs them (after it has read and grouped the day's cases).
+/// Each stage commits in its own transaction.
+#[allow(clippy::too_many_arguments)]
+fn analyse(
+    wh: &Warehouse,
+    p: &Pipeline,
+    models: &Path,
+    as_of: Option<NaiveDate>,
+    rep: &mut RunReport,
+    counts: &mut serde_json::Map<String, serde_json::Value>,
+    facts: &mut Option<Vec<CaseFacts>>,
+    clusters: &mut Option<Vec<crate::cluster::Cluster>>,
+) -> Result<()> {
+    use crate::facts::tables::RiskScores;
+    let (risk, metrics, cluster) = (p.runs("risk"), p.runs("metrics"), p.runs("cluster"));
+    if !(risk || metrics || cluster) {
+        return Ok(());
+    }
+    // the facts' load is timed with the first of these stages
+    let loading = start();
+    let f = match facts.take() {
+        Some(f) => f,
+        None => load_facts(wh)?,
+    };
+    let mut load_seconds = Some(loading.elapsed().as_secs_f64());
+    let metrics_cfg = crate::metrics::MetricsConfig {
+        policy: p.policy,
+        warn_days: p.warn_days,
+        populations: p.populations.clone(),
+        ..Default::default()
+    };
+    let cluster_cfg = crate::cluster::ClusterConfig::default();
+    let (send, recv) = std::sync::mpsc::sync_channel(1);
+    let coming = if risk { RiskScores::Coming(std::sync::Mutex::new(recv)) } else { RiskScores::Stored };
+    let seconds = |t: Instant| t.elapsed().as_secs_f64();
+    let (r, m, c) = std::thread::scope(|scope| {
+        let (fr, mc) = (&f, &metrics_cfg);
+        // the sender moves in: when risk fails or panics, cluster's wait ends with an error
+        let first = scope.spawn(move || {
+            let t = Instant::now();
+            let r = risk.then(|| crate::risk::run_scored(wh, models, as_of, fr).map(|(r, s)| (r, s, seconds(t))));
+            let given = match &r {
+                Some(Ok((_, s, _))) => {
+                    let s = std::sync::Arc::new(s.clone());
+                    let _ = send.send(s.clone());
+                    RiskScores::Given(s)
+                }
+                Some(Err(_)) => return (r, None),
+                None => RiskScores::Stored,
+            };
+            drop(send);
+            let t = Instant::now();
+            let m = metrics.then(|| crate::metrics::run_on(wh, mc, as_of, fr, &given).map(|m| (m, seconds(t))));
+            (r, m)
+        });
+        let t = Instant::now();
+        let c = cluster.then(|| crate::cluster::run_on(wh, &cluster_cfg, as_of, &f, &coming).map(|c| (c, seconds(t))));
+        let (r, m) = first.join().unwrap_or_else(|panic| {
+            let e = Error::Internal(format!("the risk or metrics stage panicked: {}", panic_message(panic.as_ref())));
+            (Some(Err(e)), None)
+        });
+        (r, m, c)
+    });
+    let peak_bytes = crate::mem::peak_bytes();
+    let mut stage = |name: &str, seconds: f64, what: String| {
+        let seconds = seconds + load_seconds.take().unwrap_or(0.0);
+        rep.stages.push(Stage { name: name.to_string(), seconds, peak_bytes, what });
+    };
+    // the first error is returned, the others are logged
+    let mut failed: Vec<Error> = vec![];
+    if let Some(r) = r {
+        match r {
+            Ok((r, _, secs)) => {
+                rep.as_of = rep.as_of.or(r.as_of);
+                counts.insert("risk_cases".into(), json!(r.cases));
+                counts.insert("risk_groups".into(), json!(r.groups));
+                stage("risk", secs, first_line(&r.to_string()));
+            }
+            Err(e) => failed.push(e),
+        }
+    }
+    if let Some(m) = m {
+        match m {
+            Ok((r, secs)) => {
+                rep.as_of = rep.as_of.or(r.as_of);
+                counts.insert("metrics".into(), json!(r.metrics));
+                counts.insert("open_deadlines".into(), json!(r.open));
+                let notes: Vec<&str> =
+                    [risk.then_some("after risk"), cluster.then_some("beside cluster")].into_iter().flatten().collect();
+                let what = first_line(&r.to_string());
+                stage("metrics", secs, if notes.is_empty() { what } else { format!("{what} ({})", notes.join(", ")) });
+            }
+            Err(e) => failed.push(e),
+        }
+    }
+    if let Some(c) = c {
+        match c {
+            Ok(((r, c), secs)) => {
+                rep.as_of = rep.as_of.or(r.as_of);
+                counts.insert("clusters".into(), json!(r.clusters));
+                counts.insert("clustered_cases".into(), json!(r.clustered));
+                let beside = match (risk, metrics) {
+                    (true, true) => " (beside risk and metrics)",
+                    (true, false) => " (beside risk)",
+                    (false, true) => " (beside metrics)",
+                    (false, false) => "",
+                };
+                stage("cluster", secs, format!("{}{beside}", first_line(&r.to_string())));
+                *clusters = Some(c);
+            }
+            Err(e) => failed.push(e),
+        }
+    }
+    *facts = Some(f);
+    for e in failed.iter().skip(1) {
+        tracing::error!("also failed beside it: {e}");
+    }
+    failed.into_iter().next().map_or(Ok(()), Err)
 }
 
 /// BLAKE3 of each model file, so a run says which weights and lexicons made it.

@@ -178,7 +178,10 @@ impl Briefing {
         let mut risk_months: BTreeMap<String, [f64; 4]> = BTreeMap::new();
         let mut town_topic: BTreeMap<(String, String), f64> = BTreeMap::new();
         let months = months_back(as_of, 12);
-        for r in read_risk(wh)? {
+        // the risks of the months drawn and of the period, whichever reaches back further
+        let first_month = as_of.with_day(1).and_then(|d| d.checked_sub_months(chrono::Months::new(11)));
+        let since = first_month.map_or(start, |m| m.min(start));
+        for r in read_risk(wh, since)? {
             let d = r.received.date();
             let month = month_key(d);
             if months.contains(&month) {

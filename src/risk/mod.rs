@@ -28,6 +28,7 @@ pub use config::{Calendar, RiskWeights};
 pub use eval::evaluate;
 
 use crate::Result;
+use crate::facts::tables::Scores;
 use crate::facts::{CaseFacts, date32, known_by, latest_day, load_facts, time_to_micros};
 use crate::schema::{risk_groups_schema, risk_schema, table};
 use crate::warehouse::Warehouse;
@@ -93,12 +94,23 @@ pub fn run(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>) -> Result<Ri
 
 /// `run` over facts already loaded (a pipeline loads them once for risk, metrics and cluster).
 pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[CaseFacts]) -> Result<RiskReport> {
+    run_scored(wh, models, as_of, facts).map(|(r, _)| r)
+}
+
+/// `run_on`, with each case's (score, level) as committed, in the order of `facts`, for
+/// the stages after it in the same run.
+pub fn run_scored(
+    wh: &Warehouse,
+    models: &Path,
+    as_of: Option<NaiveDate>,
+    all: &[CaseFacts],
+) -> Result<(RiskReport, Scores)> {
     let t0 = Instant::now();
     let (w, cal) = load_config(models)?;
-    let Some(as_of) = as_of.or_else(|| latest_day(facts)) else {
-        return Ok(RiskReport::default());
+    let Some(as_of) = as_of.or_else(|| latest_day(all)) else {
+        return Ok((RiskReport::default(), vec![None; all.len()]));
     };
-    let facts = known_by(facts, as_of);
+    let facts = known_by(all, as_of);
     tracing::info!("risk: {} cases loaded in {:.2}s", facts.len(), t0.elapsed().as_secs_f64());
     let hist = history::histories(&facts, &w);
     let progress = crate::progress::Progress::bar("risk", facts.len() as u64, "cases");
@@ -180,7 +192,9 @@ pub fn run_on(wh: &Warehouse, models: &Path, as_of: Option<NaiveDate>, facts: &[
         }),
     )?;
     kept::prune(wh, seq);
-    Ok(report)
+    let mut scores: Scores = scored.iter().map(|s| Some((s.score as i32, w.levels.of(s.score)))).collect();
+    scores.resize(all.len(), None);
+    Ok((report, scores))
 }
 
 fn reasons_array<'a, L: IntoIterator<Item = &'a str>>(lists: impl Iterator<Item = L>) -> ArrayRef {

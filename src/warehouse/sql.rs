@@ -26,17 +26,17 @@ pub enum OutputFormat {
 /// named one by one, from each table's Delta snapshot: a folder also holds replaced files.
 pub async fn register_all(ctx: &SessionContext, whs: &[Warehouse]) -> Result<Vec<String>> {
     let mut tables: Vec<String> = vec![];
-    for wh in whs {
-        tables.extend(wh.tables()?);
-    }
-    tables.sort_by_key(|t| crate::schema::table::ALL.iter().position(|a| a == t));
-    tables.dedup();
-    for t in &tables {
+    // each table's files read once: a stage committing beside this one (a pipeline links
+    // people while enrich queries) may replace or drop a table between two reads
+    for t in crate::schema::table::ALL {
         let mut urls = vec![];
         for wh in whs {
             for part in wh.parts(t)? {
                 urls.push(ListingTableUrl::parse(part.to_string_lossy())?);
             }
+        }
+        if urls.is_empty() {
+            continue;
         }
         let options = ParquetReadOptions::default()
             .file_extension(".parquet")
@@ -44,7 +44,8 @@ pub async fn register_all(ctx: &SessionContext, whs: &[Warehouse]) -> Result<Vec
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .with_schema(crate::schema::schema_of(t)?);
-        ctx.register_table(t.as_str(), Arc::new(ListingTable::try_new(config)?))?;
+        ctx.register_table(*t, Arc::new(ListingTable::try_new(config)?))?;
+        tables.push((*t).to_string());
     }
     Ok(tables)
 }
