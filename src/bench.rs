@@ -46,7 +46,7 @@ pub struct BenchReport {
     pub text_mb: f64,
     pub generated_seconds: Option<f64>,
     pub stages: Vec<Stage>,
-    /// The whole run start to end (metrics and cluster run side by side: less than the sum).
+    /// The whole run start to end (some stages run side by side: less than the sum).
     pub seconds: f64,
     pub floor_seconds: f64,
     pub floor_peak: Option<u64>,
@@ -323,7 +323,11 @@ impl std::fmt::Display for BenchReport {
             )?;
         }
         writeln!(f)?;
-        writeln!(f, "metrics and cluster run side by side: the whole pipeline is the run's time, not the stages' sum")?;
+        writeln!(
+            f,
+            "linking people, enrich and review run side by side, and so do risk, metrics and cluster: \
+             the whole pipeline is the run's time, not the stages' sum"
+        )?;
         writeln!(f, "whole pipeline / floor: {:.1}×", total / self.floor_seconds.max(1e-9))?;
         if let Some((updated, added, stages, daily)) = &self.increment {
             writeln!(f, "\ndaily increment: {updated} cases closed since, {added} new (hotline re-export)\n")?;

@@ -600,18 +600,25 @@ pub fn run_on(
         }
         kept::Plan::Full(why) => (kept::Grouping::begin(wh, cfg, as_of, facts.len())?, why),
     };
+    // every case's text is held from here: beside a risk stage (which holds every case's
+    // history and features), its scores are waited for first, on this thread (a wait on one
+    // of rayon's would hold a core risk needs), so the two peaks never add up
+    let handed = match risk {
+        RiskScores::Coming(_) => Some(risk.of(wh, facts)?),
+        _ => None,
+    };
     let (texts, pieces, dup) = load_texts(wh, &facts, cfg.dup_threshold)?;
     tracing::info!("cluster: texts read, near-duplicates found at {:.2}s", t0.elapsed().as_secs_f64());
     let cut = topical_texts(&facts, &texts, pieces);
     tracing::info!("cluster: texts cut at {:.2}s", t0.elapsed().as_secs_f64());
-    // the risk scores are read while the cases are grouped; scores a risk stage beside
-    // hands over are waited for on this thread, never on one of rayon's (whose wait would
-    // hold a core risk needs)
-    let (grouped, risk) = match risk {
-        RiskScores::Coming(_) => (topical::groups(&cut, cfg.window_days, None), risk.of(wh, facts)),
-        _ => rayon::join(|| topical::groups(&cut, cfg.window_days, None), || risk.of(wh, facts)),
+    // the risk scores are read while the cases are grouped
+    let (grouped, risk) = match handed {
+        Some(scores) => (topical::groups(&cut, cfg.window_days, None), scores),
+        None => {
+            let (grouped, risk) = rayon::join(|| topical::groups(&cut, cfg.window_days, None), || risk.of(wh, facts));
+            (grouped, risk?)
+        }
     };
-    let risk = risk?;
     tracing::info!("cluster: {} topical groups at {:.2}s", grouped.groups.len(), t0.elapsed().as_secs_f64());
     // looked up once per case (describing a cluster asks for each member's twice)
     let risk_of = |i: usize| risk[i].as_ref();
