@@ -39,7 +39,7 @@ pub(super) fn enrich(ctx: &Ctx, a: EnrichArgs) -> anyhow::Result<Status> {
 
 pub(super) fn review(ctx: &Ctx) -> anyhow::Result<Status> {
     let wh = Warehouse::open(&ctx.warehouse(Path::new("warehouse")))?;
-    let (r, _) = crate::review::run(&wh)?;
+    let r = crate::review::run(&wh)?;
     println!("{r}");
     Ok(Status::Ok)
 }

@@ -131,7 +131,7 @@ pub fn run(
         let review = p.runs("review").then(|| {
             scope.spawn(|| {
                 let t = Instant::now();
-                crate::review::run(wh).map(|(r, _)| (r, t.elapsed().as_secs_f64()))
+                crate::review::run(wh).map(|r| (r, t.elapsed().as_secs_f64()))
             })
         });
         let enriched = enrich(wh, p, models, &mut rep, &mut counts);
@@ -162,7 +162,8 @@ pub fn run(
         s.what = format!("{}; {} people linked in {seconds:.1}s beside enrich", s.what, people.people);
     }
     if let Some((r, seconds)) = reviewed {
-        counts.insert("replies_reviewed".into(), json!(r.replies));
+        counts.insert("replies_reviewed".into(), json!(r.reviewed));
+        counts.insert("replies".into(), json!(r.replies));
         counts.insert("replies_flagged".into(), json!(r.flagged));
         let what = format!("{r} (beside the other stages)");
         let stage = Stage { name: "review".into(), seconds, peak_bytes: crate::mem::peak_bytes(), what };
