@@ -304,3 +304,43 @@ fn the_built_in_focus_model_on_real_text() {
 /// 0.746 / 0.502, 67 posts) and petitions (0.750 / 0.777, 80): guards, not goals.
 const FOCUS_POSTS: (f64, f64) = (0.72, 0.45);
 const FOCUS_PETITIONS: (f64, f64) = (0.72, 0.75);
+
+/// The 2,000 real posts as a GB18030 CSV export writes them (RFC 4180: a post's line
+/// breaks, blank lines and ASCII commas inside its quoted cell) are read whole: every row
+/// stored, none rejected, each text as the xlsx export gave it.
+#[test]
+fn a_gb18030_csv_of_real_posts_with_multi_line_cells_is_read_whole() {
+    use calamine::{Reader, open_workbook_auto};
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let xlsx = real_posts();
+    // the export's own cells, line breaks and all
+    let mut book = open_workbook_auto(&xlsx).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let mut w = csv::Writer::from_writer(vec![]);
+    for row in sheet.rows() {
+        w.write_record(row.iter().map(|c| c.to_string())).unwrap();
+    }
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let multi_line = sheet.rows().skip(1).filter(|r| r.iter().any(|c| c.to_string().contains('\n'))).count();
+    let with_commas = sheet.rows().skip(1).filter(|r| r.iter().any(|c| c.to_string().contains(','))).count();
+    println!("{multi_line} posts with line breaks, {with_commas} with ASCII commas");
+    assert!(multi_line > 100 && with_commas > 10, "posts with multi-line cells to read");
+    let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
+    assert!(!unmappable);
+    std::fs::write(d.join("posts.csv"), &bytes).unwrap();
+    let ingest =
+        |w: &str, input: &str| ok(&minqing(d, &["--warehouse", w, "ingest", "--source", "message", "--input", input]));
+    let report = ingest("csv", "posts.csv");
+    assert!(report.contains("gb18030"), "{report}");
+    assert!(report.contains("rows read     2000 = added 2000 + updated 0 + unchanged 0 + rejected 0"), "{report}");
+    // the same cases as from the xlsx
+    ingest("xlsx", xlsx.to_str().unwrap());
+    let dump = |w: &str| {
+        let q = "SELECT case_id, received_at, title, content FROM cases ORDER BY case_id";
+        let out = minqing(d, &["--warehouse", w, "sql", "--format", "csv", q]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(dump("csv"), dump("xlsx"));
+}
