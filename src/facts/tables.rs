@@ -124,8 +124,21 @@ pub enum RiskScores {
     /// The risk stage's scores of the same facts.
     Given(std::sync::Arc<Scores>),
     /// Scores the risk stage running beside sends when it has them (an error when it
-    /// stops first).
-    Coming(std::sync::Mutex<std::sync::mpsc::Receiver<std::sync::Arc<Scores>>>),
+    /// stops first); kept once received, for a second ask.
+    Coming(std::sync::Mutex<Handover>),
+}
+
+/// The receiving end of the scores a risk stage hands over, and what it received.
+pub struct Handover {
+    from: std::sync::mpsc::Receiver<std::sync::Arc<Scores>>,
+    got: Option<std::sync::Arc<Scores>>,
+}
+
+impl RiskScores {
+    /// Scores to come through `from`.
+    pub fn coming(from: std::sync::mpsc::Receiver<std::sync::Arc<Scores>>) -> RiskScores {
+        RiskScores::Coming(std::sync::Mutex::new(Handover { from, got: None }))
+    }
 }
 
 impl RiskScores {
@@ -138,9 +151,17 @@ impl RiskScores {
             RiskScores::Coming(_) if rayon::current_thread_index().is_some() => {
                 return Err(crate::Error::Internal("risk scores were waited for on a rayon worker".into()));
             }
-            RiskScores::Coming(r) => r.lock().unwrap_or_else(|e| e.into_inner()).recv().map_err(|_| {
-                crate::Error::Internal("the risk stage beside this one stopped before it had scored the cases".into())
-            })?,
+            RiskScores::Coming(h) => {
+                let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
+                if h.got.is_none() {
+                    h.got = Some(h.from.recv().map_err(|_| {
+                        crate::Error::Internal(
+                            "the risk stage beside this one stopped before it had scored the cases".into(),
+                        )
+                    })?);
+                }
+                h.got.clone().expect("received above")
+            }
         };
         if scores.len() < facts.len() {
             return Err(crate::Error::Internal(format!(
@@ -206,6 +227,26 @@ impl<'a> Aligned<'a> {
 #[cfg(test)]
 mod aligned_tests {
     use super::*;
+
+    #[test]
+    fn handed_over_scores_are_kept_for_a_second_ask_and_never_waited_for_on_rayon() {
+        let tmp = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(tmp.path()).unwrap();
+        let facts = [CaseFacts::default(), CaseFacts::default()];
+        let (send, recv) = std::sync::mpsc::sync_channel(1);
+        let coming = RiskScores::coming(recv);
+        // asked on a rayon worker: an error, not a wait that holds a core risk needs
+        let on_worker = rayon::scope(|_| rayon::join(|| coming.of(&wh, &facts), || ()).0);
+        assert!(on_worker.is_err());
+        send.send(std::sync::Arc::new(vec![Some((90, Level::Red)), None])).unwrap();
+        drop(send);
+        assert_eq!(coming.of(&wh, &facts).unwrap()[0], Some((90, Level::Red)));
+        assert_eq!(coming.of(&wh, &facts).unwrap()[1], None, "the second ask gets them too");
+        // the risk stage stopped before it sent them
+        let (send, recv) = std::sync::mpsc::sync_channel::<std::sync::Arc<Scores>>(1);
+        drop(send);
+        assert!(RiskScores::coming(recv).of(&wh, &facts).is_err());
+    }
 
     #[test]
     fn rows_in_order_out_of_order_and_unknown_all_find_their_case() {

@@ -386,7 +386,7 @@ fn analyse(
     };
     let cluster_cfg = crate::cluster::ClusterConfig::default();
     let (send, recv) = std::sync::mpsc::sync_channel(1);
-    let coming = if risk { RiskScores::Coming(std::sync::Mutex::new(recv)) } else { RiskScores::Stored };
+    let coming = if risk { RiskScores::coming(recv) } else { RiskScores::Stored };
     let seconds = |t: Instant| t.elapsed().as_secs_f64();
     let (r, m, c) = std::thread::scope(|scope| {
         let (fr, mc) = (&f, &metrics_cfg);
@@ -405,13 +405,22 @@ fn analyse(
             };
             drop(send);
             let t = Instant::now();
-            let m = metrics.then(|| crate::metrics::run_on(wh, mc, as_of, fr, &given).map(|m| (m, seconds(t))));
+            // a panic of metrics is its own error: risk's result, committed, is kept
+            let m = metrics.then(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::metrics::run_on(wh, mc, as_of, fr, &given)
+                }))
+                .unwrap_or_else(|panic| {
+                    Err(Error::Internal(format!("the metrics stage panicked: {}", panic_message(panic.as_ref()))))
+                })
+                .map(|m| (m, seconds(t)))
+            });
             (r, m)
         });
         let t = Instant::now();
         let c = cluster.then(|| crate::cluster::run_on(wh, &cluster_cfg, as_of, &f, &coming).map(|c| (c, seconds(t))));
         let (r, m) = first.join().unwrap_or_else(|panic| {
-            let e = Error::Internal(format!("the risk or metrics stage panicked: {}", panic_message(panic.as_ref())));
+            let e = Error::Internal(format!("the risk stage panicked: {}", panic_message(panic.as_ref())));
             (Some(Err(e)), None)
         });
         (r, m, c)
