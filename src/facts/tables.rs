@@ -139,9 +139,7 @@ impl RiskScores {
     pub fn coming(from: std::sync::mpsc::Receiver<std::sync::Arc<Scores>>) -> RiskScores {
         RiskScores::Coming(std::sync::Mutex::new(Handover { from, got: None }))
     }
-}
 
-impl RiskScores {
     /// The scores of `facts` (the facts handed-over scores were made for, or a prefix of them).
     pub fn of(&self, wh: &Warehouse, facts: &[CaseFacts]) -> Result<std::sync::Arc<Scores>> {
         let scores = match self {

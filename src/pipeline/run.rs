@@ -393,12 +393,13 @@ fn analyse(
         // the sender moves in: when risk fails or panics, cluster's wait ends with an error
         let first = scope.spawn(move || {
             let t = Instant::now();
-            let r = risk.then(|| crate::risk::run_scored(wh, models, as_of, fr).map(|(r, s)| (r, s, seconds(t))));
+            let r = risk.then(|| {
+                crate::risk::run_scored(wh, models, as_of, fr).map(|(r, s)| (r, std::sync::Arc::new(s), seconds(t)))
+            });
             let given = match &r {
                 Some(Ok((_, s, _))) => {
-                    let s = std::sync::Arc::new(s.clone());
                     let _ = send.send(s.clone());
-                    RiskScores::Given(s)
+                    RiskScores::Given(s.clone())
                 }
                 Some(Err(_)) => return (r, None),
                 None => RiskScores::Stored,

@@ -192,9 +192,19 @@ pub fn run(wh: &Warehouse) -> Result<ReviewReport> {
             let reviewed = review_rows(&rows, &state.rarity);
             // the other replies' rows kept, these in place of their old ones, in the order
             // a full review writes them
-            let mut batches = vec![];
+            let (mut batches, mut stored) = (vec![], 0);
             for b in read_table(wh, table::REPLY_REVIEW)? {
+                stored += b.num_rows();
                 batches.push(crate::enrich::increment::filter_keys(&b, &changed, false)?);
+            }
+            // no reply new, changed or gone (a day that closed cases without replying):
+            // the table stays as it is, no commit
+            if reviewed.is_empty() && batches.iter().map(RecordBatch::num_rows).sum::<usize>() == stored {
+                let mut report = tally(&arrow::compute::concat_batches(&reply_review_schema(), &batches)?)?;
+                report.how =
+                    format!("no reply new, changed or gone among {} cases since the last review", changed.len());
+                report.seconds = t0.elapsed().as_secs_f64();
+                return Ok(report);
             }
             batches.push(batch(&reviewed)?);
             let all = sorted(&arrow::compute::concat_batches(&reply_review_schema(), &batches)?)?;
@@ -380,6 +390,15 @@ mod tests {
         assert_eq!((first.replies, first.reviewed), (40, 40));
         assert!(first.how.starts_with("every reply"), "{}", first.how);
         let before = table(&wh);
+
+        // a day with no reply new, changed or gone: the table and its commit stay
+        let committed = wh.last_commit_of(table::REPLY_REVIEW).unwrap();
+        add(&wh, export(tmp.path(), "quiet.csv", &["P50,2026-06-05 09:00,噪音,广场舞音响太响,,"]));
+        let quiet = run(&wh).unwrap();
+        assert_eq!((quiet.replies, quiet.reviewed), (40, 0), "{}", quiet.how);
+        assert!(quiet.how.starts_with("no reply new, changed or gone"), "{}", quiet.how);
+        assert_eq!(wh.last_commit_of(table::REPLY_REVIEW).unwrap(), committed);
+        assert_eq!(table(&wh), before);
 
         // the re-export: one reply rewritten (now about another matter), one case new with a
         // reply, one case new without
